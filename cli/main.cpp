@@ -1,0 +1,52 @@
+// okuri: the command line. Thin: every command calls into the libraries.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli/commands.hpp"
+
+namespace okuri::cli {
+
+bool want_color(const std::string& mode, int fd) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  if (std::getenv("NO_COLOR") != nullptr) return false;
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::string(term) == "dumb") return false;
+  return isatty(fd) != 0;
+}
+
+}  // namespace okuri::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "okuri — LINE delivery scenarios as code: check, format, picture, test and run them.\n"
+      "Run `okuri COMMAND --help` for the options of a command.",
+      "okuri"};
+  app.set_version_flag("--version", "okuri 0.1.0");
+  app.require_subcommand(0, 1);
+  int status = 0;
+  okuri::cli::add_check_command(app, status);
+  app.footer(
+      "Exit status: 0 ok (warnings allowed), 1 errors or failed tests, 2 bad usage or unreadable input.\n"
+      "Docs: docs/language.md (the language), docs/diagnostics/ (one page per code).");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "okuri: " << e.what() << "\n";
+    std::cerr << "Run `okuri --help` for usage.\n";
+    return 2;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+    return 0;
+  }
+  return status;
+}

@@ -1,0 +1,753 @@
+#include "compiler/checker.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/message_files.hpp"
+#include "compiler/suggest.hpp"
+#include "compiler/text_width.hpp"
+#include "stdlib/builtins.hpp"
+
+namespace okuri {
+
+const char* kind_word(SymbolKind k) {
+  switch (k) {
+    case SymbolKind::Tag:
+      return "tag";
+    case SymbolKind::Message:
+      return "message";
+    case SymbolKind::Link:
+      return "link";
+    case SymbolKind::Segment:
+      return "segment";
+    case SymbolKind::Field:
+      return "field";
+    case SymbolKind::Scenario:
+      return "scenario";
+    case SymbolKind::Step:
+      return "step";
+    case SymbolKind::Audience:
+      return "audience";
+    case SymbolKind::Form:
+      return "form";
+    case SymbolKind::Event:
+      return "event";
+    case SymbolKind::Score:
+      return "score";
+    case SymbolKind::Broadcast:
+      return "broadcast";
+    case SymbolKind::Test:
+      return "test";
+  }
+  return "name";
+}
+
+bool AccountSettings::in_quiet_hours(MinuteOfDay m) const {
+  if (!quiet_from || !quiet_to || *quiet_from == *quiet_to) return false;
+  if (*quiet_from < *quiet_to) return m >= *quiet_from && m < *quiet_to;
+  return m >= *quiet_from || m < *quiet_to;
+}
+
+std::optional<std::uint32_t> Program::find_index(SymbolKind k, std::string_view name, std::string_view scope) const {
+  for (std::uint32_t i = 0; i < symbols.size(); ++i) {
+    if (symbols[i].kind == k && symbols[i].name == name && symbols[i].scope == scope) return i;
+  }
+  return std::nullopt;
+}
+
+const Symbol* Program::find(SymbolKind k, std::string_view name, std::string_view scope) const {
+  auto i = find_index(k, name, scope);
+  return i ? &symbols[*i] : nullptr;
+}
+
+void check_program(Program& p) { detail::Checker(p).run(); }
+
+namespace detail {
+
+namespace {
+
+// Fields of the built-in events, readable as `event.<field>`.
+std::vector<EventInfo> builtin_events() {
+  const Type text = Type::of(TypeKind::Text);
+  return {
+      {"friend_added", {{"source", text}}, true, true},
+      {"friend_blocked", {}, true, false},
+      {"friend_unblocked", {}, true, false},
+      {"message_received", {{"text", text}}, true, true},
+      {"postback", {{"data", text}}, true, true},
+      {"link_clicked", {{"link", text}, {"url", text}}, true, false},
+      {"message_opened", {{"message", text}}, true, false},
+      {"web_visited", {{"url", text}}, true, false},
+      {"form_submitted", {{"form", text}}, true, false},
+      {"tag_added", {{"tag", text}}, true, false},
+      {"tag_removed", {{"tag", text}}, true, false},
+      {"field_changed", {{"field", text}}, true, false},
+  };
+}
+
+const std::vector<EventInfo>& builtins_list() {
+  static const std::vector<EventInfo> list = builtin_events();
+  return list;
+}
+
+// The kind of argument a built-in event takes in parentheses.
+std::optional<SymbolKind> event_arg_kind(std::string_view ev) {
+  if (ev == "link_clicked") return SymbolKind::Link;
+  if (ev == "message_opened") return SymbolKind::Message;
+  if (ev == "form_submitted") return SymbolKind::Form;
+  if (ev == "tag_added" || ev == "tag_removed") return SymbolKind::Tag;
+  if (ev == "field_changed") return SymbolKind::Field;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Checker::run() {
+  // Pass 1: every declaration, so that order does not matter.
+  for (const auto& f : p_.ast.files) {
+    for (const auto& d : f.decls) collect(d);
+  }
+  // Pass 2: bodies.
+  for (const auto& f : p_.ast.files) {
+    for (const auto& d : f.decls) check_decl(d);
+  }
+  check_never_started();
+  report_unused();
+}
+
+// ------------------------------------------------------------------ names
+
+std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, const ast::Decl* d, std::string scope) {
+  if (n.text.empty()) return std::nullopt;
+  const std::string key = scope.empty() ? n.text : scope + "/" + n.text;
+  auto it = by_name_.find({k, key});
+  if (it != by_name_.end()) {
+    auto& diag = p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of {} `{}`", kind_word(k), n.text));
+    diag.notes.push_back(Note{p_.symbols[it->second].span, "first defined here"});
+    return std::nullopt;
+  }
+  // Fields and segments share the names that expressions read.
+  if (k == SymbolKind::Field || k == SymbolKind::Segment) {
+    const SymbolKind other = k == SymbolKind::Field ? SymbolKind::Segment : SymbolKind::Field;
+    auto o = by_name_.find({other, n.text});
+    if (o != by_name_.end()) {
+      auto& diag = p_.diags.report(Code::E004, n.span,
+                                   fmt::format("duplicate definition of `{}`: it is already a {}", n.text, kind_word(other)));
+      diag.notes.push_back(Note{p_.symbols[o->second].span, "first defined here"});
+      return std::nullopt;
+    }
+    if (stdlib::find_attribute(n.text) != nullptr) {
+      p_.diags.report(Code::E004, n.span,
+                      fmt::format("duplicate definition of `{}`: it is a built-in attribute", n.text));
+      return std::nullopt;
+    }
+  }
+  if (k == SymbolKind::Event) {
+    for (const auto& b : builtins_list()) {
+      if (b.name == n.text) {
+        p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of event `{}`: it is a built-in event", n.text));
+        return std::nullopt;
+      }
+    }
+  }
+  Symbol s;
+  s.kind = k;
+  s.name = n.text;
+  s.span = n.span;
+  s.decl = d;
+  s.scope = std::move(scope);
+  p_.symbols.push_back(std::move(s));
+  const auto idx = static_cast<std::uint32_t>(p_.symbols.size() - 1);
+  by_name_[{k, key}] = idx;
+  return idx;
+}
+
+std::optional<std::uint32_t> Checker::lookup(SymbolKind k, std::string_view name, std::string_view scope) const {
+  const std::string key = scope.empty() ? std::string(name) : std::string(scope) + "/" + std::string(name);
+  auto it = by_name_.find({k, key});
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Checker::use(std::uint32_t sym, Span at) {
+  p_.symbols[sym].uses++;
+  p_.references.push_back(Reference{at, sym});
+}
+
+std::vector<std::string> Checker::names_of(SymbolKind k, std::string_view scope) const {
+  std::vector<std::string> out;
+  for (const auto& s : p_.symbols) {
+    if (s.kind == k && s.scope == scope) out.push_back(s.name);
+  }
+  return out;
+}
+
+const Symbol* Checker::other_kind(std::string_view name, SymbolKind wanted) const {
+  for (const auto& s : p_.symbols) {
+    if (s.kind != wanted && s.name == name && s.scope.empty()) return &s;
+  }
+  return nullptr;
+}
+
+void Checker::unknown(Code code, SymbolKind k, const ast::Name& n, const std::vector<std::string>& candidates) {
+  auto best = suggest(n.text, candidates);
+  std::string msg = fmt::format("unknown {} `{}`", kind_word(k), n.text);
+  if (best) msg += fmt::format("; did you mean `{}`?", *best);
+  auto& d = p_.diags.report(code, n.span, msg);
+  if (best) d.fix = FixIt{n.span, *best};
+}
+
+std::optional<std::uint32_t> Checker::resolve(SymbolKind k, const ast::Name& n, std::string_view scope) {
+  if (n.text.empty()) return std::nullopt;
+  if (auto i = lookup(k, n.text, scope)) {
+    use(*i, n.span);
+    return i;
+  }
+  if (const Symbol* o = other_kind(n.text, k)) {
+    auto& d = p_.diags.report(Code::E003, n.span,
+                              fmt::format("type mismatch: `{}` is a {}, not a {}", n.text, kind_word(o->kind), kind_word(k)));
+    d.notes.push_back(Note{o->span, fmt::format("the {} is defined here", kind_word(o->kind))});
+    return std::nullopt;
+  }
+  unknown(Code::E002, k, n, names_of(k, scope));
+  return std::nullopt;
+}
+
+const EventInfo* Checker::event_info(const ast::EventPattern& e) {
+  for (const auto& b : builtins_list()) {
+    if (b.name == e.name.text) return &b;
+  }
+  for (const auto& c : custom_events_) {
+    if (c.name == e.name.text) return &c;
+  }
+  return nullptr;
+}
+
+void Checker::check_event_pattern(const ast::EventPattern& e) {
+  const EventInfo* info = event_info(e);
+  if (info == nullptr) {
+    std::vector<std::string> all;
+    for (const auto& b : builtins_list()) all.push_back(b.name);
+    for (const auto& c : custom_events_) all.push_back(c.name);
+    unknown(Code::E002, SymbolKind::Event, e.name, all);
+    return;
+  }
+  if (!info->builtin) {
+    if (auto i = lookup(SymbolKind::Event, e.name.text)) use(*i, e.name.span);
+  }
+  const auto arg_kind = info->builtin ? event_arg_kind(info->name) : std::nullopt;
+  if (e.arg) {
+    if (arg_kind) {
+      resolve(*arg_kind, *e.arg);
+    } else if (info->name == "web_visited") {
+      p_.diags.report(Code::E003, e.arg_span,
+                      "type mismatch: web_visited takes a URL pattern in double quotes, such as web_visited(\"/price\")");
+    } else {
+      p_.diags.report(Code::E003, e.arg_span, fmt::format("event `{}` takes no argument", info->name));
+    }
+  } else if (e.arg_text && info->name != "web_visited") {
+    if (arg_kind) {
+      p_.diags.report(Code::E003, e.arg_span,
+                      fmt::format("type mismatch: `{}` takes a {} name, not a text", info->name, kind_word(*arg_kind)));
+    } else {
+      p_.diags.report(Code::E003, e.arg_span, fmt::format("event `{}` takes no argument", info->name));
+    }
+  }
+  if (e.from && info->name != "friend_added") {
+    p_.diags.report(Code::E003, e.from_span, fmt::format("`from` only applies to friend_added, not to `{}`", info->name));
+  }
+}
+
+// ------------------------------------------------------------------ declarations
+
+Type Checker::type_from_spec(const ast::TypeSpec& t, const std::string& owner) {
+  switch (t.kind) {
+    case ast::TypeSpec::OneOf:
+    case ast::TypeSpec::SetOf: {
+      EnumDef e;
+      e.name = owner;
+      for (const auto& v : t.values) {
+        if (std::find(e.values.begin(), e.values.end(), v.text) != e.values.end()) {
+          p_.diags.report(Code::E004, v.span, fmt::format("duplicate definition of value `{}` in `{}`", v.text, owner));
+          continue;
+        }
+        e.values.push_back(v.text);
+      }
+      const auto id = p_.types.add_enum(std::move(e));
+      return t.kind == ast::TypeSpec::OneOf ? Type::enumeration(id) : Type::set(id);
+    }
+    case ast::TypeSpec::Named:
+      break;
+  }
+  static const std::pair<const char*, TypeKind> kNamed[] = {
+      {"int", TypeKind::Int},       {"bool", TypeKind::Bool},         {"text", TypeKind::Text},
+      {"date", TypeKind::Date},     {"datetime", TypeKind::DateTime}, {"duration", TypeKind::Duration},
+      {"time", TypeKind::Time},
+  };
+  for (const auto& [n, k] : kNamed) {
+    if (t.name.text == n) return Type::of(k);
+  }
+  std::vector<std::string> cands;
+  for (const auto& [n, k] : kNamed) cands.emplace_back(n);
+  cands.emplace_back("one_of");
+  cands.emplace_back("set_of");
+  auto best = suggest(t.name.text, cands);
+  auto& d = p_.diags.report(Code::E002, t.name.span,
+                            fmt::format("unknown type `{}`{}", t.name.text,
+                                        best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+  if (best) d.fix = FixIt{t.name.span, *best};
+  return Type::error();
+}
+
+void Checker::collect_steps(const ast::ScenarioDecl& sc, const ast::Block& b, const ast::Decl* d) {
+  for (const auto& s : b.stmts) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::StepStmt>) {
+            declare(SymbolKind::Step, v.name, d, sc.name.text);
+            collect_steps(sc, v.body, d);
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+            collect_steps(sc, v.body, d);
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            for (const auto& a : v.arms) collect_steps(sc, a.body, d);
+            if (v.else_body) collect_steps(sc, *v.else_body, d);
+          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            for (const auto& a : v.arms) collect_steps(sc, a.body, d);
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            for (const auto& c : v.cases) collect_steps(sc, c.body, d);
+          }
+        },
+        s->v);
+  }
+}
+
+void Checker::collect(const ast::Decl& d) {
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, ast::FieldDecl>) {
+          if (auto i = declare(SymbolKind::Field, v.name, &d)) p_.symbols[*i].type = type_from_spec(v.type, v.name.text);
+        } else if constexpr (std::is_same_v<T, ast::ListDecl>) {
+          const SymbolKind k = v.kind == ast::ListKind::Tag        ? SymbolKind::Tag
+                               : v.kind == ast::ListKind::Score    ? SymbolKind::Score
+                               : v.kind == ast::ListKind::Audience ? SymbolKind::Audience
+                                                                   : SymbolKind::Form;
+          for (const auto& n : v.names) declare(k, n, &d);
+        } else if constexpr (std::is_same_v<T, ast::LinkDecl>) {
+          declare(SymbolKind::Link, v.name, &d);
+        } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {
+          declare(SymbolKind::Message, v.name, &d);
+        } else if constexpr (std::is_same_v<T, ast::EventDecl>) {
+          if (declare(SymbolKind::Event, v.name, &d)) {
+            EventInfo info;
+            info.name = v.name.text;
+            info.builtin = false;
+            for (const auto& f : v.fields) {
+              bool dup = false;
+              for (const auto& [n, t] : info.fields) dup = dup || n == f.name.text;
+              if (dup) {
+                p_.diags.report(Code::E004, f.name.span,
+                                fmt::format("duplicate definition of field `{}` in event `{}`", f.name.text, v.name.text));
+                continue;
+              }
+              info.fields.emplace_back(f.name.text, type_from_spec(f.type, v.name.text + "." + f.name.text));
+            }
+            custom_events_.push_back(std::move(info));
+          }
+        } else if constexpr (std::is_same_v<T, ast::SegmentDecl>) {
+          if (auto i = declare(SymbolKind::Segment, v.name, &d)) p_.symbols[*i].type = Type::of(TypeKind::Bool);
+        } else if constexpr (std::is_same_v<T, ast::ScenarioDecl>) {
+          declare(SymbolKind::Scenario, v.name, &d);
+          collect_steps(v, v.body, &d);
+        } else if constexpr (std::is_same_v<T, ast::BroadcastDecl>) {
+          declare(SymbolKind::Broadcast, v.name, &d);
+        } else if constexpr (std::is_same_v<T, ast::TestDecl>) {
+          bool dup = false;
+          for (const auto& s : p_.symbols) {
+            if (s.kind == SymbolKind::Test && s.name == v.name) {
+              auto& diag = p_.diags.report(Code::E004, v.name_span, fmt::format("duplicate definition of test \"{}\"", v.name));
+              diag.notes.push_back(Note{s.span, "first defined here"});
+              dup = true;
+              break;
+            }
+          }
+          if (!dup) {
+            Symbol s;
+            s.kind = SymbolKind::Test;
+            s.name = v.name;
+            s.span = v.name_span;
+            s.decl = &d;
+            p_.symbols.push_back(std::move(s));
+          }
+        }
+      },
+      d.v);
+}
+
+void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
+  static_cast<void>(decl_span);
+  if (a.timezone) {
+    if (is_valid_time_zone(*a.timezone)) {
+      p_.account.timezone = *a.timezone;
+    } else {
+      static const std::vector<std::string> kCommon = {
+          "Asia/Tokyo", "Asia/Seoul", "Asia/Taipei", "Asia/Bangkok", "Asia/Shanghai", "Asia/Singapore", "UTC",
+          "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Australia/Sydney"};
+      auto best = suggest(*a.timezone, kCommon);
+      auto& d = p_.diags.report(Code::E007, a.timezone_span,
+                                fmt::format("unknown time zone `{}`{}", *a.timezone,
+                                            best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+      if (best) d.fix = FixIt{a.timezone_span, "\"" + *best + "\""};
+    }
+  }
+  if (a.quiet_valid && a.quiet_from && a.quiet_to) {
+    p_.account.quiet_from = a.quiet_from;
+    p_.account.quiet_to = a.quiet_to;
+    if (*a.quiet_from == *a.quiet_to) {
+      p_.diags.report(Code::E007, a.quiet_span, "quiet hours start and end at the same time");
+    }
+  }
+  if (a.daily_limit) {
+    if (*a.daily_limit < 1) {
+      p_.diags.report(Code::E007, a.daily_limit_span, "daily_limit must be at least 1");
+    } else {
+      p_.account.daily_limit = a.daily_limit;
+    }
+  }
+  if (a.plan) {
+    if (stdlib::find_plan(a.plan->text) != nullptr) {
+      p_.account.plan = a.plan->text;
+    } else {
+      std::vector<std::string> names;
+      for (const auto& pl : stdlib::plans()) names.emplace_back(pl.name);
+      auto best = suggest(a.plan->text, names);
+      auto& d = p_.diags.report(Code::E008, a.plan->span,
+                                fmt::format("`{}` is not a plan (free, light or standard){}", a.plan->text,
+                                            best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+      if (best) d.fix = FixIt{a.plan->span, *best};
+    }
+  }
+}
+
+void Checker::check_message(const ast::MessageDecl& m, Symbol& sym) {
+  switch (m.kind) {
+    case ast::MessageKind::Text: {
+      if (m.value.empty()) {
+        p_.diags.report(Code::E009, m.value_span, "text message is empty");
+      } else if (utf16_units(m.value) > static_cast<std::size_t>(stdlib::kMaxTextLength)) {
+        p_.diags.report(Code::E009, m.value_span,
+                        fmt::format("text message is {} characters; LINE allows at most {}", utf16_units(m.value),
+                                    stdlib::kMaxTextLength));
+      }
+      // `{name}` interpolations: display_name, a link, a field or a built-in attribute.
+      std::size_t pos = 0;
+      while ((pos = m.value.find('{', pos)) != std::string::npos) {
+        const auto close = m.value.find('}', pos);
+        if (close == std::string::npos) break;
+        const std::string inner = m.value.substr(pos + 1, close - pos - 1);
+        pos = close + 1;
+        if (inner.empty()) continue;
+        if (stdlib::find_attribute(inner) != nullptr) continue;
+        if (auto i = lookup(SymbolKind::Link, inner)) {
+          p_.symbols[*i].uses++;
+          continue;
+        }
+        if (auto i = lookup(SymbolKind::Field, inner)) {
+          p_.symbols[*i].uses++;
+          continue;
+        }
+        std::vector<std::string> cands = names_of(SymbolKind::Link);
+        for (auto& f : names_of(SymbolKind::Field)) cands.push_back(f);
+        for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
+        auto best = suggest(inner, cands);
+        p_.diags.report(Code::E002, m.value_span,
+                        fmt::format("unknown name `{{{}}}` in message text{}", inner,
+                                    best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
+      }
+      break;
+    }
+    case ast::MessageKind::Json: {
+      auto r = check_message_file(p_.root, m.value);
+      if (!r.error.empty()) {
+        p_.diags.report(Code::E013, m.value_span, r.error);
+      } else {
+        sym.message_count = r.message_count;
+      }
+      break;
+    }
+    case ast::MessageKind::Sticker:
+      if (m.package_id <= 0 || m.sticker_id <= 0) {
+        p_.diags.report(Code::E007, m.value_span, "sticker package and sticker ids must be positive numbers");
+      }
+      break;
+  }
+}
+
+void Checker::check_decl(const ast::Decl& d) {
+  const ExprCtx plain;
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, ast::AccountDecl>) {
+          bool first = true;
+          for (const auto& f : p_.ast.files) {
+            for (const auto& other : f.decls) {
+              if (&other == &d) goto done;
+              if (std::holds_alternative<ast::AccountDecl>(other.v)) {
+                auto& diag = p_.diags.report(Code::E004, Span{d.span.file, d.span.begin, d.span.begin + 7},
+                                             "duplicate definition of the account settings");
+                diag.notes.push_back(Note{Span{other.span.file, other.span.begin, other.span.begin + 7}, "first defined here"});
+                first = false;
+                goto done;
+              }
+            }
+          }
+        done:
+          if (first) check_account(v, d.span);
+        } else if constexpr (std::is_same_v<T, ast::FieldDecl>) {
+          if (v.default_value) {
+            auto i = lookup(SymbolKind::Field, v.name.text);
+            const Type ft = i ? p_.symbols[*i].type : Type{};
+            const Type t = expr(*v.default_value, plain, ft);
+            if (!ft.is_error() && !t.is_error() && !(t == ft)) {
+              p_.diags.report(Code::E003, v.default_value->span,
+                              fmt::format("type mismatch: field `{}` is {} but its default `{}` is {}", v.name.text,
+                                          p_.types.describe(ft), show(*v.default_value), p_.types.describe(t)));
+            }
+          }
+        } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {
+          if (auto i = lookup(SymbolKind::Message, v.name.text)) check_message(v, p_.symbols[*i]);
+        } else if constexpr (std::is_same_v<T, ast::SegmentDecl>) {
+          if (segment_state_[v.name.text] == 0) {
+            segment_state_[v.name.text] = 1;
+            condition(v.expr.get(), plain);
+            segment_state_[v.name.text] = 2;
+          }
+        } else if constexpr (std::is_same_v<T, ast::RuleDecl>) {
+          check_event_pattern(v.event);
+          const EventInfo* ev = event_info(v.event);
+          ExprCtx ectx;
+          ectx.event = ev;
+          if (v.when) condition(v.when.get(), ectx);
+          StmtCtx sctx;
+          sctx.event = ev;
+          sctx.reply_ok = ev != nullptr && ev->has_reply_token;
+          sctx.in_rule = true;
+          block(v.body, sctx);
+        } else if constexpr (std::is_same_v<T, ast::ScenarioDecl>) {
+          for (const auto& so : v.start_on) {
+            check_event_pattern(so.event);
+            ExprCtx ectx;
+            ectx.event = event_info(so.event);
+            if (so.when) condition(so.when.get(), ectx);
+          }
+          for (const auto& w : v.start_when) condition(w.get(), plain);
+          for (const auto& w : v.stop_when) condition(w.get(), plain);
+          if (v.on_update) {
+            const auto& u = *v.on_update;
+            if (u.text != "continue" && u.text != "restart" && u.text != "exit") {
+              auto best = suggest(u.text, {"continue", "restart", "exit"});
+              auto& diag = p_.diags.report(Code::E008, u.span,
+                                           fmt::format("`{}` is not an on_update policy (continue, restart or exit){}",
+                                                       u.text,
+                                                       best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+              if (best) diag.fix = FixIt{u.span, *best};
+            }
+          }
+          if (v.restart == ast::RestartPolicy::After && v.restart_after <= 0) {
+            p_.diags.report(Code::E007, v.restart_span, "`restart after` needs a duration longer than zero");
+          }
+          StmtCtx sctx;
+          sctx.scenario = &v;
+          block(v.body, sctx);
+          check_fixed_time_sends(v.body, std::nullopt);
+          check_unreachable(v.body, v.name.text);
+          check_zero_time_repeat(v.body);
+        } else if constexpr (std::is_same_v<T, ast::BroadcastDecl>) {
+          if (v.target) {
+            ExprCtx ectx;
+            ectx.in_broadcast_target = true;
+            condition(v.target.get(), ectx);
+          }
+          StmtCtx sctx;
+          sctx.broadcast = &v;
+          block(v.body, sctx);
+          check_fixed_time_sends(v.body, v.at_valid ? std::optional<MinuteOfDay>(v.at.minute) : std::nullopt);
+          check_unreachable(v.body, {});
+          check_zero_time_repeat(v.body);
+        } else if constexpr (std::is_same_v<T, ast::TestDecl>) {
+          check_test(v);
+        }
+      },
+      d.v);
+}
+
+void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of) {
+  ExprCtx ctx;
+  ctx.in_test = true;
+  std::set<std::string> seen;
+  for (const auto& a : attrs) {
+    if (!seen.insert(a.name.text).second) {
+      p_.diags.report(Code::E004, a.name.span, fmt::format("duplicate definition of `{}`", a.name.text));
+      continue;
+    }
+    Type want;
+    bool found = false;
+    if (payload_of != nullptr) {
+      for (const auto& [n, t] : payload_of->fields) {
+        if (n == a.name.text) {
+          want = t;
+          found = true;
+        }
+      }
+      if (!found) {
+        std::vector<std::string> cands;
+        for (const auto& [n, t] : payload_of->fields) cands.push_back(n);
+        auto best = suggest(a.name.text, cands);
+        p_.diags.report(Code::E011, a.name.span,
+                        fmt::format("event `{}` has no field `{}`{}", payload_of->name, a.name.text,
+                                    best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+        continue;
+      }
+    } else if (a.name.text == "tags") {
+      if (const auto* set = std::get_if<ast::SetLit>(&a.value->v)) {
+        for (const auto& item : set->items) {
+          if (const auto* n = std::get_if<ast::NameRef>(&item->v)) {
+            resolve(SymbolKind::Tag, ast::Name{n->name, item->span});
+          } else {
+            p_.diags.report(Code::E003, item->span, "type mismatch: `tags` lists tag names");
+          }
+        }
+      } else {
+        p_.diags.report(Code::E003, a.value->span, "type mismatch: `tags` needs a list such as [purchased, vip]");
+      }
+      continue;
+    } else if (a.name.text == "friend_since") {
+      want = Type::of(TypeKind::Date);
+      found = true;
+    } else if (const auto* attr = stdlib::find_attribute(a.name.text)) {
+      found = true;
+      switch (attr->id) {
+        case stdlib::AttrKind::Gender:
+          want = Type::enumeration(TypeTable::kGender);
+          break;
+        case stdlib::AttrKind::Region:
+          want = Type::enumeration(TypeTable::kRegion);
+          break;
+        case stdlib::AttrKind::Age:
+        case stdlib::AttrKind::FriendDays:
+        case stdlib::AttrKind::Score:
+          want = Type::of(TypeKind::Int);
+          break;
+        case stdlib::AttrKind::Blocked:
+          want = Type::of(TypeKind::Bool);
+          break;
+        case stdlib::AttrKind::Today:
+        case stdlib::AttrKind::Now:
+          found = false;
+          break;
+        default:
+          want = Type::of(TypeKind::Text);
+          break;
+      }
+    } else if (auto f = lookup(SymbolKind::Field, a.name.text)) {
+      use(*f, a.name.span);
+      want = p_.symbols[*f].type;
+      found = true;
+    } else if (auto s = lookup(SymbolKind::Score, a.name.text)) {
+      use(*s, a.name.span);
+      want = Type::of(TypeKind::Int);
+      found = true;
+    }
+    if (!found) {
+      std::vector<std::string> cands = names_of(SymbolKind::Field);
+      for (auto& s : names_of(SymbolKind::Score)) cands.push_back(s);
+      for (const char* b : {"gender", "age", "region", "source", "display_name", "language", "blocked", "score", "tags",
+                            "friend_since"}) {
+        cands.emplace_back(b);
+      }
+      unknown(Code::E002, SymbolKind::Field, a.name, cands);
+      continue;
+    }
+    Type got;
+    if (want.kind == TypeKind::Set) {
+      if (const auto* set = std::get_if<ast::SetLit>(&a.value->v)) {
+        for (const auto& item : set->items) expr(*item, ctx, Type::enumeration(want.enum_id));
+        got = want;
+      } else {
+        got = expr(*a.value, ctx, want);
+      }
+    } else {
+      got = expr(*a.value, ctx, want);
+    }
+    if (!got.is_error() && !want.is_error() && !(got == want)) {
+      p_.diags.report(Code::E003, a.value->span,
+                      fmt::format("type mismatch: `{}` is {} but `{}` is {}", a.name.text, p_.types.describe(want),
+                                  show(*a.value), p_.types.describe(got)));
+    }
+  }
+}
+
+void Checker::check_test(const ast::TestDecl& t) {
+  ExprCtx ctx;
+  ctx.in_test = true;
+  for (const auto& item : t.items) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::TestFriend>) {
+            check_test_attrs(v.attrs, nullptr);
+          } else if constexpr (std::is_same_v<T, ast::TestEvent>) {
+            check_event_pattern(v.event);
+            if (const EventInfo* ev = event_info(v.event); ev != nullptr && !v.payload.empty()) {
+              check_test_attrs(v.payload, ev);
+            }
+          } else if constexpr (std::is_same_v<T, ast::ExpectSend>) {
+            for (const auto& m : v.messages) resolve(SymbolKind::Message, m);
+          } else if constexpr (std::is_same_v<T, ast::ExpectValue>) {
+            const Type lt = expr(*v.value, ctx);
+            if (v.rhs) {
+              const Type rt = expr(*v.rhs, ctx, lt);
+              if (!lt.is_error() && !rt.is_error() && !(lt == rt)) mismatch(*v.value, lt, *v.rhs, rt);
+            } else if (!lt.is_error() && lt.kind != TypeKind::Bool) {
+              p_.diags.report(Code::E003, v.value->span,
+                              fmt::format("type mismatch: `{}` is {}; compare it, as in `expect {} of {} == …`",
+                                          show(*v.value), p_.types.describe(lt), show(*v.value), v.friend_id.text));
+            }
+          }
+        },
+        item.v);
+  }
+}
+
+void Checker::report_unused() {
+  for (const auto& s : p_.symbols) {
+    if (s.uses > 0) continue;
+    switch (s.kind) {
+      case SymbolKind::Scenario:
+      case SymbolKind::Step:
+      case SymbolKind::Broadcast:
+      case SymbolKind::Test:
+        continue;
+      default:
+        break;
+    }
+    p_.diags.report(Code::W104, s.span, fmt::format("{} `{}` is declared but never used", kind_word(s.kind), s.name));
+  }
+}
+
+void Checker::check_never_started() {
+  for (const auto& s : p_.symbols) {
+    if (s.kind != SymbolKind::Scenario || s.decl == nullptr) continue;
+    const auto& sc = std::get<ast::ScenarioDecl>(s.decl->v);
+    if (!sc.start_on.empty() || !sc.start_when.empty() || started_scenarios_.count(s.name) > 0) continue;
+    p_.diags.report(Code::W105, s.span,
+                    fmt::format("scenario `{}` can never start: no `start on`, `start when` or `start {}` anywhere", s.name,
+                                s.name));
+  }
+}
+
+}  // namespace detail
+}  // namespace okuri

@@ -1,0 +1,104 @@
+// The checker: resolves names, infers and checks types, validates literals and
+// sets, and runs the E/W checks of the language. Internal to the compiler; the
+// public entry point is check_program().
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/program.hpp"
+#include "stdlib/builtins.hpp"
+
+namespace okuri {
+
+// Checks `p.ast` and fills the symbols, side tables and diagnostics of `p`.
+void check_program(Program& p);
+
+namespace detail {
+
+// What an `event.x` may read and whether a reply token exists.
+struct EventInfo {
+  std::string name;
+  std::vector<std::pair<std::string, Type>> fields;
+  bool builtin = true;
+  bool has_reply_token = false;
+};
+
+struct ExprCtx {
+  const EventInfo* event = nullptr;  // inside an `on` rule or a `wait … for` on case
+  bool in_broadcast_target = false;  // `line.*` allowed
+  bool in_test = false;
+};
+
+struct StmtCtx {
+  const ast::ScenarioDecl* scenario = nullptr;
+  const ast::BroadcastDecl* broadcast = nullptr;
+  const EventInfo* event = nullptr;
+  bool reply_ok = false;
+  bool in_rule = false;
+};
+
+class Checker {
+ public:
+  explicit Checker(Program& p) : p_(p) {}
+  void run();
+
+ private:
+  Program& p_;
+  std::map<std::pair<SymbolKind, std::string>, std::uint32_t> by_name_;  // steps keyed "scenario/step"
+  std::vector<EventInfo> custom_events_;
+  std::set<std::string> started_scenarios_;
+  std::unordered_map<std::string, int> segment_state_;  // 0 unseen, 1 in progress, 2 done
+
+  // declarations (checker.cpp)
+  std::optional<std::uint32_t> declare(SymbolKind k, const ast::Name& n, const ast::Decl* d, std::string scope = {});
+  void collect(const ast::Decl& d);
+  void collect_steps(const ast::ScenarioDecl& sc, const ast::Block& b, const ast::Decl* d);
+  void check_account(const ast::AccountDecl& a, Span decl_span);
+  Type type_from_spec(const ast::TypeSpec& t, const std::string& owner);
+  void check_decl(const ast::Decl& d);
+  void check_message(const ast::MessageDecl& m, Symbol& sym);
+  void check_test(const ast::TestDecl& t);
+  void check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of);
+  void report_unused();
+  void check_never_started();
+
+  // names (checker.cpp)
+  std::optional<std::uint32_t> resolve(SymbolKind k, const ast::Name& n, std::string_view scope = {});
+  std::optional<std::uint32_t> lookup(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
+  void use(std::uint32_t sym, Span at);
+  std::vector<std::string> names_of(SymbolKind k, std::string_view scope = {}) const;
+  // The symbol of another kind that has this name, for "`welcome` is a message, not a tag".
+  const Symbol* other_kind(std::string_view name, SymbolKind wanted) const;
+  const EventInfo* event_info(const ast::EventPattern& e);
+  void check_event_pattern(const ast::EventPattern& e);
+  void unknown(Code code, SymbolKind k, const ast::Name& n, const std::vector<std::string>& candidates);
+
+  // expressions (checker_expr.cpp)
+  Type expr(const ast::Expr& e, const ExprCtx& ctx, Type hint = {});
+  Type expr_impl(const ast::Expr& e, const ExprCtx& ctx, Type hint);
+  Type name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx& ctx, Type hint);
+  Type member(const ast::Expr& e, const ast::Member& m, const ExprCtx& ctx);
+  Type call(const ast::Expr& e, const ast::Call& c, const ExprCtx& ctx);
+  Type binary(const ast::Expr& e, const ast::Binary& b, const ExprCtx& ctx);
+  void condition(const ast::Expr* e, const ExprCtx& ctx);  // must be bool; runs W102
+  void check_line_estimate(const ast::Binary& b, const ast::Member& m);
+  void mismatch(const ast::Expr& a, Type ta, const ast::Expr& b, Type tb);
+  std::string show(const ast::Expr& e) const;
+  void constant_conditions(const ast::Expr& e);
+
+  // statements and flow (checker_flow.cpp)
+  void block(const ast::Block& b, const StmtCtx& ctx);
+  void stmt(const ast::Stmt& s, const StmtCtx& ctx);
+  void check_send_count(const std::vector<ast::Name>& msgs, Span at, const char* verb);
+  void check_fixed_time_sends(const ast::Block& b, std::optional<MinuteOfDay> fixed);
+  bool always_waits(const ast::Block& b) const;
+  void check_unreachable(const ast::Block& b, std::string_view scope);
+  void check_zero_time_repeat(const ast::Block& b);
+};
+
+}  // namespace detail
+}  // namespace okuri

@@ -1,0 +1,360 @@
+// Statements: names, reply tokens (E010), LINE limits (E009), splits (E005),
+// waits, fixed-time sends in quiet hours (W103), statements after `stop` or
+// `goto` (W101) and `repeat` bodies without a wait (E006).
+#include <fmt/format.h>
+
+#include "compiler/checker.hpp"
+#include "compiler/suggest.hpp"
+#include "stdlib/builtins.hpp"
+
+namespace okuri::detail {
+
+void Checker::block(const ast::Block& b, const StmtCtx& ctx) {
+  for (const auto& s : b.stmts) stmt(*s, ctx);
+}
+
+void Checker::check_send_count(const std::vector<ast::Name>& msgs, Span at, const char* verb) {
+  std::int64_t total = 0;
+  for (const auto& m : msgs) {
+    if (auto i = lookup(SymbolKind::Message, m.text)) total += p_.symbols[*i].message_count;
+  }
+  if (total > stdlib::kMaxMessagesPerSend) {
+    p_.diags.report(Code::E009, at,
+                    fmt::format("a {} may carry at most {} messages, this one has {}", verb, stdlib::kMaxMessagesPerSend,
+                                total));
+  }
+}
+
+void Checker::stmt(const ast::Stmt& s, const StmtCtx& ctx) {
+  ExprCtx ectx;
+  ectx.event = ctx.event;
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, ast::SendStmt>) {
+          for (const auto& m : v.messages) resolve(SymbolKind::Message, m);
+          check_send_count(v.messages, s.span, "send");
+        } else if constexpr (std::is_same_v<T, ast::ReplyStmt>) {
+          for (const auto& m : v.messages) resolve(SymbolKind::Message, m);
+          check_send_count(v.messages, s.span, "reply");
+          if (!ctx.reply_ok) {
+            auto& d = p_.diags.report(
+                Code::E010, s.span,
+                "reply needs a reply token; only rules on friend_added, message_received or postback have one");
+            d.notes.push_back(Note{std::nullopt, "use `send` to push the message instead (pushes count against the monthly quota)"});
+          }
+        } else if constexpr (std::is_same_v<T, ast::TagStmt>) {
+          for (const auto& t : v.tags) resolve(SymbolKind::Tag, t);
+        } else if constexpr (std::is_same_v<T, ast::ScoreStmt>) {
+          if (v.score) resolve(SymbolKind::Score, *v.score);
+          if (v.value) {
+            const Type t = expr(*v.value, ectx);
+            if (!t.is_error() && t.kind != TypeKind::Int) {
+              p_.diags.report(Code::E003, v.value->span,
+                              fmt::format("type mismatch: a score is int but `{}` is {}", show(*v.value), p_.types.describe(t)));
+            }
+          }
+        } else if constexpr (std::is_same_v<T, ast::SetStmt> || std::is_same_v<T, ast::ClearStmt>) {
+          Type ft;
+          bool ok = false;
+          if (const auto* a = stdlib::find_attribute(v.field.text)) {
+            switch (a->id) {
+              case stdlib::AttrKind::Gender:
+                ft = Type::enumeration(TypeTable::kGender);
+                ok = true;
+                break;
+              case stdlib::AttrKind::Region:
+                ft = Type::enumeration(TypeTable::kRegion);
+                ok = true;
+                break;
+              case stdlib::AttrKind::Age:
+                ft = Type::of(TypeKind::Int);
+                ok = true;
+                break;
+              default:
+                p_.diags.report(Code::E003, v.field.span,
+                                fmt::format("`{}` is kept by LINE and Okuri and cannot be set", v.field.text));
+                break;
+            }
+          } else if (auto f = resolve(SymbolKind::Field, v.field)) {
+            ft = p_.symbols[*f].type;
+            ok = true;
+          }
+          if constexpr (std::is_same_v<T, ast::SetStmt>) {
+            if (v.value) {
+              Type t;
+              if (ft.kind == TypeKind::Set) {
+                if (const auto* set = std::get_if<ast::SetLit>(&v.value->v)) {
+                  for (const auto& item : set->items) expr(*item, ectx, Type::enumeration(ft.enum_id));
+                  t = ft;
+                } else {
+                  t = expr(*v.value, ectx, ft);
+                }
+              } else {
+                t = expr(*v.value, ectx, ft);
+              }
+              if (ok && !t.is_error() && !ft.is_error() && !(t == ft)) {
+                p_.diags.report(Code::E003, v.value->span,
+                                fmt::format("type mismatch: `{}` is {} but `{}` is {}", v.field.text, p_.types.describe(ft),
+                                            show(*v.value), p_.types.describe(t)));
+              }
+            }
+          }
+        } else if constexpr (std::is_same_v<T, ast::StartStmt>) {
+          if (resolve(SymbolKind::Scenario, v.scenario)) started_scenarios_.insert(v.scenario.text);
+        } else if constexpr (std::is_same_v<T, ast::StopStmt>) {
+          if (v.scenario) {
+            resolve(SymbolKind::Scenario, *v.scenario);
+          } else if (ctx.scenario == nullptr && ctx.broadcast == nullptr) {
+            p_.diags.report(Code::E003, s.span, "`stop` alone leaves a scenario; in a rule, name the scenario: `stop NAME`");
+          }
+        } else if constexpr (std::is_same_v<T, ast::MenuStmt>) {
+          if (v.richmenu.empty()) p_.diags.report(Code::E007, v.richmenu_span, "rich menu id is empty");
+        } else if constexpr (std::is_same_v<T, ast::NotifyStmt>) {
+          if (v.text.empty()) p_.diags.report(Code::E007, v.text_span, "notification text is empty");
+        } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
+          if (ctx.scenario == nullptr) {
+            p_.diags.report(Code::E003, s.span, "`goto` only works inside a scenario");
+          } else {
+            resolve(SymbolKind::Step, v.step, ctx.scenario->name.text);
+          }
+        } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+          block(v.body, ctx);
+        } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
+          if (ctx.scenario == nullptr) {
+            p_.diags.report(Code::E003, s.span, "a named `step` only works inside a scenario");
+          }
+          block(v.body, ctx);
+        } else if constexpr (std::is_same_v<T, ast::GoalStmt>) {
+          condition(v.cond.get(), ectx);
+        } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+          for (const auto& a : v.arms) {
+            condition(a.cond.get(), ectx);
+            block(a.body, ctx);
+          }
+          if (v.else_body) block(*v.else_body, ctx);
+        } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+          std::int64_t sum = 0;
+          std::map<std::string, Span> seen;
+          for (const auto& a : v.arms) {
+            sum += a.percent;
+            if (a.percent <= 0) p_.diags.report(Code::E005, a.percent_span, "a split arm needs more than 0%");
+            auto [it, fresh] = seen.emplace(a.name.text, a.name.span);
+            if (!fresh) {
+              auto& d = p_.diags.report(Code::E004, a.name.span, fmt::format("duplicate definition of split arm `{}`", a.name.text));
+              d.notes.push_back(Note{it->second, "first defined here"});
+            }
+            block(a.body, ctx);
+          }
+          if (!v.arms.empty() && sum != 100) {
+            p_.diags.report(Code::E005, s.span, fmt::format("split percentages add up to {}%, not 100%", sum));
+          }
+        } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+          if (v.kind == ast::WaitKind::DayAt && v.seconds % 86400 != 0) {
+            p_.diags.report(Code::E007, v.duration_span,
+                            "`wait N at HH:MM` counts whole calendar days: write it in days, such as `wait 1d at 20:00`");
+          }
+          if ((v.kind == ast::WaitKind::Relative || v.kind == ast::WaitKind::For) && v.seconds <= 0) {
+            p_.diags.report(Code::E007, v.duration_span, "a wait needs a duration longer than zero");
+          }
+          if (v.kind == ast::WaitKind::Until && v.until) {
+            const Type t = expr(*v.until, ectx);
+            if (!t.is_error() && t.kind != TypeKind::Time && t.kind != TypeKind::Date && t.kind != TypeKind::DateTime) {
+              p_.diags.report(Code::E003, v.until->span,
+                              fmt::format("type mismatch: `wait until` needs a time of day, a date or a datetime, but `{}` is {}",
+                                          show(*v.until), p_.types.describe(t)));
+            } else if (t.kind == TypeKind::Time && v.at) {
+              p_.diags.report(Code::E003, v.at_span, "`wait until HH:MM` already names a time; drop the `at`");
+            }
+          }
+          bool seen_timeout = false;
+          for (const auto& c : v.cases) {
+            StmtCtx cctx = ctx;
+            if (c.kind == ast::CaseKind::On && c.event) {
+              check_event_pattern(*c.event);
+              const EventInfo* ev = event_info(*c.event);
+              cctx.event = ev;
+              cctx.reply_ok = ev != nullptr && ev->has_reply_token && ev->name != "friend_added";
+              ExprCtx cectx;
+              cectx.event = ev;
+              if (c.cond) condition(c.cond.get(), cectx);
+            } else if (c.kind == ast::CaseKind::When) {
+              condition(c.cond.get(), ectx);
+            } else if (c.kind == ast::CaseKind::Timeout) {
+              if (seen_timeout) p_.diags.report(Code::E004, c.span, "duplicate definition of the `timeout` case");
+              seen_timeout = true;
+            }
+            block(c.body, cctx);
+          }
+        } else if constexpr (std::is_same_v<T, ast::ThrottleStmt>) {
+          if (ctx.broadcast == nullptr) {
+            p_.diags.report(Code::E003, s.span, "`throttle` only applies to a broadcast");
+          }
+          if (v.unit.text != "s" && v.unit.text != "min" && v.unit.text != "h") {
+            auto best = suggest(v.unit.text, {"s", "min", "h"});
+            auto& d = p_.diags.report(Code::E008, v.unit.span,
+                                      fmt::format("`{}` is not a rate unit (s, min or h){}", v.unit.text,
+                                                  best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+            if (best) d.fix = FixIt{v.unit.span, *best};
+          }
+          if (v.count <= 0) p_.diags.report(Code::E007, s.span, "throttle needs a rate above zero");
+        }
+      },
+      s.v);
+}
+
+// W103: a send that follows a wait to a fixed local time inside quiet hours.
+void Checker::check_fixed_time_sends(const ast::Block& b, std::optional<MinuteOfDay> fixed) {
+  for (const auto& s : b.stmts) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::SendStmt>) {
+            if (fixed && p_.account.in_quiet_hours(*fixed)) {
+              p_.diags.report(Code::W103, s->span,
+                              fmt::format("send at {} falls inside quiet hours {}-{}; it will be delivered at {}",
+                                          format_time(*fixed), format_time(*p_.account.quiet_from),
+                                          format_time(*p_.account.quiet_to), format_time(*p_.account.quiet_to)));
+            }
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            fixed.reset();
+            if (v.kind == ast::WaitKind::DayAt && v.at) fixed = v.at;
+            if (v.kind == ast::WaitKind::Until) {
+              if (v.at) {
+                fixed = v.at;
+              } else if (v.until) {
+                if (const auto* t = std::get_if<ast::TimeLit>(&v.until->v); t != nullptr && t->valid) fixed = t->minute;
+                if (const auto* t = std::get_if<ast::DateTimeLit>(&v.until->v); t != nullptr && t->valid) {
+                  fixed = t->value.minute;
+                }
+              }
+            }
+            for (const auto& c : v.cases) check_fixed_time_sends(c.body, std::nullopt);
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            for (const auto& a : v.arms) check_fixed_time_sends(a.body, fixed);
+            if (v.else_body) check_fixed_time_sends(*v.else_body, fixed);
+          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            for (const auto& a : v.arms) check_fixed_time_sends(a.body, fixed);
+          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
+            check_fixed_time_sends(v.body, fixed);
+            fixed.reset();
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+            check_fixed_time_sends(v.body, std::nullopt);
+          }
+        },
+        s->v);
+  }
+}
+
+// Whether every path through the block passes a wait (or leaves the flow).
+bool Checker::always_waits(const ast::Block& b) const {
+  for (const auto& s : b.stmts) {
+    const bool waits = std::visit(
+        [&](const auto& v) -> bool {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            return true;
+          } else if constexpr (std::is_same_v<T, ast::StopStmt>) {
+            return !v.scenario.has_value();
+          } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
+            return true;  // the jump target's cycle is checked on the step graph
+          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
+            return always_waits(v.body);
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            if (!v.else_body || !always_waits(*v.else_body)) return false;
+            for (const auto& a : v.arms) {
+              if (!always_waits(a.body)) return false;
+            }
+            return true;
+          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            if (v.arms.empty()) return false;
+            for (const auto& a : v.arms) {
+              if (!always_waits(a.body)) return false;
+            }
+            return true;
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+            return true;
+          } else {
+            return false;
+          }
+        },
+        s->v);
+    if (waits) return true;
+  }
+  return false;
+}
+
+void Checker::check_zero_time_repeat(const ast::Block& b) {
+  for (const auto& s : b.stmts) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+            if (!always_waits(v.body)) {
+              auto& d = p_.diags.report(Code::E006, Span{s->span.file, s->span.begin, s->span.begin + 6},
+                                        "zero-time cycle: this `repeat` can run again without passing a wait");
+              d.notes.push_back(Note{std::nullopt, "every cycle must contain a wait, such as `repeat { wait 30d; send tips }`"});
+            }
+            check_zero_time_repeat(v.body);
+          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
+            check_zero_time_repeat(v.body);
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            for (const auto& a : v.arms) check_zero_time_repeat(a.body);
+            if (v.else_body) check_zero_time_repeat(*v.else_body);
+          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            for (const auto& a : v.arms) check_zero_time_repeat(a.body);
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            for (const auto& c : v.cases) check_zero_time_repeat(c.body);
+          }
+        },
+        s->v);
+  }
+}
+
+// W101: statements after `stop`, `goto` or `repeat` in the same block never run.
+void Checker::check_unreachable(const ast::Block& b, std::string_view scope) {
+  const char* after = nullptr;
+  for (const auto& s : b.stmts) {
+    if (after != nullptr) {
+      if (const auto* st = std::get_if<ast::StepStmt>(&s->v)) {
+        // A named step after `stop` or `goto` runs only when some `goto` jumps to it.
+        const auto sym = lookup(SymbolKind::Step, st->name.text, scope);
+        if (sym && p_.symbols[*sym].uses == 0) {
+          p_.diags.report(Code::W101, st->name.span,
+                          fmt::format("step `{}` is unreachable: it follows `{}` and no `goto` jumps to it", st->name.text, after));
+        }
+        after = nullptr;
+      } else if (std::holds_alternative<ast::ErrorStmt>(s->v)) {
+        continue;
+      } else {
+        p_.diags.report(Code::W101, s->span, fmt::format("this statement is unreachable: it follows `{}`", after));
+        after = nullptr;
+        continue;
+      }
+    }
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::StopStmt>) {
+            if (!v.scenario) after = "stop";
+          } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
+            after = "goto";
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+            after = "repeat (which never ends)";
+            check_unreachable(v.body, scope);
+          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
+            check_unreachable(v.body, scope);
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            for (const auto& a : v.arms) check_unreachable(a.body, scope);
+            if (v.else_body) check_unreachable(*v.else_body, scope);
+          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            for (const auto& a : v.arms) check_unreachable(a.body, scope);
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            for (const auto& c : v.cases) check_unreachable(c.body, scope);
+          }
+        },
+        s->v);
+  }
+}
+
+}  // namespace okuri::detail

@@ -1,0 +1,20 @@
+// `message NAME json "file.json"`: the file must exist and hold one LINE message
+// object or an array of 1–5 of them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace okuri {
+
+struct MessageFileCheck {
+  std::string error;  // empty when the file is valid; else a full sentence naming the file
+  std::int64_t message_count = 0;
+};
+
+// `root` is the project folder; `path` is relative to it.
+MessageFileCheck check_message_file(const std::string& root, const std::string& path);
+// The same check on text already read (for tests and the language server).
+MessageFileCheck check_message_json(const std::string& shown_path, const std::string& text);
+
+}  // namespace okuri

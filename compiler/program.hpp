@@ -1,0 +1,64 @@
+// A checked project: sources, AST, symbols, side tables and diagnostics.
+// This is what the later phases (step graph, predicates, runtime, language
+// server) read. Side tables are keyed by ast::NodeId.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/ast.hpp"
+#include "compiler/diagnostic.hpp"
+#include "compiler/types.hpp"
+
+namespace okuri {
+
+enum class SymbolKind { Tag, Message, Link, Segment, Field, Scenario, Step, Audience, Form, Event, Score, Broadcast, Test };
+const char* kind_word(SymbolKind k);  // "tag", "message", …
+
+struct Symbol {
+  SymbolKind kind;
+  std::string name;
+  Span span;                // the name where it is defined
+  const ast::Decl* decl = nullptr;
+  std::string scope;        // steps: the scenario's name
+  Type type;                // fields: their type; segments: bool
+  std::uint32_t uses = 0;
+  std::int64_t message_count = 1;  // messages: LINE message objects it sends (json arrays may hold several)
+};
+
+// One use of a name in the source, resolved.
+struct Reference {
+  Span span;
+  std::uint32_t symbol;
+};
+
+struct AccountSettings {
+  std::string timezone = "Asia/Tokyo";
+  std::optional<MinuteOfDay> quiet_from;
+  std::optional<MinuteOfDay> quiet_to;
+  std::optional<std::int64_t> daily_limit;
+  std::string plan = "free";
+  // Minute `m` falls inside the quiet window [from, to) (which may cross midnight).
+  bool in_quiet_hours(MinuteOfDay m) const;
+};
+
+struct Program {
+  std::string root;  // the project folder (message json paths are relative to it)
+  SourceSet sources;
+  ast::Project ast;
+  TypeTable types;
+  std::vector<Symbol> symbols;
+  std::vector<Reference> references;
+  std::vector<Type> expr_types;                          // by NodeId
+  std::unordered_map<ast::NodeId, std::uint32_t> expr_symbols;  // NameRef/Call → symbol
+  AccountSettings account;
+  Diagnostics diags;
+
+  const Symbol* find(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
+  std::optional<std::uint32_t> find_index(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
+  Type type_of(ast::NodeId id) const { return id < expr_types.size() ? expr_types[id] : Type{}; }
+};
+
+}  // namespace okuri

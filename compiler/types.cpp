@@ -1,0 +1,76 @@
+#include "compiler/types.hpp"
+
+#include "stdlib/builtins.hpp"
+#include "stdlib/prefectures.hpp"
+
+namespace okuri {
+
+std::optional<std::uint32_t> EnumDef::find(std::string_view v) const {
+  for (std::uint32_t i = 0; i < values.size(); ++i) {
+    if (values[i] == v) return i;
+  }
+  for (const auto& [alias, canon] : aliases) {
+    if (alias == v) return find(canon);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> EnumDef::spellings() const {
+  std::vector<std::string> out = values;
+  for (const auto& a : aliases) out.push_back(a.first);
+  return out;
+}
+
+namespace {
+EnumDef from_views(std::string name, const std::vector<std::string_view>& vals) {
+  EnumDef e;
+  e.name = std::move(name);
+  for (auto v : vals) e.values.emplace_back(v);
+  return e;
+}
+}  // namespace
+
+TypeTable::TypeTable() {
+  enums_.push_back(from_views("gender", stdlib::gender_values()));
+  EnumDef region;
+  region.name = "region";
+  for (const auto& p : stdlib::prefectures()) region.values.emplace_back(p.name);
+  region.aliases = {{"hyougo", "hyogo"}, {"kouchi", "kochi"}};
+  enums_.push_back(std::move(region));
+  enums_.push_back(from_views("weekday", stdlib::weekday_values()));
+  enums_.push_back(from_views("LINE gender", stdlib::line_gender_values()));
+  enums_.push_back(from_views("LINE os", stdlib::line_os_values()));
+}
+
+std::uint32_t TypeTable::add_enum(EnumDef e) {
+  enums_.push_back(std::move(e));
+  return static_cast<std::uint32_t>(enums_.size() - 1);
+}
+
+std::string TypeTable::describe(Type t) const {
+  switch (t.kind) {
+    case TypeKind::Error:
+      return "unknown";
+    case TypeKind::Bool:
+      return "bool";
+    case TypeKind::Int:
+      return "int";
+    case TypeKind::Text:
+      return "text";
+    case TypeKind::Date:
+      return "date";
+    case TypeKind::DateTime:
+      return "datetime";
+    case TypeKind::Duration:
+      return "duration";
+    case TypeKind::Time:
+      return "time of day";
+    case TypeKind::Enum:
+      return enums_[t.enum_id].name;
+    case TypeKind::Set:
+      return "set of " + enums_[t.enum_id].name;
+  }
+  return "unknown";
+}
+
+}  // namespace okuri

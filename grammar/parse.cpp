@@ -1,0 +1,214 @@
+// The one translation unit that instantiates the PEGTL parser.
+#include <algorithm>
+#include <string>
+
+#include "grammar/rules.hpp"
+#include "grammar/syntax_tree.hpp"
+
+namespace okuri::grammar {
+namespace {
+
+namespace pegtl = tao::pegtl;
+
+// What the grammar's hand-written rules and the control need while parsing.
+struct ParseState {
+  const char* base;
+  std::string_view src;
+  SyntaxTree* tree;
+  struct Mark {
+    std::uint32_t count;
+    std::uint32_t begin;
+  };
+  std::vector<Mark> marks;
+  unsigned depth = 0;
+
+  // "line:column" with columns in code points, 1-based.
+  std::string line_col(std::uint32_t offset) const {
+    std::uint32_t line = 1;
+    std::uint32_t col = 1;
+    for (std::uint32_t i = 0; i < offset && i < src.size(); ++i) {
+      const auto c = static_cast<unsigned char>(src[i]);
+      if (c == '\n') {
+        ++line;
+        col = 1;
+      } else if ((c & 0xC0) != 0x80) {
+        ++col;
+      }
+    }
+    return std::to_string(line) + ":" + std::to_string(col);
+  }
+
+  std::uint32_t token_end(std::uint32_t at) const {
+    std::uint32_t i = at;
+    auto is_word = [](unsigned char c) { return c >= 0x80 || std::isalnum(c) || c == '_'; };
+    if (i >= src.size()) return i;
+    if (is_word(static_cast<unsigned char>(src[i]))) {
+      while (i < src.size() && is_word(static_cast<unsigned char>(src[i]))) ++i;
+      return i;
+    }
+    ++i;
+    while (i < src.size() && (static_cast<unsigned char>(src[i]) & 0xC0) == 0x80) ++i;
+    return i;
+  }
+
+  std::string token_at(std::uint32_t at) const {
+    if (at >= src.size()) return "the end of the file";
+    if (src[at] == '\n' || src[at] == '\r') return "the end of the line";
+    return "`" + std::string(src.substr(at, token_end(at) - at)) + "`";
+  }
+
+  void error_at(std::uint32_t at, std::string message) {
+    std::uint32_t end = token_end(at);
+    if (at < src.size() && (src[at] == '\n' || src[at] == '\r')) end = at;
+    tree->errors.push_back(SyntaxError{at, end, std::move(message)});
+  }
+
+  void push_error_node(std::uint32_t begin, std::uint32_t end) {
+    const auto self = static_cast<std::uint32_t>(tree->nodes.size());
+    tree->nodes.push_back(SyntaxNode{Syn::Error, self, begin, end});
+  }
+
+  // Skips to the end of the logical line that starts at the input position:
+  // a newline or ';' outside brackets, or just after a block that closes at the
+  // outer level. Never consumes a '}' that closes the enclosing block.
+  template <typename Input>
+  void skip_logical_line(Input& in, bool top_level) {
+    int depth_here = 0;
+    while (!in.empty()) {
+      const char c = in.peek_char();
+      if (c == '"') {
+        in.bump(1);
+        while (!in.empty() && in.peek_char() != '"' && in.peek_char() != '\n') {
+          if (in.peek_char() == '\\' && in.size(2) >= 2) in.bump(1);
+          in.bump(1);
+        }
+        if (!in.empty() && in.peek_char() == '"') in.bump(1);
+        continue;
+      }
+      if (c == '#') {
+        while (!in.empty() && in.peek_char() != '\n') in.bump(1);
+        continue;
+      }
+      if ((c == '\n' || c == ';') && depth_here == 0) {
+        in.bump(1);
+        return;
+      }
+      if (c == '{' || c == '(' || c == '[') {
+        ++depth_here;
+      } else if (c == '}' || c == ')' || c == ']') {
+        if (depth_here == 0) {
+          if (!top_level) return;  // closes the enclosing block: leave it to the block
+        } else {
+          --depth_here;
+          if (depth_here == 0 && c == '}') {
+            in.bump(1);
+            return;
+          }
+        }
+      }
+      in.bump(1);
+    }
+  }
+};
+
+template <typename Rule>
+struct control : pegtl::normal<Rule> {
+  template <typename Input>
+  static void start(const Input& in, ParseState& st) {
+    if constexpr (rules::node<Rule>::selected) {
+      st.marks.push_back(ParseState::Mark{static_cast<std::uint32_t>(st.tree->nodes.size()),
+                                          static_cast<std::uint32_t>(in.current() - st.base)});
+    }
+  }
+  template <typename Input>
+  static void success(const Input& in, ParseState& st) {
+    if constexpr (rules::node<Rule>::selected) {
+      const auto mark = st.marks.back();
+      st.marks.pop_back();
+      auto& nodes = st.tree->nodes;
+      if constexpr (rules::transparent<Rule>) {
+        // Exactly one child: the last node covers everything recorded since the mark.
+        if (nodes.size() > mark.count && nodes.back().first == mark.count) return;
+      }
+      const auto self = static_cast<std::uint32_t>(nodes.size());
+      const auto end = static_cast<std::uint32_t>(in.current() - st.base);
+      nodes.push_back(SyntaxNode{rules::node<Rule>::value, std::min(mark.count, self), mark.begin, end});
+    }
+  }
+  template <typename Input>
+  static void failure(const Input& /*in*/, ParseState& st) {
+    if constexpr (rules::node<Rule>::selected) {
+      st.tree->nodes.resize(st.marks.back().count);
+      st.marks.pop_back();
+    }
+  }
+  template <typename Input>
+  static void unwind(const Input& /*in*/, ParseState& st) {
+    if constexpr (rules::node<Rule>::selected) {
+      st.tree->nodes.resize(st.marks.back().count);
+      st.marks.pop_back();
+    }
+  }
+  template <typename Input>
+  [[noreturn]] static void raise(const Input& in, ParseState& /*st*/) {
+    if constexpr (rules::error_message<Rule> != nullptr) {
+      throw pegtl::parse_error(rules::error_message<Rule>, in);
+    } else {
+      throw pegtl::parse_error("syntax error", in);
+    }
+  }
+};
+
+}  // namespace
+
+SyntaxTree parse(std::string_view source) {
+  SyntaxTree tree;
+  tree.nodes.reserve(source.size() / 3 + 16);
+  ParseState st{source.data(), source, &tree, {}, 0};
+  pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::lf_crlf> in(source.data(), source.size(), "");
+  try {
+    if (!pegtl::parse<rules::file, pegtl::nothing, control>(in, st)) {
+      st.error_at(static_cast<std::uint32_t>(in.current() - st.base), "expected a declaration");
+    }
+  } catch (const pegtl::parse_error& e) {
+    st.error_at(static_cast<std::uint32_t>(e.positions().front().byte), std::string(e.message()));
+  }
+  if (tree.nodes.empty() || tree.nodes.back().kind != Syn::File) {
+    // Only on a failure the recovery could not absorb: keep what was recorded.
+    tree.nodes.resize(st.marks.empty() ? tree.nodes.size() : st.marks.front().count);
+    tree.nodes.push_back(SyntaxNode{Syn::File, 0, 0, static_cast<std::uint32_t>(source.size())});
+  }
+  std::stable_sort(tree.errors.begin(), tree.errors.end(),
+                   [](const SyntaxError& a, const SyntaxError& b) { return a.begin < b.begin; });
+  // Unclosed nested blocks all end at the same place: report the innermost.
+  tree.errors.erase(std::unique(tree.errors.begin(), tree.errors.end(),
+                                [](const SyntaxError& a, const SyntaxError& b) { return a.begin == b.begin; }),
+                    tree.errors.end());
+  return tree;
+}
+
+std::vector<std::uint32_t> SyntaxTree::children(std::uint32_t i) const {
+  std::vector<std::uint32_t> out;
+  const std::uint32_t first = nodes[i].first;
+  std::uint32_t c = i;
+  while (c > first) {
+    --c;
+    out.push_back(c);
+    c = nodes[c].first;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+const char* syn_name(Syn kind) {
+  switch (kind) {
+#define OKURI_SYN(name) \
+  case Syn::name:       \
+    return #name;
+#include "grammar/syntax_kinds.def"
+#undef OKURI_SYN
+  }
+  return "?";
+}
+
+}  // namespace okuri::grammar

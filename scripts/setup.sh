@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build and the tests need (only what is
+# missing), then configures and builds Okuri with Ninja into build/.
+# Idempotent; works as root or through sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build pkg-config git
+  # libraries
+  tao-pegtl-dev libfmt-dev nlohmann-json3-dev libcli11-dev libicu-dev
+  libhowardhinnant-date-dev tzdata libboost-graph-dev libsqlite3-dev
+  libxxhash-dev libssl-dev libcpp-httplib-dev llvm-19-dev libzstd-dev
+  # tests: Catch2, and clang with libFuzzer for the fuzz run
+  catch2 clang-14 libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
+    SUDO="sudo"
+  fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_TYPE="${OKURI_BUILD_TYPE:-RelWithDebInfo}"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DOKURI_WERROR=ON >/dev/null
+cmake --build build -j "$(nproc)"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs one golden case and compares its output with <case>.expected.
+#   run_golden.sh OKURI CASE_PATH      (CASE_PATH without .okuri / .expected)
+# The case's first line may name the command: `# RUN: check --format json`
+# (default `check`); the path of the case is appended. The output is stdout
+# and stderr together, then a line `exit: N`.
+# Set OKURI_UPDATE_GOLDEN=1 to rewrite the expected file instead.
+set -uo pipefail
+okuri="$1"
+case_path="$2"
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$repo"
+rel="${case_path#"$repo"/}"
+if [ -d "$rel" ]; then
+  target="$rel"
+  first="$(ls "$rel"/*.okuri | head -1)"
+else
+  target="$rel.okuri"
+  first="$target"
+fi
+cmd="check"
+run_line="$(head -1 "$first" | sed -n 's/^# RUN: //p')"
+[ -n "$run_line" ] && cmd="$run_line"
+# shellcheck disable=SC2086
+actual="$(NO_COLOR=1 "$okuri" $cmd "$target" 2>&1; echo "exit: $?")"
+expected_file="$rel.expected"
+if [ "${OKURI_UPDATE_GOLDEN:-}" = "1" ]; then
+  printf '%s\n' "$actual" > "$expected_file"
+  echo "updated $expected_file"
+  exit 0
+fi
+if ! diff -u "$expected_file" <(printf '%s\n' "$actual"); then
+  echo "golden mismatch: $rel (update with: OKURI_UPDATE_GOLDEN=1 ctest -R golden/)" >&2
+  exit 1
+fi

@@ -1,0 +1,83 @@
+#include <catch2/catch.hpp>
+
+#include "compiler/workspace.hpp"
+
+using namespace okuri;
+
+namespace {
+std::vector<std::string> codes(const std::string& src) {
+  auto p = compile_sources(".", {{"t.okuri", src}});
+  std::vector<std::string> out;
+  for (const auto& d : p->diags.all()) out.push_back(std::string(info(d.code).name) + " " + d.message);
+  return out;
+}
+bool has(const std::vector<std::string>& v, const std::string& prefix) {
+  for (const auto& s : v) {
+    if (s.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("W102 finds empty integer ranges", "[checker][w102]") {
+  CHECK(has(codes("segment s = age in 30..20\n"), "W102 condition is always false: `age in 30..20` is an empty range"));
+  CHECK(has(codes("segment s = age > 30 and age < 20\n"), "W102 condition is always false"));
+  CHECK(has(codes("segment s = age > 30 and score > 1 and age <= 30\n"), "W102"));
+  CHECK(has(codes("segment s = age >= 20 and age in 10..19\n"), "W102"));
+  CHECK_FALSE(has(codes("segment s = age > 20 and age < 30\n"), "W102"));
+  CHECK_FALSE(has(codes("segment s = age > 30 or age < 20\n"), "W102"));
+}
+
+TEST_CASE("W102 finds empty enum sets", "[checker][w102]") {
+  CHECK(has(codes("segment s = gender == male and gender == female\n"), "W102"));
+  CHECK(has(codes("segment s = region in [tokyo, osaka] and region in [chiba]\n"), "W102"));
+  CHECK(has(codes("segment s = region in [tokyo] and region not in [tokyo]\n"), "W102"));
+  CHECK_FALSE(has(codes("segment s = region in [tokyo, osaka] and region in [osaka]\n"), "W102"));
+  // hyougo is hyogo.
+  CHECK_FALSE(has(codes("segment s = region in [hyougo] and region == hyogo\n"), "W102"));
+}
+
+TEST_CASE("W102 looks inside or and not", "[checker][w102]") {
+  CHECK(has(codes("segment s = tagged(a) or (age > 5 and age < 3)\ntag a\n"), "W102"));
+  CHECK(has(codes("segment s = not (gender == male and gender == other)\n"), "W102"));
+}
+
+TEST_CASE("W102 always true on always-known attributes", "[checker][w102]") {
+  CHECK(has(codes("segment s = friend_days >= 0\n"), "W102 condition is always true"));
+  CHECK_FALSE(has(codes("segment s = age >= 0\n"), "W102"));  // age may be unknown
+}
+
+TEST_CASE("unknown values and types", "[checker]") {
+  CHECK(has(codes("segment s = age == \"20\"\n"), "E003 type mismatch: `age` is int but `\"20\"` is text"));
+  CHECK(has(codes("segment s = region in [tokio]\n"), "E008 `tokio` is not a region; did you mean `tokyo`?"));
+  CHECK(has(codes("segment s = gender == man\n"), "E008 `man` is not a gender; did you mean `male`?"));
+  CHECK(has(codes("message welcome text \"hi\"\nsegment s = tagged(welcome)\n"),
+            "E003 type mismatch: `welcome` is a message, not a tag"));
+}
+
+TEST_CASE("segments may not be defined in terms of themselves", "[checker]") {
+  CHECK(has(codes("segment a = b\nsegment b = a\n"), "E006 segment"));
+}
+
+TEST_CASE("a project of several files is one namespace", "[checker]") {
+  auto p = compile_sources(".", {{"a.okuri", "tag vip\n"}, {"b.okuri", "segment s = tagged(vip)\n"}});
+  CHECK(p->diags.error_count() == 0);
+  auto q = compile_sources(".", {{"a.okuri", "tag vip\n"}, {"b.okuri", "tag vip\nsegment s = tagged(vip)\n"}});
+  REQUIRE(q->diags.error_count() == 1);
+  CHECK(q->diags.all()[0].notes.size() == 1);
+}
+
+TEST_CASE("types and references are kept in side tables", "[checker]") {
+  auto p = compile_sources(".", {{"a.okuri", "tag vip\nfield visits: int = 0\nsegment s = tagged(vip) and visits > 2\n"}});
+  REQUIRE(p->diags.error_count() == 0);
+  const auto* vip = p->find(SymbolKind::Tag, "vip");
+  REQUIRE(vip != nullptr);
+  CHECK(vip->uses == 1);
+  std::size_t refs = 0;
+  for (const auto& r : p->references) refs += p->symbols[r.symbol].name == "visits" ? 1 : 0;
+  CHECK(refs == 1);
+  const auto* seg = p->find(SymbolKind::Segment, "s");
+  REQUIRE(seg != nullptr);
+  const auto& expr = std::get<ast::SegmentDecl>(seg->decl->v).expr;
+  CHECK(p->type_of(expr->id).kind == TypeKind::Bool);
+}
