@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   int status = 0;
   okuri::cli::add_check_command(app, status);
+  okuri::cli::add_fmt_command(app, status);
+  okuri::cli::add_graph_command(app, status);
+  okuri::cli::add_diff_command(app, status);
   app.footer(
       "Exit status: 0 ok (warnings allowed), 1 errors or failed tests, 2 bad usage or unreadable input.\n"
       "Docs: docs/language.md (the language), docs/diagnostics/ (one page per code).");

@@ -563,8 +563,6 @@ void Checker::check_decl(const ast::Decl& d) {
           sctx.scenario = &v;
           block(v.body, sctx);
           check_fixed_time_sends(v.body, std::nullopt);
-          check_unreachable(v.body, v.name.text);
-          check_zero_time_repeat(v.body);
         } else if constexpr (std::is_same_v<T, ast::BroadcastDecl>) {
           if (v.target) {
             ExprCtx ectx;
@@ -575,8 +573,6 @@ void Checker::check_decl(const ast::Decl& d) {
           sctx.broadcast = &v;
           block(v.body, sctx);
           check_fixed_time_sends(v.body, v.at_valid ? std::optional<MinuteOfDay>(v.at.minute) : std::nullopt);
-          check_unreachable(v.body, {});
-          check_zero_time_repeat(v.body);
         } else if constexpr (std::is_same_v<T, ast::TestDecl>) {
           check_test(v);
         }

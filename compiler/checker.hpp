@@ -95,9 +95,6 @@ class Checker {
   void stmt(const ast::Stmt& s, const StmtCtx& ctx);
   void check_send_count(const std::vector<ast::Name>& msgs, Span at, const char* verb);
   void check_fixed_time_sends(const ast::Block& b, std::optional<MinuteOfDay> fixed);
-  bool always_waits(const ast::Block& b) const;
-  void check_unreachable(const ast::Block& b, std::string_view scope);
-  void check_zero_time_repeat(const ast::Block& b);
 };
 
 }  // namespace detail

@@ -1,6 +1,6 @@
 // Statements: names, reply tokens (E010), LINE limits (E009), splits (E005),
-// waits, fixed-time sends in quiet hours (W103), statements after `stop` or
-// `goto` (W101) and `repeat` bodies without a wait (E006).
+// waits, and fixed-time sends in quiet hours (W103). Flow over the step graph
+// (W101, E006, W106) is in graph_checks.cpp.
 #include <fmt/format.h>
 
 #include "compiler/checker.hpp"
@@ -240,117 +240,6 @@ void Checker::check_fixed_time_sends(const ast::Block& b, std::optional<MinuteOf
             fixed.reset();
           } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
             check_fixed_time_sends(v.body, std::nullopt);
-          }
-        },
-        s->v);
-  }
-}
-
-// Whether every path through the block passes a wait (or leaves the flow).
-bool Checker::always_waits(const ast::Block& b) const {
-  for (const auto& s : b.stmts) {
-    const bool waits = std::visit(
-        [&](const auto& v) -> bool {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, ast::WaitStmt>) {
-            return true;
-          } else if constexpr (std::is_same_v<T, ast::StopStmt>) {
-            return !v.scenario.has_value();
-          } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
-            return true;  // the jump target's cycle is checked on the step graph
-          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
-            return always_waits(v.body);
-          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
-            if (!v.else_body || !always_waits(*v.else_body)) return false;
-            for (const auto& a : v.arms) {
-              if (!always_waits(a.body)) return false;
-            }
-            return true;
-          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
-            if (v.arms.empty()) return false;
-            for (const auto& a : v.arms) {
-              if (!always_waits(a.body)) return false;
-            }
-            return true;
-          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
-            return true;
-          } else {
-            return false;
-          }
-        },
-        s->v);
-    if (waits) return true;
-  }
-  return false;
-}
-
-void Checker::check_zero_time_repeat(const ast::Block& b) {
-  for (const auto& s : b.stmts) {
-    std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
-            if (!always_waits(v.body)) {
-              auto& d = p_.diags.report(Code::E006, Span{s->span.file, s->span.begin, s->span.begin + 6},
-                                        "zero-time cycle: this `repeat` can run again without passing a wait");
-              d.notes.push_back(Note{std::nullopt, "every cycle must contain a wait, such as `repeat { wait 30d; send tips }`"});
-            }
-            check_zero_time_repeat(v.body);
-          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
-            check_zero_time_repeat(v.body);
-          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
-            for (const auto& a : v.arms) check_zero_time_repeat(a.body);
-            if (v.else_body) check_zero_time_repeat(*v.else_body);
-          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
-            for (const auto& a : v.arms) check_zero_time_repeat(a.body);
-          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
-            for (const auto& c : v.cases) check_zero_time_repeat(c.body);
-          }
-        },
-        s->v);
-  }
-}
-
-// W101: statements after `stop`, `goto` or `repeat` in the same block never run.
-void Checker::check_unreachable(const ast::Block& b, std::string_view scope) {
-  const char* after = nullptr;
-  for (const auto& s : b.stmts) {
-    if (after != nullptr) {
-      if (const auto* st = std::get_if<ast::StepStmt>(&s->v)) {
-        // A named step after `stop` or `goto` runs only when some `goto` jumps to it.
-        const auto sym = lookup(SymbolKind::Step, st->name.text, scope);
-        if (sym && p_.symbols[*sym].uses == 0) {
-          p_.diags.report(Code::W101, st->name.span,
-                          fmt::format("step `{}` is unreachable: it follows `{}` and no `goto` jumps to it", st->name.text, after));
-        }
-        after = nullptr;
-      } else if (std::holds_alternative<ast::ErrorStmt>(s->v)) {
-        continue;
-      } else {
-        p_.diags.report(Code::W101, s->span, fmt::format("this statement is unreachable: it follows `{}`", after));
-        after = nullptr;
-        continue;
-      }
-    }
-    std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, ast::StopStmt>) {
-            if (!v.scenario) after = "stop";
-          } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
-            after = "goto";
-          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
-            after = "repeat (which never ends)";
-            check_unreachable(v.body, scope);
-          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
-            check_unreachable(v.body, scope);
-          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
-            for (const auto& a : v.arms) check_unreachable(a.body, scope);
-            if (v.else_body) check_unreachable(*v.else_body, scope);
-          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
-            for (const auto& a : v.arms) check_unreachable(a.body, scope);
-          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
-            for (const auto& c : v.cases) check_unreachable(c.body, scope);
           }
         },
         s->v);

@@ -130,7 +130,7 @@ std::string render_json(const SourceSet& sources, const std::vector<Diagnostic>&
     }
     arr.push_back(std::move(j));
   }
-  return arr.dump(2) + "\n";
+  return arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_sarif(const SourceSet& sources, const std::vector<Diagnostic>& diags) {
@@ -183,7 +183,7 @@ std::string render_sarif(const SourceSet& sources, const std::vector<Diagnostic>
                                         {"rules", rules}}}}},
                                     {"columnKind", "unicodeCodePoints"},
                                     {"results", results}}})}};
-  return sarif.dump(2) + "\n";
+  return sarif.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace okuri

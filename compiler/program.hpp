@@ -10,6 +10,7 @@
 
 #include "compiler/ast.hpp"
 #include "compiler/diagnostic.hpp"
+#include "compiler/step_graph.hpp"
 #include "compiler/types.hpp"
 
 namespace okuri {
@@ -55,6 +56,7 @@ struct Program {
   std::unordered_map<ast::NodeId, std::uint32_t> expr_symbols;  // NameRef/Call → symbol
   AccountSettings account;
   Diagnostics diags;
+  std::vector<StepGraph> graphs;  // one per scenario and broadcast, in source order
 
   const Symbol* find(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
   std::optional<std::uint32_t> find_index(SymbolKind k, std::string_view name, std::string_view scope = {}) const;

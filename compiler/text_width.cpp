@@ -94,6 +94,16 @@ int display_width(std::string_view s) {
   return w;
 }
 
+std::size_t first_invalid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t at = i;
+    const char32_t c = decode_utf8(s, i);
+    if (c == 0xFFFD && !(i - at == 3 && static_cast<unsigned char>(s[at]) == 0xEF)) return at;
+    if (c >= 0xD800 && c <= 0xDFFF) return at;
+  }
+  return std::string_view::npos;
+}
+
 std::size_t utf16_units(std::string_view s) {
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.size();) n += decode_utf8(s, i) >= 0x10000 ? 2 : 1;

@@ -17,6 +17,8 @@ std::size_t code_points(std::string_view s);
 // Columns a terminal uses for one code point: 0 (combining), 1 or 2 (wide).
 int display_width(char32_t c);
 int display_width(std::string_view s);
+// Offset of the first byte that is not valid UTF-8, or npos.
+std::size_t first_invalid_utf8(std::string_view s);
 // UTF-16 code units of `s` (for the language server).
 std::size_t utf16_units(std::string_view s);
 

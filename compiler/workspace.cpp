@@ -7,6 +7,7 @@
 
 #include "compiler/ast_builder.hpp"
 #include "compiler/checker.hpp"
+#include "compiler/text_width.hpp"
 #include "grammar/syntax_tree.hpp"
 
 namespace okuri {
@@ -25,12 +26,18 @@ std::unique_ptr<Program> compile_sources(std::string root, std::vector<std::pair
       p->diags.report(Code::E001, Span{i, 0, 0}, "file is too large (4 GiB or more)");
       continue;
     }
+    if (const auto bad = first_invalid_utf8(f.text); bad != std::string::npos) {
+      p->diags.report(Code::E001, Span{i, static_cast<std::uint32_t>(bad), static_cast<std::uint32_t>(bad + 1)},
+                      "the file is not valid UTF-8 here; save it as UTF-8");
+    }
     const auto tree = grammar::parse(f.text);
     p->ast.files.push_back(build_ast(tree, f, i, next, p->diags));
   }
   p->ast.node_count = next;
   p->expr_types.resize(next + 1);
   check_program(*p);
+  p->graphs = lower_program(*p);
+  check_graphs(*p, p->graphs);
   p->diags.sort();
   return p;
 }

@@ -1,0 +1,223 @@
+// `okuri fmt`: one canonical layout. The formatter works on tokens and keeps
+// the author's line breaks (like gofmt): it fixes indentation (two spaces per
+// block level), the spacing between tokens, trailing spaces and runs of blank
+// lines, and keeps every comment. Because it never joins or splits lines and
+// never changes a token, the program means the same before and after; the
+// caller verifies that by comparing the ASTs.
+#include "compiler/formatter.hpp"
+
+#include "compiler/text_width.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <vector>
+
+namespace okuri {
+namespace {
+
+enum class Tok { Word, String, Punct, Comment, Newline };
+
+struct Token {
+  Tok kind;
+  std::string text;
+};
+
+bool is_word_byte(unsigned char c) { return c >= 0x80 || std::isalnum(c) != 0 || c == '_'; }
+
+std::vector<Token> lex(std::string_view s) {
+  std::vector<Token> out;
+  std::size_t i = 0;
+  auto digits = [&](std::size_t at) {
+    std::size_t n = 0;
+    while (at + n < s.size() && std::isdigit(static_cast<unsigned char>(s[at + n])) != 0) ++n;
+    return n;
+  };
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == '\n') {
+      out.push_back({Tok::Newline, "\n"});
+      ++i;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      ++i;
+    } else if (c == '#') {
+      std::size_t j = i;
+      while (j < s.size() && s[j] != '\n') ++j;
+      std::size_t e = j;
+      while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+      out.push_back({Tok::Comment, std::string(s.substr(i, e - i))});
+      i = j;
+    } else if (c == '"') {
+      std::size_t j = i + 1;
+      while (j < s.size() && s[j] != '"' && s[j] != '\n') j += (s[j] == '\\' && j + 1 < s.size() && s[j + 1] != '\n') ? 2 : 1;
+      if (j < s.size() && s[j] == '"') ++j;
+      out.push_back({Tok::String, std::string(s.substr(i, j - i))});
+      i = j;
+    } else if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+      std::size_t j = i + digits(i);
+      // 2026-12-01 and 10:00 are one token each.
+      if (j - i == 4 && j < s.size() && s[j] == '-' && digits(j + 1) > 0) {
+        j += 1 + digits(j + 1);
+        if (j < s.size() && s[j] == '-' && digits(j + 1) > 0) j += 1 + digits(j + 1);
+      } else if (j < s.size() && s[j] == ':' && digits(j + 1) > 0) {
+        j += 1 + digits(j + 1);
+      }
+      while (j < s.size() && (is_word_byte(static_cast<unsigned char>(s[j])) || s[j] == '%')) ++j;
+      out.push_back({Tok::Word, std::string(s.substr(i, j - i))});
+      i = j;
+    } else if (is_word_byte(static_cast<unsigned char>(c))) {
+      std::size_t j = i;
+      while (j < s.size() && is_word_byte(static_cast<unsigned char>(s[j]))) ++j;
+      out.push_back({Tok::Word, std::string(s.substr(i, j - i))});
+      i = j;
+    } else {
+      static const char* const kTwo[] = {"==", "!=", "<=", ">=", "=>", "+=", "-=", ".."};
+      std::string p(1, c);
+      for (const char* t : kTwo) {
+        if (s.substr(i, 2) == t) p = t;
+      }
+      out.push_back({Tok::Punct, p});
+      i += p.size();
+    }
+  }
+  return out;
+}
+
+bool is_open(const Token& t) { return t.kind == Tok::Punct && (t.text == "(" || t.text == "["); }
+bool is_close(const Token& t) { return t.kind == Tok::Punct && (t.text == ")" || t.text == "]"); }
+bool is_punct(const Token& t, const char* p) { return t.kind == Tok::Punct && t.text == p; }
+
+// Words after which `(` starts a parenthesised expression, not a call.
+const std::set<std::string>& keyword_before_paren() {
+  static const std::set<std::string> k = {"and", "or", "not", "in", "if", "when", "to", "goal", "until", "segment", "="};
+  return k;
+}
+
+// Whether `-` at index i (with previous token prev) is binary.
+bool binary_minus(const Token* prev) {
+  if (prev == nullptr) return false;
+  if (prev->kind == Tok::Word) {
+    static const std::set<std::string> kw = {"and", "or", "not", "in", "if", "when", "to", "until", "goal", "at"};
+    return kw.count(prev->text) == 0;
+  }
+  return prev->kind == Tok::String || is_close(*prev);
+}
+
+bool ends_with_operator(const Token& t) {
+  if (t.kind == Tok::Punct) {
+    static const std::set<std::string> ops = {",", "=", "=>", "==", "!=", "<", "<=", ">", ">=", "+", "-", "+=", "-="};
+    return ops.count(t.text) > 0;
+  }
+  return t.kind == Tok::Word && (t.text == "and" || t.text == "or" || t.text == "in");
+}
+
+// Space between two tokens on one line.
+bool space_between(const Token& a, const Token& b, const Token* before_a) {
+  if (b.kind == Tok::Comment) return true;
+  if (is_punct(b, ",") || is_punct(b, ";") || is_close(b) || is_punct(b, ".") || is_punct(b, "..") || is_punct(b, ":")) {
+    return false;
+  }
+  if (is_open(a) || is_punct(a, ".") || is_punct(a, "..")) return false;
+  if (is_punct(b, "(") && a.kind == Tok::Word) return keyword_before_paren().count(a.text) > 0;
+  if (is_punct(b, "/") || is_punct(a, "/")) return false;
+  if (is_punct(a, "-") && !binary_minus(before_a)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string format_source(std::string_view src) {
+  const auto toks = lex(src);
+  // Split into lines of tokens.
+  std::vector<std::vector<Token>> lines(1);
+  for (const auto& t : toks) {
+    if (t.kind == Tok::Newline) {
+      lines.emplace_back();
+    } else {
+      lines.back().push_back(t);
+    }
+  }
+  struct Line {
+    std::string text;        // without the newline; empty for a blank line
+    int indent = 0;
+    std::size_t arrow = std::string::npos;  // byte offset of the single `=>` token
+  };
+  std::vector<Line> outl;
+  std::string out;
+  int braces = 0;
+  int parens = 0;
+  bool continued = false;  // the previous line ended with an operator or a comma
+  int blank_run = 0;
+  bool started = false;
+  for (const auto& line : lines) {
+    if (line.empty()) {
+      ++blank_run;
+      continue;
+    }
+    if (started && blank_run > 0) outl.push_back(Line{});
+    blank_run = 0;
+    out.clear();
+    std::size_t arrow = std::string::npos;
+    int arrows = 0;
+    started = true;
+    int indent = braces + parens;
+    if (is_punct(line.front(), "}") || is_close(line.front())) indent = std::max(0, indent - 1);
+    if (continued && parens == 0 && !is_punct(line.front(), "}")) indent += 2;
+    out.append(static_cast<std::size_t>(indent) * 2, ' ');
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const Token& t = line[i];
+      if (i > 0) {
+        const Token* before = i >= 2 ? &line[i - 2] : nullptr;
+        if (t.kind == Tok::Comment) {
+          out += "  ";
+        } else if (space_between(line[i - 1], t, before)) {
+          out += ' ';
+        }
+      }
+      if (is_punct(t, "=>")) {
+        arrow = out.size();
+        ++arrows;
+      }
+      out += t.text;
+      if (is_punct(t, "{")) ++braces;
+      if (is_punct(t, "}")) braces = std::max(0, braces - 1);
+      if (is_open(t)) ++parens;
+      if (is_close(t)) parens = std::max(0, parens - 1);
+    }
+    outl.push_back(Line{out, indent, arrows == 1 ? arrow : std::string::npos});
+    // Continuation: the last code token of the line ends with an operator.
+    const Token* last = nullptr;
+    for (const auto& t : line) {
+      if (t.kind != Tok::Comment) last = &t;
+    }
+    continued = last != nullptr && ends_with_operator(*last);
+  }
+  // Align `=>` over runs of consecutive lines at one indentation (split arms, wait cases).
+  for (std::size_t i = 0; i < outl.size();) {
+    std::size_t j = i;
+    while (j < outl.size() && outl[j].arrow != std::string::npos && outl[j].indent == outl[i].indent) ++j;
+    if (j - i >= 2) {
+      int widest = 0;
+      for (std::size_t k = i; k < j; ++k) {
+        std::string_view before(outl[k].text.data(), outl[k].arrow);
+        while (!before.empty() && before.back() == ' ') before.remove_suffix(1);
+        widest = std::max(widest, display_width(before));
+      }
+      for (std::size_t k = i; k < j; ++k) {
+        std::string before = outl[k].text.substr(0, outl[k].arrow);
+        while (!before.empty() && before.back() == ' ') before.pop_back();
+        const int pad = widest - display_width(before) + 1;
+        outl[k].text = before + std::string(static_cast<std::size_t>(pad), ' ') + outl[k].text.substr(outl[k].arrow);
+      }
+    }
+    i = std::max(j, i + 1);
+  }
+  std::string result;
+  for (const auto& l : outl) {
+    result += l.text;
+    result += '\n';
+  }
+  return result;
+}
+
+}  // namespace okuri
