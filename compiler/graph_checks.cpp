@@ -42,16 +42,17 @@ void check_graphs(Program& p, const std::vector<StepGraph>& graphs) {
     const auto& sc = std::get<ast::ScenarioDecl>(g.decl->v);
     if (sc.restart != ast::RestartPolicy::After || sc.restart_after <= 0) continue;
     const auto longest = g.longest_time();
+    const std::string restart(p.sources.text(sc.restart_span));
     if (!longest) {
       p.diags.report(Code::W106, sc.restart_span,
-                     fmt::format("`restart after {}` is shorter than the time a friend can spend in `{}` (it repeats "
+                     fmt::format("`restart {}` is shorter than the time a friend can spend in `{}` (it repeats "
                                  "forever): a friend could get the first messages twice",
-                                 format_duration(sc.restart_after), g.name));
+                                 restart, g.name));
     } else if (sc.restart_after < *longest) {
       p.diags.report(Code::W106, sc.restart_span,
-                     fmt::format("`restart after {}` is shorter than the longest path through `{}` ({}): a friend could "
+                     fmt::format("`restart {}` is shorter than the longest path through `{}` ({}): a friend could "
                                  "get the first messages twice",
-                                 format_duration(sc.restart_after), g.name, format_duration(*longest)));
+                                 restart, g.name, format_duration(*longest)));
     }
   }
 }

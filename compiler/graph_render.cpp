@@ -36,7 +36,7 @@ std::string node_text(const StepNode& n) {
 }  // namespace
 
 std::string to_dot(const StepGraph& g) {
-  std::string out = fmt::format("digraph \"{}\" {{\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n",
+  std::string out = fmt::format("digraph \"{}\" {{\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=11];\n",
                                 escape_dot(g.name));
   for (std::uint32_t i = 0; i < g.node_count(); ++i) {
     const auto& n = g.node(i);

@@ -71,7 +71,8 @@ std::vector<ScenarioDiff> diff_programs(const Program& old_p, const Program& new
       if (!j) {
         d.changes.push_back({StepChange::Removed, n.id, n.label, ""});
       } else if (signature(*og, i) != signature(*ng, *j)) {
-        d.changes.push_back({StepChange::Changed, n.id, n.label, ng->node(*j).label});
+        const auto& nl = ng->node(*j).label;
+        d.changes.push_back({StepChange::Changed, n.id, n.label, nl == n.label ? nl + " (what follows it changed)" : nl});
       }
     }
     for (std::uint32_t j = 0; j < ng->node_count(); ++j) {

@@ -9,7 +9,7 @@ for group in tests/golden/*/; do
     case "$entry" in
       *.okuri) case_path="${entry%.okuri}" ;;
       *.expected | *.json | *.md) continue ;;
-      *) [ -d "$entry" ] && [ -n "$(ls "$entry"/*.okuri 2>/dev/null)" ] && case_path="$entry" || continue ;;
+      *) [ -d "$entry" ] && { [ -f "$entry/RUN" ] || [ -n "$(ls "$entry"/*.okuri 2>/dev/null)" ]; } && case_path="$entry" || continue ;;
     esac
     if [ $# -gt 0 ]; then
       match=0

@@ -40,6 +40,18 @@ contains '"end_column"' "json has end_column"
 expect 1 "sarif" -- "$okuri" check --format sarif tests/golden/E002/unknown_tag.okuri
 contains '"version": "2.1.0"' "sarif version"
 contains '"ruleId": "E002"' "sarif rule"
+for sub in check fmt graph diff; do
+  expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
+  contains "Usage" "$sub help has a usage line"
+done
+expect 0 "graph" -- "$okuri" graph tests/golden/graph/one_scenario.okuri
+contains "flowchart TD" "mermaid output"
+expect 2 "graph of an unknown scenario" -- "$okuri" graph tests/golden/graph/one_scenario.okuri --scenario nope
+contains "no scenario or broadcast named \`nope\`" "unknown scenario message"
+expect 1 "graph of a broken project" -- "$okuri" graph tests/golden/E002/unknown_tag.okuri
+expect 0 "fmt of stdin" -- bash -c "printf 'tag   a\n' | '$okuri' fmt -"
+contains "tag a" "fmt stdin output"
+expect 2 "diff of a missing version" -- "$okuri" diff does-not-exist tests/golden/diff/continue/new
 rm -f /tmp/okuri-cli-out.$$
 [ $fail -eq 0 ] && echo "cli: all passed"
 exit $fail

@@ -2,7 +2,8 @@
 # Runs one golden case and compares its output with <case>.expected.
 #   run_golden.sh OKURI CASE_PATH      (CASE_PATH without .okuri / .expected)
 # The case's first line may name the command: `# RUN: check --format json`
-# (default `check`); the path of the case is appended. The output is stdout
+# (default `check`); the path of the case is appended, or put where `{}`
+# stands. A folder case may hold its RUN line in a file `RUN`. The output is stdout
 # and stderr together, then a line `exit: N`.
 # Set OKURI_UPDATE_GOLDEN=1 to rewrite the expected file instead.
 set -uo pipefail
@@ -13,7 +14,7 @@ cd "$repo"
 rel="${case_path#"$repo"/}"
 if [ -d "$rel" ]; then
   target="$rel"
-  first="$(ls "$rel"/*.okuri | head -1)"
+  if [ -f "$rel/RUN" ]; then first="$rel/RUN"; else first="$(ls "$rel"/*.okuri | head -1)"; fi
 else
   target="$rel.okuri"
   first="$target"
@@ -21,8 +22,14 @@ fi
 cmd="check"
 run_line="$(head -1 "$first" | sed -n 's/^# RUN: //p')"
 [ -n "$run_line" ] && cmd="$run_line"
-# shellcheck disable=SC2086
-actual="$(NO_COLOR=1 "$okuri" $cmd "$target" 2>&1; echo "exit: $?")"
+if [[ "$cmd" == *"{}"* ]]; then
+  cmd="${cmd//\{\}/$target}"
+  # shellcheck disable=SC2086
+  actual="$(NO_COLOR=1 "$okuri" $cmd 2>&1; echo "exit: $?")"
+else
+  # shellcheck disable=SC2086
+  actual="$(NO_COLOR=1 "$okuri" $cmd "$target" 2>&1; echo "exit: $?")"
+fi
 expected_file="$rel.expected"
 if [ "${OKURI_UPDATE_GOLDEN:-}" = "1" ]; then
   printf '%s\n' "$actual" > "$expected_file"
