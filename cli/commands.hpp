@@ -11,6 +11,7 @@ void add_check_command(CLI::App& app, int& status);
 void add_graph_command(CLI::App& app, int& status);
 void add_fmt_command(CLI::App& app, int& status);
 void add_diff_command(CLI::App& app, int& status);
+void add_segment_command(CLI::App& app, int& status);
 
 // Colour on a terminal unless NO_COLOR is set; `--color always|never` overrides.
 bool want_color(const std::string& mode, int fd);

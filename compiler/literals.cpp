@@ -152,6 +152,20 @@ bool is_valid_time_zone(std::string_view name) {
   }
 }
 
+std::int64_t local_to_utc_seconds(const CivilDateTime& dt, std::string_view tz) {
+  const date::time_zone* zone = nullptr;
+  try {
+    zone = date::locate_zone(tz);
+  } catch (const std::exception&) {
+    zone = date::locate_zone("Asia/Tokyo");
+  }
+  const auto local = date::local_days{date::days{days_from_civil(dt.date)}} + std::chrono::minutes{dt.minute};
+  const auto info = zone->get_info(local);
+  // Unique and ambiguous times take the first offset; a time in a gap uses the
+  // offset before the gap, which lands after it.
+  return std::chrono::duration_cast<std::chrono::seconds>((local - info.first.offset).time_since_epoch()).count();
+}
+
 std::string format_date(const CivilDate& d) { return fmt::format("{:04}-{:02}-{:02}", d.year, d.month, d.day); }
 
 std::string format_time(MinuteOfDay m) { return fmt::format("{:02}:{:02}", m / 60, m % 60); }

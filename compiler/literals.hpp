@@ -41,6 +41,9 @@ std::int64_t days_from_civil(const CivilDate& d);
 CivilDate civil_from_days(std::int64_t days);
 // An IANA time zone name known to the system's tz database.
 bool is_valid_time_zone(std::string_view name);
+// Seconds since the epoch (UTC) of a local date and time in an IANA zone
+// (an unknown zone counts as Asia/Tokyo; a skipped local time moves forward).
+std::int64_t local_to_utc_seconds(const CivilDateTime& dt, std::string_view tz);
 // Human forms: "2026-12-01", "10:00", "3d", "2026-12-01 10:00".
 std::string format_date(const CivilDate& d);
 std::string format_time(MinuteOfDay m);

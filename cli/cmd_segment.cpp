@@ -1,0 +1,181 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "compiler/pred_ir.hpp"
+#include "compiler/workspace.hpp"
+#include "runtime/friend_store.hpp"
+#include "runtime/interpreter.hpp"
+
+namespace okuri::cli {
+namespace {
+
+// Progress on a terminal: a percentage on one line of stderr, rewritten.
+struct TerminalProgress : rt::LoadProgress {
+  bool on = isatty(STDERR_FILENO) != 0;
+  void update(std::size_t done, std::size_t total) override {
+    if (!on || total < (8u << 20)) return;
+    std::fprintf(stderr, "\rloading friends… %3zu%%", total == 0 ? 100 : done * 100 / total);
+    if (done >= total) std::fprintf(stderr, "\r\x1b[K");
+    std::fflush(stderr);
+  }
+};
+
+// The top-level clauses of a condition: the operands of its outermost `and` chain.
+void clauses(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
+  const ast::Expr* cur = &e;
+  while (const auto* p = std::get_if<ast::Paren>(&cur->v)) cur = p->inner.get();
+  if (const auto* b = std::get_if<ast::Binary>(&cur->v); b != nullptr && b->op == ast::BinOp::And) {
+    clauses(*b->lhs, out);
+    clauses(*b->rhs, out);
+    return;
+  }
+  out.push_back(&e);
+}
+
+}  // namespace
+
+void add_segment_command(CLI::App& app, int& status) {
+  auto* seg = app.add_subcommand("segment", "Work with segments: `okuri segment count`.");
+  seg->require_subcommand(1);
+  struct Options {
+    std::string path;
+    std::string name;
+    std::string friends;
+    std::string where;
+    std::string format = "human";
+    std::string engine = "auto";
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = seg->add_subcommand("count", "Count the friends a segment (or a broadcast target, or --where) reaches.");
+  cmd->description(
+      "Load friends (CSV with a header row, or JSONL) and count how many a segment reaches, with the count\n"
+      "behind each top-level `and` clause. NAME may also be a broadcast: its `to` target is counted and\n"
+      "LINE's size limits are checked (narrowcasts under 100 friends are refused).");
+  cmd->add_option("path", opts->path, "Project folder or .okuri file")->required();
+  cmd->add_option("name", opts->name, "Segment or broadcast name (omit with --where)");
+  cmd->add_option("--friends", opts->friends, "Friends file: .csv or .jsonl")->required();
+  cmd->add_option("--where", opts->where, "An ad-hoc condition instead of a named segment, e.g. 'age in 20..29'");
+  cmd->add_option("--format", opts->format, "human (default) or json")->check(CLI::IsMember({"human", "json"}));
+  cmd->add_option("--engine", opts->engine, "interp, jit or auto (default; the JIT when built)")
+      ->check(CLI::IsMember({"interp", "jit", "auto"}));
+  cmd->callback([opts, &status] {
+    if (opts->name.empty() == opts->where.empty()) {
+      std::cerr << "okuri segment count: give a segment NAME or --where 'EXPR' (one of them)\n";
+      status = 2;
+      return;
+    }
+    std::unique_ptr<Program> p;
+    try {
+      std::vector<std::pair<std::string, std::string>> extra;
+      if (!opts->where.empty()) {
+        auto files = project_files(opts->path);
+        p = compile_path(opts->path);
+        // Compile the condition as a segment of the project, so every name resolves.
+        std::vector<std::pair<std::string, std::string>> sources;
+        for (std::uint32_t i = 0; i < p->sources.size(); ++i) sources.emplace_back(p->sources.file(i).path, p->sources.file(i).text);
+        sources.emplace_back("--where", "segment __where__ = " + opts->where + "\n");
+        p = compile_sources(p->root, std::move(sources));
+      } else {
+        p = compile_path(opts->path);
+      }
+    } catch (const LoadError& e) {
+      std::cerr << "okuri: " << e.what() << "\n";
+      status = 2;
+      return;
+    }
+    if (p->diags.error_count() > 0) {
+      std::vector<Diagnostic> errors;
+      for (const auto& d : p->diags.all()) {
+        if (d.severity == Severity::Error) errors.push_back(d);
+      }
+      std::cerr << render_human(p->sources, errors);
+      status = 1;
+      return;
+    }
+    const std::string name = opts->where.empty() ? opts->name : "__where__";
+    const ast::Expr* expr = nullptr;
+    bool is_broadcast = false;
+    if (const auto* s = p->find(SymbolKind::Segment, name)) {
+      expr = std::get<ast::SegmentDecl>(s->decl->v).expr.get();
+    } else if (const auto* b = p->find(SymbolKind::Broadcast, name)) {
+      expr = std::get<ast::BroadcastDecl>(b->decl->v).target.get();
+      is_broadcast = true;
+    } else {
+      std::cerr << "okuri segment count: no segment or broadcast named `" << name << "` in " << opts->path << "\n";
+      status = 2;
+      return;
+    }
+    ir::Schema schema = ir::make_schema(*p);
+    std::vector<const ast::Expr*> parts;
+    if (expr != nullptr) clauses(*expr, parts);
+    std::vector<ir::Predicate> preds;
+    if (expr != nullptr) preds.push_back(ir::lower_predicate(*p, schema, *expr, name));
+    for (const auto* c : parts) preds.push_back(ir::lower_predicate(*p, schema, *c, std::string(p->sources.text(c->span))));
+    rt::FriendStore store(schema);
+    TerminalProgress progress;
+    try {
+      rt::load_friends(store, opts->friends, &progress);
+    } catch (const rt::DataError& e) {
+      std::cerr << "okuri: " << e.what() << "\n";
+      status = 2;
+      return;
+    }
+    const stdlib::Zone zone(schema.timezone.c_str());
+    rt::EvalEnv env;
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    env.now = now;
+    env.zone = &zone;
+    env.today = zone.local_days(now);
+    std::vector<std::uint64_t> mask;
+    std::size_t count = store.size();
+    std::vector<std::pair<std::string, std::size_t>> clause_counts;
+    if (expr != nullptr) {
+      rt::scan(preds[0], store, env, mask);
+      count = rt::count_bits(mask);
+      if (parts.size() > 1) {
+        for (std::size_t i = 1; i < preds.size(); ++i) {
+          rt::scan(preds[i], store, env, mask);
+          clause_counts.emplace_back(preds[i].name, rt::count_bits(mask));
+        }
+      }
+    }
+    std::vector<std::string> notes;
+    if (is_broadcast && count < 100) {
+      notes.push_back(fmt::format("LINE refuses a narrowcast that reaches fewer than 100 friends; this one reaches {}", count));
+    }
+    for (std::size_t a = 0; a < schema.audiences.size(); ++a) {
+      const std::size_t members = rt::count_bits(store.audiences[a].words);
+      if (members < 50) {
+        notes.push_back(fmt::format("audience `{}` has {} members here; LINE needs at least 50 to use an audience",
+                                    schema.audiences[a], members));
+      }
+    }
+    const std::string shown = opts->where.empty() ? opts->name : opts->where;
+    if (opts->format == "json") {
+      nlohmann::json j{{"segment", shown}, {"count", count}, {"total", store.size()}};
+      auto cl = nlohmann::json::array();
+      for (const auto& [text, n] : clause_counts) cl.push_back({{"clause", text}, {"count", n}});
+      j["clauses"] = std::move(cl);
+      j["notes"] = notes;
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      return;
+    }
+    const double pct = store.size() == 0 ? 0.0 : 100.0 * static_cast<double>(count) / static_cast<double>(store.size());
+    std::cout << fmt::format("{}: {} of {} friends ({:.1f}%)\n", shown, count, store.size(), pct);
+    for (const auto& [text, n] : clause_counts) std::cout << fmt::format("  {:>10}  {}\n", n, text);
+    for (const auto& n : notes) std::cout << "note: " << n << "\n";
+  });
+}
+
+}  // namespace okuri::cli

@@ -1,0 +1,131 @@
+// The columnar friend store: one column per attribute, one bitmap per tag,
+// scores, per-link and per-message history. Columns are what the predicate
+// back ends scan; a friend is a row index.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/pred_ir.hpp"
+
+namespace okuri::rt {
+
+struct Bitmap {
+  std::vector<std::uint64_t> words;
+  void resize(std::size_t n) { words.resize((n + 63) / 64, 0); }
+  bool get(std::size_t i) const { return ((words[i >> 6] >> (i & 63)) & 1) != 0; }
+  void set(std::size_t i, bool v) {
+    if (v) {
+      words[i >> 6] |= std::uint64_t{1} << (i & 63);
+    } else {
+      words[i >> 6] &= ~(std::uint64_t{1} << (i & 63));
+    }
+  }
+  std::size_t bytes() const { return words.size() * 8; }
+};
+
+class TextPool {
+ public:
+  std::int32_t intern(std::string_view s);
+  std::optional<std::int32_t> find(std::string_view s) const;
+  std::string_view get(std::int32_t id) const { return strings_[static_cast<std::size_t>(id)]; }
+  std::size_t size() const { return strings_.size(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, std::int32_t> ids_;
+};
+
+// A LINE user id (`U` + 32 hex digits) packed into 16 bytes. Ids of another
+// shape (test friends such as `U1`) are kept as text.
+using PackedId = std::array<std::uint8_t, 16>;
+std::optional<PackedId> pack_line_id(std::string_view id);
+std::string unpack_line_id(const PackedId& p);
+
+inline constexpr std::int16_t kUnknownAge = std::numeric_limits<std::int16_t>::min();
+inline constexpr std::int32_t kUnknownDays = std::numeric_limits<std::int32_t>::min();
+inline constexpr std::int32_t kUnknownText = -1;
+
+class FriendStore {
+ public:
+  explicit FriendStore(const ir::Schema& schema);
+
+  const ir::Schema& schema() const { return *schema_; }
+  std::size_t size() const { return size_; }
+  // Appends a friend with every value unknown; returns its row.
+  std::uint32_t add(std::string_view id);
+  std::optional<std::uint32_t> find(std::string_view id) const;
+  std::string id_of(std::uint32_t row) const;
+  void reserve(std::size_t n);
+  // Bytes of the core state (ids, id map, attributes, tags, scores), for the benchmark.
+  std::size_t core_bytes() const;
+
+  // Columns (public: the back ends read them directly).
+  std::vector<PackedId> ids;
+  std::vector<std::uint8_t> gender;  // 0 unknown, 1 male, 2 female, 3 other
+  std::vector<std::int16_t> age;     // kUnknownAge
+  std::vector<std::uint8_t> region;  // 0 unknown, 1 … 47 (prefecture code)
+  std::vector<std::int32_t> friend_since;  // days since the epoch; kUnknownDays
+  std::vector<std::int32_t> source, display_name, language;  // TextPool ids; kUnknownText
+  Bitmap blocked;
+  std::vector<std::int64_t> score;
+  std::vector<Bitmap> tags;        // by schema tag index
+  std::vector<Bitmap> audiences;   // by schema audience index
+  std::vector<Bitmap> visited;     // by schema visit pattern index
+  std::vector<std::vector<std::int64_t>> named_scores;
+  struct Column {
+    std::vector<std::int64_t> values;  // int, date (days), datetime (s), duration (s), time (min), enum index, set mask, bool, text id
+    Bitmap known;
+  };
+  std::vector<Column> fields;
+  struct LinkHistory {
+    std::vector<std::uint32_t> clicks;
+    std::vector<std::int64_t> last;  // seconds; 0 = never
+  };
+  std::vector<LinkHistory> links;
+  struct MessageHistory {
+    std::vector<std::uint32_t> sent;
+    std::vector<std::uint32_t> opened;
+    std::vector<std::int64_t> last_opened;
+  };
+  std::vector<MessageHistory> messages;
+  TextPool texts;
+
+ private:
+  const ir::Schema* schema_;
+  std::size_t size_ = 0;
+  // Open addressing over row indices (0 = empty, else row + 1), keyed by the id's hash.
+  std::vector<std::uint32_t> slots_;
+  std::unordered_map<std::uint32_t, std::string> odd_ids_;  // rows whose id is not a LINE id
+  std::size_t hash_of(std::string_view id) const;
+  bool row_has_id(std::uint32_t row, std::string_view id) const;
+  void grow_slots();
+  void insert_slot(std::uint32_t row);
+};
+
+// Loading friends from CSV (header row) or JSONL (one object a line), columns
+// as runtime.md says. A malformed row raises DataError naming file:line, the
+// column and the value; nothing is added to the store unless the whole file loads.
+struct DataError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadProgress {
+  virtual ~LoadProgress() = default;
+  virtual void update(std::size_t bytes_done, std::size_t bytes_total) = 0;
+};
+
+// Loads `path` (.csv or .jsonl/.json by extension) into `store`. The account time
+// zone converts datetimes without an offset.
+void load_friends(FriendStore& store, const std::string& path, LoadProgress* progress = nullptr);
+void load_friends_text(FriendStore& store, const std::string& shown_path, std::string_view text, bool jsonl,
+                       LoadProgress* progress = nullptr);
+
+}  // namespace okuri::rt
