@@ -110,7 +110,9 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
   if (hint.kind == TypeKind::Enum || hint.kind == TypeKind::Set) {
     const auto& def = p_.types.enum_def(hint.enum_id);
     auto best = suggest(n.name, def.spellings());
-    std::string msg = fmt::format("`{}` is not a {}", n.name, def.name);
+    // Built-in enumerations read as nouns ("a region"); a field's values are "of `plan_kind`".
+    std::string msg = hint.enum_id <= TypeTable::kLineOs ? fmt::format("`{}` is not a {}", n.name, def.name)
+                                                        : fmt::format("`{}` is not a value of `{}`", n.name, def.name);
     if (best) msg += fmt::format("; did you mean `{}`?", *best);
     auto& d = p_.diags.report(Code::E008, e.span, msg);
     if (best) d.fix = FixIt{e.span, *best};

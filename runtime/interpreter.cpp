@@ -13,6 +13,15 @@ namespace {
 
 using ir::Op;
 
+// Integer arithmetic wraps (two's complement), as in the generated code.
+std::int64_t wrap_add(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+std::int64_t wrap_neg(std::int64_t a) { return static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(a)); }
+std::int64_t wrap_mul(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
+}
+
 struct Vals {
   std::int64_t v[64];
   std::string_view t[64];
@@ -155,19 +164,19 @@ class Lanes {
         o.known = p_.nodes[nd.kids[0]].type == ir::VType::Bool ? all_ : k0->known;
         break;
       case Op::LocalDays:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_local_days(k0->v[i], env_.zone);
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_local_days((((k0->known >> i) & 1) != 0 ? k0->v[i] : 0), env_.zone);
         o.known = k0->known;
         break;
       case Op::Month:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_month(k0->v[i]);
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_month((((k0->known >> i) & 1) != 0 ? k0->v[i] : 0));
         o.known = k0->known;
         break;
       case Op::Day:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_day(k0->v[i]);
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_day((((k0->known >> i) & 1) != 0 ? k0->v[i] : 0));
         o.known = k0->known;
         break;
       case Op::Weekday:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_weekday(k0->v[i]);
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_weekday((((k0->known >> i) & 1) != 0 ? k0->v[i] : 0));
         o.known = k0->known;
         break;
       case Op::HourOfTime:
@@ -175,7 +184,7 @@ class Lanes {
         o.known = k0->known;
         break;
       case Op::HourOfDateTime:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_local_minute(k0->v[i], env_.zone) / 60;
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = okuri_std_local_minute((((k0->known >> i) & 1) != 0 ? k0->v[i] : 0), env_.zone) / 60;
         o.known = k0->known;
         break;
       case Op::Contains:
@@ -266,15 +275,15 @@ class Lanes {
         o.known = ~k0->known & all_;
         break;
       case Op::Add:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = k0->v[i] + k1->v[i];
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = wrap_add(k0->v[i], k1->v[i]);
         o.known = k0->known & k1->known;
         break;
       case Op::Sub:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = k0->v[i] - k1->v[i];
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = wrap_add(k0->v[i], wrap_neg(k1->v[i]));
         o.known = k0->known & k1->known;
         break;
       case Op::Neg:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = -k0->v[i];
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = wrap_neg(k0->v[i]);
         o.known = k0->known;
         break;
       case Op::Scale:
@@ -285,7 +294,7 @@ class Lanes {
         o.known = k0->known;
         break;
       case Op::Mul:
-        for (unsigned i = 0; i < n_; ++i) o.v[i] = k0->v[i] * nd.b;
+        for (unsigned i = 0; i < n_; ++i) o.v[i] = wrap_mul(k0->v[i], nd.b);
         o.known = k0->known;
         break;
     }
