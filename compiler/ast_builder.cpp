@@ -605,8 +605,21 @@ class Builder {
     switch (kind(i)) {
       case Syn::AccountDecl: {
         AccountDecl a;
+        std::vector<std::pair<Syn, Span>> seen;
         for (auto c : ch) {
           auto k = kids(c);
+          bool repeated = false;
+          for (const auto& [kind_seen, where] : seen) {
+            if (kind_seen != kind(c)) continue;
+            const auto text_of = text(c);
+            auto& d2 = diags_.report(Code::E004, span(c),
+                                     fmt::format("duplicate definition of `{}` in the account settings",
+                                                 text_of.substr(0, text_of.find_first_of(" \t"))));
+            d2.notes.push_back(Note{where, "first defined here"});
+            repeated = true;
+          }
+          if (repeated) continue;
+          seen.emplace_back(kind(c), span(c));
           switch (kind(c)) {
             case Syn::AccountTimezone:
               a.timezone = str(k.at(0));

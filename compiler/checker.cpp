@@ -572,6 +572,15 @@ void Checker::check_decl(const ast::Decl& d) {
           StmtCtx sctx;
           sctx.broadcast = &v;
           block(v.body, sctx);
+          const ast::Stmt* throttle = nullptr;
+          for (const auto& st : v.body.stmts) {
+            if (!std::holds_alternative<ast::ThrottleStmt>(st->v)) continue;
+            if (throttle != nullptr) {
+              auto& diag = p_.diags.report(Code::E004, st->span, "duplicate definition of the broadcast's `throttle`");
+              diag.notes.push_back(Note{throttle->span, "first defined here"});
+            }
+            throttle = st.get();
+          }
           check_fixed_time_sends(v.body, v.at_valid ? std::optional<MinuteOfDay>(v.at.minute) : std::nullopt);
         } else if constexpr (std::is_same_v<T, ast::TestDecl>) {
           check_test(v);

@@ -28,6 +28,26 @@ void Checker::check_send_count(const std::vector<ast::Name>& msgs, Span at, cons
 void Checker::stmt(const ast::Stmt& s, const StmtCtx& ctx) {
   ExprCtx ectx;
   ectx.event = ctx.event;
+  if (ctx.in_rule) {
+    const char* flow = std::visit(
+        [](const auto& v) -> const char* {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::WaitStmt>) return "wait";
+          if constexpr (std::is_same_v<T, ast::RepeatStmt>) return "repeat";
+          if constexpr (std::is_same_v<T, ast::GoalStmt>) return "goal";
+          if constexpr (std::is_same_v<T, ast::StepStmt>) return "step";
+          if constexpr (std::is_same_v<T, ast::GotoStmt>) return "goto";
+          if constexpr (std::is_same_v<T, ast::SplitStmt>) return nullptr;
+          return nullptr;
+        },
+        s.v);
+    if (flow != nullptr) {
+      auto& d = p_.diags.report(Code::E003, s.span,
+                                fmt::format("`{}` only works inside a scenario or broadcast; a rule runs at once", flow));
+      d.notes.push_back(Note{std::nullopt, "start a scenario from the rule instead: `start NAME`"});
+      return;
+    }
+  }
   std::visit(
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;

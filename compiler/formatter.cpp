@@ -147,6 +147,7 @@ std::string format_source(std::string_view src) {
   int braces = 0;
   int parens = 0;
   bool continued = false;  // the previous line ended with an operator or a comma
+  bool op_cont = false;    // this statement continued after an operator: its later lines sit two levels deeper
   int blank_run = 0;
   bool started = false;
   for (const auto& line : lines) {
@@ -160,9 +161,9 @@ std::string format_source(std::string_view src) {
     std::size_t arrow = std::string::npos;
     int arrows = 0;
     started = true;
-    int indent = braces + parens;
+    if (continued && parens == 0) op_cont = true;
+    int indent = braces + parens + (op_cont && !is_punct(line.front(), "}") ? 2 : 0);
     if (is_punct(line.front(), "}") || is_close(line.front())) indent = std::max(0, indent - 1);
-    if (continued && parens == 0 && !is_punct(line.front(), "}")) indent += 2;
     out.append(static_cast<std::size_t>(indent) * 2, ' ');
     for (std::size_t i = 0; i < line.size(); ++i) {
       const Token& t = line[i];
@@ -191,6 +192,7 @@ std::string format_source(std::string_view src) {
       if (t.kind != Tok::Comment) last = &t;
     }
     continued = last != nullptr && ends_with_operator(*last);
+    if (!continued && parens == 0) op_cont = false;  // the statement ended
   }
   // Align `=>` over runs of consecutive lines at one indentation (split arms, wait cases).
   for (std::size_t i = 0; i < outl.size();) {

@@ -250,8 +250,17 @@ class Lowerer {
         }
         return node(Op::Visited, VType::Bool, {}, idx);
       }
-      case stdlib::BuiltinId::Known:
-        return node(Op::Known, VType::Bool, {expr(*c.args.at(0))});
+      case stdlib::BuiltinId::Known: {
+        // A bool field can be unknown: load it as an int so that its known flag survives.
+        const auto& arg = *c.args.at(0);
+        auto it = p_.expr_symbols.find(arg.id);
+        if (it != p_.expr_symbols.end() && p_.symbols[it->second].kind == SymbolKind::Field &&
+            p_.symbols[it->second].type.kind == TypeKind::Bool) {
+          const auto f = node(Op::Field, VType::Int, {}, s_.field_index(p_.symbols[it->second].name));
+          return node(Op::Known, VType::Bool, {f});
+        }
+        return node(Op::Known, VType::Bool, {expr(arg)});
+      }
       case stdlib::BuiltinId::Month:
         return node(Op::Month, VType::Int, {date_of(*c.args.at(0))});
       case stdlib::BuiltinId::Day:

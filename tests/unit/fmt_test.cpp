@@ -52,6 +52,9 @@ TEST_CASE("the canonical layout", "[fmt]") {
   CHECK(format_source("segment s =\nage > 1 and\nage < 9\n") == "segment s =\n    age > 1 and\n    age < 9\n");
   CHECK(format_source("broadcast b at 2026-12-01 10:00 {\n throttle 2000 / min\n}\n") ==
         "broadcast b at 2026-12-01 10:00 {\n  throttle 2000/min\n}\n");
+  CHECK(format_source("segment k = gender == female and\nregion in [\ntokyo, kanagawa\n]\n") ==
+        "segment k = gender == female and\n    region in [\n      tokyo, kanagawa\n    ]\n");
+  CHECK(format_source("segment k = region in [\ntokyo\n]\ntag a\n") == "segment k = region in [\n  tokyo\n]\ntag a\n");
   // `=>` lines up in a run of arms, measured in display columns.
   CHECK(format_source("split {\n50% a => pass\n50% 体験 => pass\n}\n") ==
         "split {\n  50% a    => pass\n  50% 体験 => pass\n}\n");
