@@ -94,9 +94,18 @@ void FriendStore::reserve(std::size_t n) {
 
 std::size_t FriendStore::hash_of(std::string_view id) const {
   if (auto p = pack_line_id(id)) {
-    std::uint64_t h = 0;
-    for (std::size_t i = 0; i < 8; ++i) h = (h << 8) | (*p)[i];
-    return static_cast<std::size_t>(h * 0x9E3779B97F4A7C15ull >> 7);
+    // Mix all 16 bytes: ids with long runs of equal digits must still spread.
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+      a = (a << 8) | (*p)[i];
+      b = (b << 8) | (*p)[8 + i];
+    }
+    std::uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull);
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return static_cast<std::size_t>(h);
   }
   return std::hash<std::string_view>{}(id);
 }
