@@ -97,7 +97,8 @@ struct ParseState {
         ++depth_here;
       } else if (c == '}' || c == ')' || c == ']') {
         if (depth_here == 0) {
-          if (!top_level) return;  // closes the enclosing block: leave it to the block
+          // A '}' closes the enclosing block: leave it to the block. A stray ')' or ']' is skipped.
+          if (c == '}' && !top_level) return;
         } else {
           --depth_here;
           if (depth_here == 0 && c == '}') {

@@ -158,7 +158,10 @@ struct recover {
       }
     }
     st.depth = saved_depth;
+    const char* before = in.current();
     st.skip_logical_line(in, TopLevel);
+    // Always make progress, or star<recover<…>> would loop.
+    if (in.current() == before && !in.empty() && (TopLevel || in.peek_char() != '}')) in.bump(1);
     st.push_error_node(start, static_cast<std::uint32_t>(in.current() - st.base));
     return true;
   }
@@ -194,8 +197,10 @@ struct neg_expr : seq<one<'-'>, sp, must<nested<unary>>> {};
 struct unary : sor<neg_expr, primary> {};
 struct add_op : seq<one<'+', '-'>, not_at<one<'='>>> {};
 struct add_expr : seq<unary, star<seq<sp, add_op, sp, wsnl, must<unary>>>> {};
-struct range_lit : seq<add_expr, string<'.', '.'>, sp, must<add_expr>> {};
-struct in_rhs : sor<range_lit, add_expr> {};
+// `lo..hi`, or a single value: parsed once, so nested `in` never backtracks exponentially.
+struct range_tail : seq<string<'.', '.'>, sp, must<add_expr>> {};
+struct range_lit : seq<add_expr, opt<range_tail>> {};
+struct in_rhs : seq<range_lit> {};
 struct cmp_op : sor<string<'=', '='>, string<'!', '='>, string<'<', '='>, string<'>', '='>, one<'<'>, one<'>'>> {};
 struct in_op : OKURI_KW("in") {};
 struct not_in_op : seq<OKURI_KW("not"), plus<blank_char>, OKURI_KW("in")> {};
@@ -398,6 +403,7 @@ OKURI_NODE(call, Call)
 OKURI_NODE(within_arg, WithinArg)
 OKURI_NODE(set_lit, SetLit)
 OKURI_NODE(range_lit, RangeLit)
+OKURI_FOLD(range_lit)
 OKURI_NODE(file, File)
 OKURI_NODE(account_decl, AccountDecl)
 OKURI_NODE(account_timezone, AccountTimezone)

@@ -52,6 +52,16 @@ expect 1 "graph of a broken project" -- "$okuri" graph tests/golden/E002/unknown
 expect 0 "fmt of stdin" -- bash -c "printf 'tag   a\n' | '$okuri' fmt -"
 contains "tag a" "fmt stdin output"
 expect 2 "diff of a missing version" -- "$okuri" diff does-not-exist tests/golden/diff/continue/new
+# diff between two git revisions of one project
+repo_dir="$(mktemp -d)"
+(cd "$repo_dir" && git init -q && git config user.email t@example.com && git config user.name t &&
+  printf 'message a text "A"\nscenario s {\n  start on friend_added\n  wait 1d\n  send a\n}\n' > main.okuri &&
+  git add main.okuri && git commit -qm one &&
+  printf 'message a text "A"\nscenario s {\n  start on friend_added\n  wait 2d\n  send a\n}\n' > main.okuri &&
+  git commit -qam two)
+expect 0 "diff of git revisions" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
+contains "~ s/1  wait 1d → wait 2d" "diff names the changed step"
+rm -rf "$repo_dir"
 rm -f /tmp/okuri-cli-out.$$
 [ $fail -eq 0 ] && echo "cli: all passed"
 exit $fail

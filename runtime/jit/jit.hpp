@@ -58,3 +58,35 @@ class Jit {
 std::string default_cache_dir();
 
 }  // namespace okuri::jit
+
+#include <atomic>
+#include <future>
+
+namespace okuri::jit {
+
+// Tier 1 compiled at once and used at once; tier 2 compiled on a background
+// thread and swapped in when ready. Readers load the function pointers with
+// acquire semantics, so a scan started before the swap finishes on tier 1.
+class TieredGroup {
+ public:
+  TieredGroup(Jit& jit, std::string group, std::vector<ir::Predicate> preds, ir::Schema schema);
+  ~TieredGroup();  // waits for the background compile
+  TieredGroup(const TieredGroup&) = delete;
+  TieredGroup& operator=(const TieredGroup&) = delete;
+
+  rt::ScanFn scan(std::size_t i) const { return scan_[i].load(std::memory_order_acquire); }
+  rt::RowFn row(std::size_t i) const { return row_[i].load(std::memory_order_acquire); }
+  bool optimized() const { return optimized_.load(std::memory_order_acquire); }
+  // Blocks until tier 2 is in place (or failed: then tier 1 stays).
+  void wait();
+
+ private:
+  std::vector<ir::Predicate> preds_;
+  ir::Schema schema_;
+  std::unique_ptr<std::atomic<rt::ScanFn>[]> scan_;
+  std::unique_ptr<std::atomic<rt::RowFn>[]> row_;
+  std::atomic<bool> optimized_{false};
+  std::future<void> background_;
+};
+
+}  // namespace okuri::jit

@@ -114,3 +114,19 @@ TEST_CASE("literal shapes", "[grammar]") {
   CHECK(count(t, Syn::DateTimeLit) == 1);
   CHECK(count(t, Syn::DurationLit) == 1);
 }
+
+TEST_CASE("stray closing brackets inside a block are skipped, not looped on", "[grammar]") {
+  const auto t = parse("scenario x {\n  ) ]\n  send a\n}\n");
+  REQUIRE(t.errors.size() == 1);
+  CHECK(t.errors[0].message == "expected a statement, found `)`");
+  CHECK(count(t, Syn::SendStmt) == 1);
+}
+
+TEST_CASE("nested `in` parses in linear time", "[grammar]") {
+  std::string s = "segment s = ";
+  for (int i = 0; i < 60; ++i) s += "a in (";
+  s += "b";
+  s += std::string(60, ')');
+  const auto t = parse(s + "\n");  // exponential backtracking would not finish
+  CHECK(t.nodes.size() > 60);
+}

@@ -185,3 +185,50 @@ TEST_CASE("the conformance corpus gives the expected friends on every back end",
   }
   CHECK(cases >= 3);
 }
+
+TEST_CASE("tier 1 answers at once and tier 2 is swapped in from the background", "[predicates][jit]") {
+  if (!jit::Jit::available()) return;
+  auto p = compile_sources(".", {{"t.okuri", "tag vip\nsegment s = tagged(vip) and age in 20..29\n"}});
+  REQUIRE(p->diags.error_count() == 0);
+  ir::Schema schema = ir::make_schema(*p);
+  const auto preds = ir::lower_segments(*p, schema);
+  rt::FriendStore store(schema);
+  store.add("U1");
+  store.add("U2");
+  store.tags[0].set(0, true);
+  store.age[0] = 25;
+  store.age[1] = 25;
+  const stdlib::Zone zone("Asia/Tokyo");
+  const auto env = testgen::fixed_env(zone);
+  const rt::EnvAbi abi{env.now, env.today, env.zone};
+  rt::ColumnBinding b;
+  b.bind(store);
+  jit::Jit j;
+  jit::TieredGroup g(j, "scenario", preds, schema);
+  std::uint64_t mask = 0;
+  g.scan(0)(b.slots.data(), &abi, store.size(), &mask);  // tier 1 or 2, whichever is in place
+  CHECK(mask == 1);
+  g.wait();
+  CHECK(g.optimized());
+  mask = 0;
+  g.scan(0)(b.slots.data(), &abi, store.size(), &mask);
+  CHECK(mask == 1);
+  CHECK(g.row(0)(b.slots.data(), &abi, 1, nullptr) == 0);
+}
+
+TEST_CASE("the IR printer", "[predicates][ir]") {
+  auto p = compile_sources(".", {{"t.okuri", "tag vip\nsegment s = tagged(vip) and region in [tokyo, osaka] and age >= 20\n"}});
+  REQUIRE(p->diags.error_count() == 0);
+  ir::Schema schema = ir::make_schema(*p);
+  const auto preds = ir::lower_segments(*p, schema);
+  CHECK(ir::print(preds[0]) ==
+        "predicate s\n"
+        "  %0 = tagged #0 : bool\n"
+        "  %1 = attr #2 : int\n"
+        "  %2 = in.set mask=0x4001000 %1 : bool\n"
+        "  %3 = and %0, %2 : bool\n"
+        "  %4 = attr #1 : int\n"
+        "  %5 = const.int 20 : int\n"
+        "  %6 = cmp.ge %4, %5 : bool\n"
+        "  %7 = and %3, %6 : bool\n");
+}
