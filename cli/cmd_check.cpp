@@ -20,7 +20,7 @@ void add_check_command(CLI::App& app, int& status) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("check", "Compile projects and report diagnostics.");
-  cmd->description(
+  cmd->footer(
       "Compile each PATH (a project folder: all its .okuri files together; or a single .okuri file) and report\n"
       "errors and warnings. Human output goes to stderr, `--format json|sarif` to stdout.");
   cmd->add_option("paths", opts->paths, "Project folders or .okuri files (default: the current folder)");

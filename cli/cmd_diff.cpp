@@ -70,7 +70,7 @@ void add_diff_command(CLI::App& app, int& status) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("diff", "Show what changed between two versions and where friends mid-way land.");
-  cmd->description(
+  cmd->footer(
       "Compare two versions of a project: two folders, or two git revisions of the folder given by --project.\n"
       "Per scenario: steps added (+), removed (-) and changed (~) by stable id, and for every wait of the old\n"
       "version where a friend waiting there lands in the new one under the scenario's `on_update` policy.");

@@ -60,7 +60,7 @@ void add_fmt_command(CLI::App& app, int& status) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("fmt", "Format .okuri files in the canonical layout.");
-  cmd->description(
+  cmd->footer(
       "Rewrite each .okuri file (PATHs are files or folders, searched recursively; default: the current\n"
       "folder) in the canonical layout: two-space indentation per block, canonical spacing, no trailing\n"
       "spaces, at most one blank line in a row. Line breaks and comments are kept. `-` formats standard\n"

@@ -16,7 +16,7 @@ void add_graph_command(CLI::App& app, int& status) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("graph", "Print the step graph of scenarios as a picture source.");
-  cmd->description(
+  cmd->footer(
       "Print the step graph of each scenario and broadcast of PATH (or only --scenario S) as Mermaid\n"
       "(renders in GitHub Markdown inside a ```mermaid block) or Graphviz DOT (`dot -Tsvg`). Nodes show the\n"
       "step kind, messages and wait lengths; edges show conditions, case names and split percentages;\n"

@@ -60,7 +60,7 @@ void add_segment_command(CLI::App& app, int& status) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = seg->add_subcommand("count", "Count the friends a segment (or a broadcast target, or --where) reaches.");
-  cmd->description(
+  cmd->footer(
       "Load friends (CSV with a header row, or JSONL) and count how many a segment reaches, with the count\n"
       "behind each top-level `and` clause. NAME may also be a broadcast: its `to` target is counted and\n"
       "LINE's size limits are checked (narrowcasts under 100 friends are refused).");

@@ -21,7 +21,7 @@ bool want_color(const std::string& mode, int fd) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "okuri — LINE delivery scenarios as code: check, format, picture, test and run them.\n"
+      "okuri — LINE delivery scenarios as code: check, format, draw and compare them; count segments.\n"
       "Run `okuri COMMAND --help` for the options of a command.",
       "okuri"};
   app.set_version_flag("--version", "okuri 0.1.0");
