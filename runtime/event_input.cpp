@@ -1,0 +1,385 @@
+#include "runtime/event_input.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "compiler/literals.hpp"
+#include "stdlib/functions.hpp"
+
+namespace okuri::rt {
+
+using nlohmann::json;
+
+// ------------------------------------------------------------------ catalog
+
+EventCatalog::EventCatalog(const Program& p) : timezone_(p.account.timezone) {
+  const Type text = Type::of(TypeKind::Text);
+  auto builtin = [&](const char* name, std::optional<SymbolKind> arg, const char* arg_field,
+                     std::vector<const char*> text_fields) {
+    Spec s;
+    s.arg = arg;
+    s.arg_field = arg_field;
+    for (const char* f : text_fields) s.fields[f] = FieldSpec{text, {}};
+    specs_[name] = std::move(s);
+  };
+  builtin("friend_added", std::nullopt, "", {"source"});
+  builtin("friend_blocked", std::nullopt, "", {});
+  builtin("friend_unblocked", std::nullopt, "", {});
+  builtin("message_received", std::nullopt, "", {"text"});
+  builtin("postback", std::nullopt, "", {"data"});
+  builtin("link_clicked", SymbolKind::Link, "link", {"url"});
+  builtin("message_opened", SymbolKind::Message, "message", {});
+  builtin("web_visited", std::nullopt, "", {"url"});
+  builtin("form_submitted", SymbolKind::Form, "form", {});
+  builtin("tag_added", SymbolKind::Tag, "tag", {});
+  builtin("tag_removed", SymbolKind::Tag, "tag", {});
+  builtin("field_changed", SymbolKind::Field, "field", {});
+  for (const auto& sym : p.symbols) symbols_.insert({sym.kind, sym.name});
+  for (const auto& f : p.ast.files) {
+    for (const auto& d : f.decls) {
+      const auto* e = std::get_if<ast::EventDecl>(&d.v);
+      if (e == nullptr || specs_.count(e->name.text) != 0) continue;
+      Spec s;
+      s.builtin = false;
+      for (const auto& field : e->fields) {
+        FieldSpec fs;
+        fs.type = Type::error();
+        const auto& t = field.type;
+        if (t.kind == ast::TypeSpec::Named) {
+          static const std::pair<const char*, TypeKind> kNamed[] = {
+              {"int", TypeKind::Int},   {"bool", TypeKind::Bool},         {"text", TypeKind::Text},
+              {"date", TypeKind::Date}, {"datetime", TypeKind::DateTime}, {"duration", TypeKind::Duration},
+              {"time", TypeKind::Time}};
+          for (const auto& [n, k] : kNamed) {
+            if (t.name.text == n) fs.type = Type::of(k);
+          }
+        } else {
+          fs.type = Type{t.kind == ast::TypeSpec::OneOf ? TypeKind::Enum : TypeKind::Set, 0};
+          for (const auto& v : t.values) fs.values.push_back(v.text);
+        }
+        s.fields[field.name.text] = std::move(fs);
+      }
+      specs_[e->name.text] = std::move(s);
+    }
+  }
+}
+
+const EventCatalog::Spec* EventCatalog::find(std::string_view type) const {
+  auto it = specs_.find(type);
+  return it == specs_.end() ? nullptr : &it->second;
+}
+
+bool EventCatalog::has_symbol(SymbolKind k, std::string_view name) const { return symbols_.count({k, std::string(name)}) != 0; }
+
+// ------------------------------------------------------------------ values
+
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) {
+  if (s.size() < 20 || s[10] != 'T') return std::nullopt;
+  auto d = parse_date(s.substr(0, 10));
+  if (!d) return std::nullopt;
+  auto num = [&](std::size_t at, std::size_t len, int& out) {
+    if (at + len > s.size()) return false;
+    const auto r = std::from_chars(s.data() + at, s.data() + at + len, out);
+    return r.ec == std::errc() && r.ptr == s.data() + at + len;
+  };
+  int hh = 0, mm = 0, ss = 0;
+  if (!num(11, 2, hh) || s[13] != ':' || !num(14, 2, mm) || s[16] != ':' || !num(17, 2, ss)) return std::nullopt;
+  if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  std::size_t i = 19;
+  std::int64_t ms = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    int digits = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) {
+      if (digits < 3) ms = ms * 10 + (s[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) ms *= 10;
+  }
+  std::int64_t offset = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z') && i + 1 == s.size()) {
+    offset = 0;
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+    int oh = 0, om = 0;
+    if (!num(i + 1, 2, oh) || !num(i + 4, 2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  const std::int64_t secs = days_from_civil(*d) * 86400 + hh * 3600 + mm * 60 + ss - offset;
+  return secs * 1000 + ms;
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) { throw EventError(where + ": " + what); }
+
+std::string show(const json& v) {
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > 60) s = s.substr(0, 57) + "…";
+  return s;
+}
+
+FieldValue field_value(const std::string& where, const std::string& name, const json& v, const EventCatalog::FieldSpec& spec,
+                       const stdlib::Zone& zone) {
+  FieldValue out;
+  auto bad = [&](const char* want) { fail(where, fmt::format("field `{}`: {} is not {}", name, show(v), want)); };
+  switch (spec.type.kind) {
+    case TypeKind::Int:
+      if (!v.is_number_integer()) bad("a whole number");
+      out.i = v.get<std::int64_t>();
+      break;
+    case TypeKind::Bool:
+      if (!v.is_boolean()) bad("true or false");
+      out.i = v.get<bool>() ? 1 : 0;
+      break;
+    case TypeKind::Text:
+      if (!v.is_string()) bad("a text");
+      out.is_text = true;
+      out.text = v.get<std::string>();
+      break;
+    case TypeKind::Date: {
+      if (!v.is_string()) bad("a date (YYYY-MM-DD)");
+      auto d = parse_date(v.get<std::string>());
+      if (!d || v.get<std::string>().size() != 10) bad("a date (YYYY-MM-DD)");
+      out.i = days_from_civil(*d);
+      break;
+    }
+    case TypeKind::DateTime: {
+      if (!v.is_string()) bad("an RFC 3339 time");
+      auto ms = parse_rfc3339_ms(v.get<std::string>());
+      if (!ms) bad("an RFC 3339 time such as 2026-01-20T18:00:00+09:00");
+      out.i = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+      break;
+    }
+    case TypeKind::Duration: {
+      if (!v.is_string()) bad("a duration such as 3d");
+      auto d = parse_duration(v.get<std::string>());
+      if (!d) bad("a duration such as 3d");
+      out.i = *d;
+      break;
+    }
+    case TypeKind::Time: {
+      if (!v.is_string()) bad("a time of day such as 10:00");
+      auto t = parse_time_of_day(v.get<std::string>());
+      if (!t) bad("a time of day such as 10:00");
+      out.i = *t;
+      break;
+    }
+    case TypeKind::Enum: {
+      if (!v.is_string()) bad("a text");
+      auto it = std::find(spec.values.begin(), spec.values.end(), v.get<std::string>());
+      if (it == spec.values.end()) {
+        std::string vals;
+        for (const auto& x : spec.values) vals += (vals.empty() ? "" : ", ") + x;
+        bad(fmt::format("one of {}", vals).c_str());
+      }
+      out.i = it - spec.values.begin();
+      break;
+    }
+    case TypeKind::Set: {
+      if (!v.is_array()) bad("a list");
+      for (const auto& item : v) {
+        auto it = item.is_string() ? std::find(spec.values.begin(), spec.values.end(), item.get<std::string>()) : spec.values.end();
+        if (it == spec.values.end()) fail(where, fmt::format("field `{}`: {} is not one of its values", name, show(item)));
+        out.i |= std::int64_t{1} << (it - spec.values.begin());
+      }
+      break;
+    }
+    case TypeKind::Error:
+      break;
+  }
+  (void)zone;
+  return out;
+}
+
+}  // namespace
+
+std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::string_view text) {
+  std::vector<InputEvent> out;
+  const stdlib::Zone zone(catalog_.timezone().c_str());
+  std::size_t pos = 0;
+  std::size_t line_no = 0;
+  while (pos < text.size()) {
+    auto e = text.find('\n', pos);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view line = text.substr(pos, e - pos);
+    pos = e + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string where = fmt::format("{}:{}", path, line_no);
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::parse_error& ex) {
+      std::string what = ex.what();
+      const auto at = what.find("parse error");
+      fail(where, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+    }
+    if (!j.is_object()) fail(where, "an event must be a JSON object");
+    auto need_string = [&](const char* key) -> std::string {
+      auto it = j.find(key);
+      if (it == j.end()) fail(where, fmt::format("field `{}` is missing", key));
+      if (!it->is_string() || it->get<std::string>().empty()) fail(where, fmt::format("field `{}`: {} is not a text", key, show(*it)));
+      return it->get<std::string>();
+    };
+    InputEvent ev;
+    ev.origin = where;
+    const std::string time = need_string("time");
+    auto ms = parse_rfc3339_ms(time);
+    if (!ms) fail(where, fmt::format("field `time`: `{}` is not an RFC 3339 time such as 2026-01-05T12:00:00+09:00", time));
+    ev.time_ms = *ms;
+    ev.friend_id = need_string("friend");
+    ev.type = need_string("type");
+    const auto* spec = catalog_.find(ev.type);
+    if (spec == nullptr) {
+      ++ignored_[ev.type];
+      continue;
+    }
+    for (const auto& [key, val] : j.items()) {
+      if (key == "time" || key == "friend" || key == "type") continue;
+      if (key == "reply_token") {
+        if (!val.is_string()) fail(where, fmt::format("field `reply_token`: {} is not a text", show(val)));
+        ev.reply_token = val.get<std::string>();
+        continue;
+      }
+      if (key == "webhook_event_id") {
+        if (!val.is_string()) fail(where, fmt::format("field `webhook_event_id`: {} is not a text", show(val)));
+        ev.webhook_event_id = val.get<std::string>();
+        continue;
+      }
+      if (spec->arg && key == spec->arg_field) {
+        if (!val.is_string()) fail(where, fmt::format("field `{}`: {} is not a name", key, show(val)));
+        const std::string name = val.get<std::string>();
+        if (!catalog_.has_symbol(*spec->arg, name)) {
+          fail(where, fmt::format("field `{}`: `{}` is not a {} of the project", key, name, kind_word(*spec->arg)));
+        }
+        ev.arg = name;
+        continue;
+      }
+      auto f = spec->fields.find(key);
+      if (f == spec->fields.end()) fail(where, fmt::format("event `{}` has no field `{}`", ev.type, key));
+      if (val.is_null()) continue;  // unknown
+      ev.fields[key] = field_value(where, key, val, f->second, zone);
+    }
+    if (!ev.webhook_event_id.empty()) {
+      if (!seen_ids_.insert(ev.webhook_event_id).second) {
+        ++duplicates_;
+        continue;
+      }
+    }
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+std::vector<InputEvent> EventReader::read_jsonl_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw EventError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return read_jsonl(path, ss.str());
+}
+
+std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::parse_error& ex) {
+    std::string what = ex.what();
+    const auto at = what.find("parse error");
+    fail("webhook body", "not valid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+  }
+  if (!j.is_object()) fail("webhook body", "not a JSON object");
+  auto events = j.find("events");
+  if (events == j.end() || !events->is_array()) fail("webhook body", "field `events` is missing or not a list");
+  std::vector<InputEvent> parsed;
+  std::vector<std::string> ids;
+  for (std::size_t k = 0; k < events->size(); ++k) {
+    const json& e = (*events)[k];
+    const std::string where = fmt::format("webhook event {}", k);
+    if (!e.is_object()) fail(where, "not a JSON object");
+    auto str = [&](const json& obj, const char* key, const std::string& at) -> std::string {
+      auto it = obj.find(key);
+      if (it == obj.end()) fail(at, fmt::format("field `{}` is missing", key));
+      if (!it->is_string()) fail(at, fmt::format("field `{}`: {} is not a text", key, show(*it)));
+      return it->get<std::string>();
+    };
+    const std::string type = str(e, "type", where);
+    const std::string id = str(e, "webhookEventId", where);
+    auto ts = e.find("timestamp");
+    if (ts == e.end() || !ts->is_number_integer()) fail(where, "field `timestamp` is missing or not a whole number");
+    auto ctx = e.find("deliveryContext");
+    if (ctx == e.end() || !ctx->is_object() || !ctx->contains("isRedelivery") || !(*ctx)["isRedelivery"].is_boolean()) {
+      fail(where, "field `deliveryContext.isRedelivery` is missing or not true/false");
+    }
+    InputEvent ev;
+    ev.origin = where;
+    ev.time_ms = ts->get<std::int64_t>();
+    ev.webhook_event_id = id;
+    ev.redelivery = (*ctx)["isRedelivery"].get<bool>();
+    if (auto rt = e.find("replyToken"); rt != e.end() && rt->is_string()) ev.reply_token = rt->get<std::string>();
+    if (type == "follow") {
+      bool unblocked = false;
+      if (auto f = e.find("follow"); f != e.end() && f->is_object() && f->contains("isUnblocked")) {
+        if (!(*f)["isUnblocked"].is_boolean()) fail(where, "field `follow.isUnblocked` is not true or false");
+        unblocked = (*f)["isUnblocked"].get<bool>();
+      }
+      ev.type = unblocked ? "friend_unblocked" : "friend_added";
+    } else if (type == "unfollow") {
+      ev.type = "friend_blocked";
+    } else if (type == "message") {
+      ev.type = "message_received";
+      auto m = e.find("message");
+      if (m == e.end() || !m->is_object()) fail(where, "field `message` is missing");
+      if (m->contains("type") && (*m)["type"] == "text") {
+        FieldValue v;
+        v.is_text = true;
+        v.text = str(*m, "text", where + " message");
+        ev.fields["text"] = std::move(v);
+      }
+    } else if (type == "postback") {
+      ev.type = "postback";
+      auto pb = e.find("postback");
+      if (pb == e.end() || !pb->is_object()) fail(where, "field `postback` is missing");
+      FieldValue v;
+      v.is_text = true;
+      v.text = str(*pb, "data", where + " postback");
+      ev.fields["data"] = std::move(v);
+    } else {
+      ++ignored_[type];
+      continue;
+    }
+    // Friend events come from a user; a group or room without a user is not a friend.
+    auto src = e.find("source");
+    if (src == e.end() || !src->is_object() || !src->contains("userId") || !(*src)["userId"].is_string()) {
+      ++ignored_[type + " (no userId)"];
+      continue;
+    }
+    ev.friend_id = (*src)["userId"].get<std::string>();
+    parsed.push_back(std::move(ev));
+  }
+  // Only once the whole body is valid: deduplicate and keep.
+  std::vector<InputEvent> out;
+  for (auto& ev : parsed) {
+    if (!seen_ids_.insert(ev.webhook_event_id).second) {
+      ++duplicates_;
+      continue;
+    }
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+void sort_by_time(std::vector<InputEvent>& events) {
+  std::stable_sort(events.begin(), events.end(), [](const InputEvent& a, const InputEvent& b) { return a.time_ms < b.time_ms; });
+}
+
+}  // namespace okuri::rt
