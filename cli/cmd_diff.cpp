@@ -89,14 +89,9 @@ void add_diff_command(CLI::App& app, int& status) {
       status = 2;
       return;
     }
-    for (const auto* p : {a.get(), b.get()}) {
-      if (p->diags.error_count() > 0) {
-        std::cerr << render_human(p->sources, p->diags.all());
-        std::cerr << "okuri diff: a version has errors; fix them first\n";
-        status = 1;
-        return;
-      }
-    }
+    a = require_no_errors(std::move(a), "diff", status);
+    if (a) b = require_no_errors(std::move(b), "diff", status);
+    if (!a || !b) return;
     const auto d = diff_programs(*a, *b);
     std::cout << (opts->format == "json" ? render_diff_json(d) : render_diff_human(d));
   });

@@ -25,20 +25,8 @@ void add_graph_command(CLI::App& app, int& status) {
   cmd->add_option("--scenario", opts->scenario, "Only this scenario or broadcast");
   cmd->add_option("--format", opts->format, "mermaid (default) or dot")->check(CLI::IsMember({"mermaid", "dot"}));
   cmd->callback([opts, &status] {
-    std::unique_ptr<Program> p;
-    try {
-      p = compile_path(opts->path);
-    } catch (const LoadError& e) {
-      std::cerr << "okuri: " << e.what() << "\n";
-      status = 2;
-      return;
-    }
-    if (p->diags.error_count() > 0) {
-      std::cerr << render_human(p->sources, p->diags.all());
-      std::cerr << "okuri graph: the project has errors; fix them first\n";
-      status = 1;
-      return;
-    }
+    auto p = compile_for_command(opts->path, "graph", status);
+    if (!p) return;
     bool found = false;
     for (const auto& g : p->graphs) {
       if (!opts->scenario.empty() && g.name != opts->scenario) continue;

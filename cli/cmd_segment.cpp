@@ -34,8 +34,7 @@ struct TerminalProgress : rt::LoadProgress {
 
 // The top-level clauses of a condition: the operands of its outermost `and` chain.
 void clauses(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
-  const ast::Expr* cur = &e;
-  while (const auto* p = std::get_if<ast::Paren>(&cur->v)) cur = p->inner.get();
+  const ast::Expr* cur = &ast::strip_parens(e);
   if (const auto* b = std::get_if<ast::Binary>(&cur->v); b != nullptr && b->op == ast::BinOp::And) {
     clauses(*b->lhs, out);
     clauses(*b->rhs, out);
@@ -78,33 +77,15 @@ void add_segment_command(CLI::App& app, int& status) {
       status = 2;
       return;
     }
-    std::unique_ptr<Program> p;
-    try {
-      std::vector<std::pair<std::string, std::string>> extra;
-      if (!opts->where.empty()) {
-        auto files = project_files(opts->path);
-        p = compile_path(opts->path);
-        // Compile the condition as a segment of the project, so every name resolves.
-        std::vector<std::pair<std::string, std::string>> sources;
-        for (std::uint32_t i = 0; i < p->sources.size(); ++i) sources.emplace_back(p->sources.file(i).path, p->sources.file(i).text);
-        sources.emplace_back("--where", "segment __where__ = " + opts->where + "\n");
-        p = compile_sources(p->root, std::move(sources));
-      } else {
-        p = compile_path(opts->path);
-      }
-    } catch (const LoadError& e) {
-      std::cerr << "okuri: " << e.what() << "\n";
-      status = 2;
-      return;
-    }
-    if (p->diags.error_count() > 0) {
-      std::vector<Diagnostic> errors;
-      for (const auto& d : p->diags.all()) {
-        if (d.severity == Severity::Error) errors.push_back(d);
-      }
-      std::cerr << render_human(p->sources, errors);
-      status = 1;
-      return;
+    std::unique_ptr<Program> p = compile_for_command(opts->path, "segment count", status);
+    if (!p) return;
+    if (!opts->where.empty()) {
+      // Compile the condition as a segment of the project, so every name resolves.
+      std::vector<std::pair<std::string, std::string>> sources;
+      for (std::uint32_t i = 0; i < p->sources.size(); ++i) sources.emplace_back(p->sources.file(i).path, p->sources.file(i).text);
+      sources.emplace_back("--where", "segment __where__ = " + opts->where + "\n");
+      p = require_no_errors(compile_sources(p->root, std::move(sources)), "segment count", status);
+      if (!p) return;
     }
     const std::string name = opts->where.empty() ? opts->name : "__where__";
     const ast::Expr* expr = nullptr;

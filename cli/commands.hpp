@@ -13,6 +13,21 @@ void add_fmt_command(CLI::App& app, int& status);
 void add_diff_command(CLI::App& app, int& status);
 void add_segment_command(CLI::App& app, int& status);
 
+}  // namespace okuri::cli
+
+#include <memory>
+
+#include "compiler/program.hpp"
+
+namespace okuri::cli {
+
+// Compiles a project for a command that needs it free of errors. On an
+// unreadable path prints why and sets status 2; on errors prints them (not the
+// warnings) and sets status 1. Returns nullptr in both cases.
+std::unique_ptr<Program> compile_for_command(const std::string& path, const char* command, int& status);
+// Compiles already-loaded sources the same way.
+std::unique_ptr<Program> require_no_errors(std::unique_ptr<Program> p, const char* command, int& status);
+
 // Colour on a terminal unless NO_COLOR is set; `--color always|never` overrides.
 bool want_color(const std::string& mode, int fd);
 

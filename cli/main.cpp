@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "compiler/workspace.hpp"
 
 namespace okuri::cli {
 
@@ -15,6 +16,28 @@ bool want_color(const std::string& mode, int fd) {
   const char* term = std::getenv("TERM");
   if (term != nullptr && std::string(term) == "dumb") return false;
   return isatty(fd) != 0;
+}
+
+std::unique_ptr<Program> require_no_errors(std::unique_ptr<Program> p, const char* command, int& status) {
+  if (p->diags.error_count() == 0) return p;
+  std::vector<Diagnostic> errors;
+  for (const auto& d : p->diags.all()) {
+    if (d.severity == Severity::Error) errors.push_back(d);
+  }
+  std::cerr << render_human(p->sources, errors, RenderOptions{want_color("auto", STDERR_FILENO)});
+  std::cerr << "okuri " << command << ": the project has errors; fix them first\n";
+  status = 1;
+  return nullptr;
+}
+
+std::unique_ptr<Program> compile_for_command(const std::string& path, const char* command, int& status) {
+  try {
+    return require_no_errors(compile_path(path), command, status);
+  } catch (const LoadError& e) {
+    std::cerr << "okuri: " << e.what() << "\n";
+    status = 2;
+    return nullptr;
+  }
 }
 
 }  // namespace okuri::cli

@@ -32,4 +32,10 @@ const char* to_string(BinOp op) {
   return "?";
 }
 
+const Expr& strip_parens(const Expr& e) {
+  const Expr* cur = &e;
+  while (const auto* p = std::get_if<Paren>(&cur->v)) cur = p->inner.get();
+  return *cur;
+}
+
 }  // namespace okuri::ast

@@ -373,6 +373,9 @@ struct Decl {
       v;
 };
 
+// The expression inside any number of parentheses.
+const Expr& strip_parens(const Expr& e);
+
 struct File {
   std::uint32_t source = 0;  // index into the SourceSet
   std::vector<Decl> decls;

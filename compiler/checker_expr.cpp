@@ -15,10 +15,7 @@ namespace {
 constexpr std::int64_t kMinI = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxI = std::numeric_limits<std::int64_t>::max();
 
-const ast::Expr& strip(const ast::Expr& e) {
-  if (const auto* p = std::get_if<ast::Paren>(&e.v)) return strip(*p->inner);
-  return e;
-}
+const ast::Expr& strip(const ast::Expr& e) { return ast::strip_parens(e); }
 
 std::optional<std::int64_t> int_const(const ast::Expr& e0) {
   const auto& e = strip(e0);

@@ -109,10 +109,7 @@ int index_of(const std::vector<std::string>& v, std::string_view n) {
   return it == v.end() ? -1 : static_cast<int>(it - v.begin());
 }
 
-const ast::Expr& strip(const ast::Expr& e) {
-  if (const auto* p = std::get_if<ast::Paren>(&e.v)) return strip(*p->inner);
-  return e;
-}
+const ast::Expr& strip(const ast::Expr& e) { return ast::strip_parens(e); }
 
 class Lowerer {
  public:

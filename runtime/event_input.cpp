@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "compiler/literals.hpp"
+#include "runtime/text_lines.hpp"
 #include "stdlib/functions.hpp"
 
 namespace okuri::rt {
@@ -205,15 +206,8 @@ FieldValue field_value(const std::string& where, const std::string& name, const 
 std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::string_view text) {
   std::vector<InputEvent> out;
   const stdlib::Zone zone(catalog_.timezone().c_str());
-  std::size_t pos = 0;
-  std::size_t line_no = 0;
-  while (pos < text.size()) {
-    auto e = text.find('\n', pos);
-    if (e == std::string_view::npos) e = text.size();
-    std::string_view line = text.substr(pos, e - pos);
-    pos = e + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  for_each_line(text, [&](std::size_t line_no, std::string_view line, std::size_t /*offset*/) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     const std::string where = fmt::format("{}:{}", path, line_no);
     json j;
     try {
@@ -241,7 +235,7 @@ std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::st
     const auto* spec = catalog_.find(ev.type);
     if (spec == nullptr) {
       ++ignored_[ev.type];
-      continue;
+      return;
     }
     for (const auto& [key, val] : j.items()) {
       if (key == "time" || key == "friend" || key == "type") continue;
@@ -272,11 +266,11 @@ std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::st
     if (!ev.webhook_event_id.empty()) {
       if (!seen_ids_.insert(ev.webhook_event_id).second) {
         ++duplicates_;
-        continue;
+        return;
       }
     }
     out.push_back(std::move(ev));
-  }
+  });
   return out;
 }
 

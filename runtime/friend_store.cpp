@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "compiler/literals.hpp"
+#include "runtime/text_lines.hpp"
 #include "stdlib/functions.hpp"
 #include "stdlib/prefectures.hpp"
 
@@ -495,23 +496,15 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
   tmp.reserve(std::count(text.begin(), text.end(), '\n') + 1);
   const stdlib::Zone zone(store.schema().timezone.c_str());
   RowLoader loader(tmp, zone);
-  std::size_t pos = 0;
-  std::size_t line_no = 0;
   std::vector<std::string> header;
   std::vector<std::string> cells;
   std::size_t next_report = 0;
-  while (pos < text.size()) {
-    auto e = text.find('\n', pos);
-    if (e == std::string_view::npos) e = text.size();
-    std::string_view line = text.substr(pos, e - pos);
-    pos = e + 1;
-    ++line_no;
+  for_each_line(text, [&](std::size_t line_no, std::string_view line, std::size_t pos) {
     if (progress != nullptr && pos >= next_report) {
-      progress->update(std::min(pos, text.size()), text.size());
+      progress->update(pos, text.size());
       next_report = pos + (1 << 20);
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     if (!jsonl) {
       if (line_no == 1 && line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
       if (!split_csv(line, cells)) throw DataError(fmt::format("{}:{}: unterminated quote", file, line_no));
@@ -524,7 +517,7 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
         if (std::find(header.begin(), header.end(), "id") == header.end()) {
           throw DataError(fmt::format("{}:{}: the header has no `id` column", file, line_no));
         }
-        continue;
+        return;
       }
       if (cells.size() != header.size()) {
         throw DataError(fmt::format("{}:{}: {} values, but the header has {} columns", file, line_no, cells.size(), header.size()));
@@ -540,7 +533,7 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
         c.text = cells[i];
         if (auto err = loader.apply(row, header[i], c)) fail(file, line_no, *err);
       }
-      continue;
+      return;
     }
     nlohmann::json j;
     try {
@@ -582,7 +575,7 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
       }
       if (auto err = loader.apply(row, key, c)) fail(file, line_no, *err);
     }
-  }
+  });
   if (progress != nullptr) progress->update(text.size(), text.size());
   if (store.size() != 0) throw DataError(fmt::format("{}: friends are already loaded", file));
   store = std::move(tmp);
