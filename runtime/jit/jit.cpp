@@ -138,11 +138,16 @@ class Codegen {
   }
 
   // Generates `<name>_scan` and `<name>_row` for one predicate.
-  void generate(const ir::Predicate& p, const std::string& name, const std::string& cpu, const std::string& features) {
+  void generate(const ir::Predicate& p, const std::string& name, const std::string& cpu, const std::string& features,
+                bool separate_row_lane) {
     Function* lane_scan = lane(p, name + "_lane_scan", false, cpu, features);
-    short_circuit_ = true;
-    Function* lane_row = lane(p, name + "_lane_row", p.uses_event(), cpu, features);
-    short_circuit_ = false;
+    // Tier 1 compiles as little as it can: the row form reuses the scan lane unless it reads the event.
+    Function* lane_row = lane_scan;
+    if (separate_row_lane || p.uses_event()) {
+      short_circuit_ = true;
+      lane_row = lane(p, name + "_lane_row", p.uses_event(), cpu, features);
+      short_circuit_ = false;
+    }
     // row(cols, env, row, event) -> i8
     {
       auto* f = Function::Create(FunctionType::get(i8, {ptr, ptr, i64, ptr}, false), Function::ExternalLinkage, name + "_row", M);
@@ -622,7 +627,9 @@ CompiledGroup Jit::compile(const std::string& group, const std::vector<ir::Predi
     mod->setDataLayout(j.getDataLayout());
     mod->setTargetTriple(impl_->triple);
     Codegen cg(*ctx, *mod, schema);
-    for (std::size_t i = 0; i < preds.size(); ++i) cg.generate(preds[i], std::string(key) + "_" + std::to_string(i), impl_->cpu, impl_->features);
+    for (std::size_t i = 0; i < preds.size(); ++i) {
+      cg.generate(preds[i], std::string(key) + "_" + std::to_string(i), impl_->cpu, impl_->features, tier == Tier::Optimized);
+    }
     std::string err;
     raw_string_ostream es(err);
     if (verifyModule(*mod, &es)) throw std::runtime_error("JIT: generated code does not verify: " + es.str());
