@@ -12,6 +12,7 @@ void add_graph_command(CLI::App& app, int& status);
 void add_fmt_command(CLI::App& app, int& status);
 void add_diff_command(CLI::App& app, int& status);
 void add_segment_command(CLI::App& app, int& status);
+void add_run_commands(CLI::App& app, int& status);  // simulate, test, explain
 
 }  // namespace okuri::cli
 

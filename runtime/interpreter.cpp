@@ -45,6 +45,7 @@ class Lanes {
     for (std::uint32_t i = 0; i < p_.nodes.size(); ++i) eval(i);
     return vals_[p_.root()].known & all_;
   }
+  const Vals& root() const { return vals_[p_.root()]; }
 
  private:
   const ir::Predicate& p_;
@@ -363,6 +364,29 @@ class Lanes {
 bool eval_row(const ir::Predicate& p, const FriendStore& s, std::uint32_t row, const EvalEnv& env, const EventValues* event) {
   Lanes l(p, s, env, event);
   return l.run(row, 1) != 0;
+}
+
+Value eval_value(const ir::Predicate& p, const FriendStore& s, std::uint32_t row, const EvalEnv& env,
+                 const EventValues* event) {
+  Lanes l(p, s, env, event);
+  const bool bit = l.run(row, 1) != 0;
+  Value out;
+  const Vals& r = l.root();
+  switch (p.nodes[p.root()].type) {
+    case ir::VType::Bool:
+      out.known = true;
+      out.i = bit ? 1 : 0;
+      break;
+    case ir::VType::Text:
+      out.known = bit;
+      if (bit) out.text = std::string(r.t[0]);
+      break;
+    default:
+      out.known = bit;
+      if (bit) out.i = r.v[0];
+      break;
+  }
+  return out;
 }
 
 void scan(const ir::Predicate& p, const FriendStore& s, const EvalEnv& env, std::vector<std::uint64_t>& out) {

@@ -30,6 +30,16 @@ using EventValues = std::vector<EventValue>;
 bool eval_row(const ir::Predicate& p, const FriendStore& s, std::uint32_t row, const EvalEnv& env,
               const EventValues* event = nullptr);
 
+// The value of an expression (the root need not be a Bool): ints, dates, enum
+// indices, set masks and bools in `i`, text in `text`; `known` false when unknown.
+struct Value {
+  bool known = false;
+  std::int64_t i = 0;
+  std::string text;
+};
+Value eval_value(const ir::Predicate& p, const FriendStore& s, std::uint32_t row, const EvalEnv& env,
+                 const EventValues* event = nullptr);
+
 // out[k] bit j = predicate holds for friend 64*k + j (bits past size() are 0).
 void scan(const ir::Predicate& p, const FriendStore& s, const EvalEnv& env, std::vector<std::uint64_t>& out);
 

@@ -1,0 +1,338 @@
+// `okuri simulate`, `okuri test` and `okuri explain`: the engine on a virtual clock.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "compiler/literals.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/event_input.hpp"
+#include "runtime/jit/jit.hpp"
+#include "runtime/report.hpp"
+#include "runtime/testing.hpp"
+
+namespace okuri::cli {
+namespace {
+
+struct EngineChoice {
+  std::string engine = "auto";
+  std::string cache_dir;
+};
+
+void add_engine_options(CLI::App* cmd, EngineChoice& c) {
+  cmd->add_option("--engine", c.engine, "How conditions are evaluated: interp, jit or auto (default: the JIT when built)")
+      ->check(CLI::IsMember({"interp", "jit", "auto"}));
+  cmd->add_option("--cache-dir", c.cache_dir, "Where the JIT keeps compiled code (default: ~/.cache/okuri/jit)");
+}
+
+// Engine options with the JIT's row functions when chosen and available; false on bad usage.
+bool engine_options(const EngineChoice& c, rt::EngineOptions& o, int& status) {
+  if (c.engine == "jit" && !jit::Jit::available()) {
+    std::cerr << "okuri: this build has no JIT; use --engine interp\n";
+    status = 2;
+    return false;
+  }
+  if (c.engine == "interp" || !jit::Jit::available()) return true;
+  const std::string dir = c.cache_dir.empty() ? jit::default_cache_dir() : c.cache_dir;
+  o.compile_rows = [dir](const std::vector<ir::Predicate>& preds, const ir::Schema& schema, std::vector<rt::RowFn>& out) {
+    try {
+      // One JIT for the process (the engines call into its code); one compiled group per set of
+      // predicates, shared by every engine of the same project (each `test` block has one).
+      static std::unique_ptr<jit::Jit> jitter;
+      static std::map<std::string, std::vector<rt::RowFn>> groups;
+      if (!jitter) jitter = std::make_unique<jit::Jit>(jit::JitOptions{dir});
+      std::string key;
+      for (const auto& pr : preds) key += fmt::format("{:016x}", ir::hash(pr));
+      auto it = groups.find(key);
+      if (it == groups.end()) {
+        auto compiled = jitter->compile(fmt::format("engine{}", groups.size()), preds, schema, jit::Tier::Baseline);
+        it = groups.emplace(key, compiled.row).first;
+      }
+      out = it->second;
+      return true;
+    } catch (const std::exception& e) {
+      std::cerr << "okuri: " << e.what() << "; using the interpreter\n";
+      return false;
+    }
+  };
+  return true;
+}
+
+// `2026-03-01`, `2026-03-01 10:00` (account time) or RFC 3339.
+std::optional<std::int64_t> parse_when(const std::string& s, const std::string& tz) {
+  if (auto ms = rt::parse_rfc3339_ms(s)) return *ms / 1000;
+  if (auto dt = parse_datetime(s)) return local_to_utc_seconds(*dt, tz);
+  if (auto d = parse_date(s)) return local_to_utc_seconds(CivilDateTime{*d, 0}, tz);
+  return std::nullopt;
+}
+
+struct Inputs {
+  std::vector<rt::InputEvent> events;
+  std::map<std::string, std::size_t> ignored;
+  std::size_t duplicates = 0;
+};
+
+// Events from JSONL files, or LINE webhook bodies (.json): sorted by time.
+bool read_events(const Program& p, const std::vector<std::string>& files, Inputs& in, int& status) {
+  rt::EventCatalog catalog(p);
+  rt::EventReader reader(catalog);
+  try {
+    for (const auto& f : files) {
+      std::vector<rt::InputEvent> evs;
+      if (f.size() > 5 && f.substr(f.size() - 5) == ".json") {
+        std::ifstream is(f, std::ios::binary);
+        if (!is) throw rt::EventError(fmt::format("{}: cannot read the file", f));
+        std::string body((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
+        evs = reader.read_webhook(body);
+      } else {
+        evs = reader.read_jsonl_file(f);
+      }
+      for (auto& e : evs) in.events.push_back(std::move(e));
+    }
+  } catch (const rt::EventError& e) {
+    std::cerr << "okuri: " << e.what() << "\n";
+    status = 2;
+    return false;
+  }
+  rt::sort_by_time(in.events);
+  in.ignored = reader.ignored();
+  in.duplicates = reader.duplicates();
+  return true;
+}
+
+bool load_friends(rt::Engine& e, const std::string& path, int& status) {
+  if (path.empty()) return true;
+  try {
+    rt::load_friends(e.store(), path);
+  } catch (const rt::DataError& x) {
+    std::cerr << "okuri: " << x.what() << "\n";
+    status = 2;
+    return false;
+  }
+  return true;
+}
+
+// Plays the events and runs the clock to `to`, with progress on a terminal.
+void play(rt::Engine& e, const std::vector<rt::InputEvent>& events, std::int64_t to) {
+  const bool progress = isatty(STDERR_FILENO) != 0 && events.size() >= 200000;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    e.handle(events[i]);
+    if (progress && (i & 0xFFFF) == 0) {
+      std::fprintf(stderr, "\rsimulating… %3zu%% of %zu events", i * 100 / events.size(), events.size());
+      std::fflush(stderr);
+    }
+  }
+  if (progress) std::fprintf(stderr, "\r\x1b[K");
+  e.run_until(to);
+}
+
+void add_simulate(CLI::App& app, int& status) {
+  struct Options {
+    std::string path;
+    std::vector<std::string> events;
+    std::string friends;
+    std::string to;
+    std::string report;
+    bool trace = false;
+    double overage = 3.0;
+    EngineChoice engine;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("simulate", "Dry-run a project on friends' events: deliveries, funnel, cost.");
+  cmd->footer(
+      "Plays the events (JSONL as in runtime.md, or LINE webhook bodies in .json files) against the project\n"
+      "on a virtual clock and runs timers until --to (default: 90 days after the last event).\n"
+      "stdout: one JSON object per delivery — time, friend, messages, kind (push|reply), scenario, node, key;\n"
+      "        deferred ones also carry sent_at and deferred_by.\n"
+      "stderr: the report — funnel per step (entered, passed, left, converted by `goal`), deliveries per\n"
+      "        message, pushes versus free replies, LINE messages against the plan's monthly allowance.\n"
+      "        With --report FILE the report is written there as JSON instead.\n"
+      "Example: okuri simulate examples/music_school --events examples/music_school/events.jsonl");
+  cmd->add_option("path", o->path, "Project folder or .okuri file")->required();
+  cmd->add_option("--events", o->events, "Events: .jsonl (one event a line) or .json (a LINE webhook body); repeatable")->required();
+  cmd->add_option("--friends", o->friends, "Friends to start from: .csv or .jsonl");
+  cmd->add_option("--to", o->to, "Run timers until this time: 2026-06-01, '2026-06-01 10:00' or RFC 3339");
+  cmd->add_option("--report", o->report, "Write the report as JSON to this file instead of text on stderr");
+  cmd->add_flag("--trace", o->trace, "Print every state change with its cause on stderr");
+  cmd->add_option("--overage-price", o->overage, "Yen per message over the standard plan's allowance (default 3)");
+  add_engine_options(cmd, o->engine);
+  cmd->callback([o, &status] {
+    auto p = compile_for_command(o->path, "simulate", status);
+    if (!p) return;
+    Inputs in;
+    if (!read_events(*p, o->events, in, status)) return;
+    rt::EngineOptions eo;
+    eo.trace = o->trace;
+    if (!engine_options(o->engine, eo, status)) return;
+    rt::Engine e(*p, eo);
+    if (!load_friends(e, o->friends, status)) return;
+    const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
+    const std::int64_t last = in.events.empty() ? 0 : in.events.back().time_ms / 1000;
+    std::int64_t to = last + 90LL * 86400;
+    if (!o->to.empty()) {
+      auto t = parse_when(o->to, p->account.timezone);
+      if (!t) {
+        std::cerr << "okuri simulate: --to `" << o->to << "` is not a date or time (2026-06-01, '2026-06-01 10:00' or RFC 3339)\n";
+        status = 2;
+        return;
+      }
+      to = *t;
+    }
+    e.start_at(first);
+    play(e, in.events, to);
+    const stdlib::Zone zone(p->account.timezone.c_str());
+    std::string out;
+    for (const rt::Delivery* d : rt::sorted_deliveries(e, to)) {
+      out += rt::delivery_line(e, *d, zone);
+      out += '\n';
+      if (out.size() > (1u << 20)) {
+        std::cout << out;
+        out.clear();
+      }
+    }
+    std::cout << out << std::flush;
+    if (o->trace) {
+      for (const auto& t : e.trace()) std::cerr << "trace: " << rt::trace_line(e, t, zone) << "\n";
+    }
+    rt::ReportOptions ro;
+    ro.from = first;
+    ro.to = to;
+    ro.overage_price = o->overage;
+    ro.ignored_events = in.ignored;
+    ro.duplicate_events = in.duplicates;
+    if (!o->report.empty()) {
+      std::ofstream f(o->report, std::ios::binary);
+      f << rt::report_json(e, ro, zone);
+      f.flush();
+      if (!f) {
+        std::cerr << "okuri simulate: cannot write the report to " << o->report << "\n";
+        status = 2;
+      }
+      return;
+    }
+    std::cerr << rt::report_text(e, ro, zone);
+  });
+}
+
+void add_test(CLI::App& app, int& status) {
+  struct Options {
+    std::vector<std::string> paths;
+    std::string filter;
+    EngineChoice engine;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("test", "Run the project's `test` blocks on a virtual clock.");
+  cmd->footer(
+      "Each `test` block runs on a fresh engine: its friends, its events at their times, `expect … of`\n"
+      "checked where it stands, `expect send` checked once the clock has run 90 days past the last event.\n"
+      "A failure shows what was expected and the friend's actual timeline. The last line is\n"
+      "`N passed, N failed`; the exit status is 1 when any test failed.");
+  cmd->add_option("paths", o->paths, "Project folders or .okuri files (default: the current folder)");
+  cmd->add_option("--filter", o->filter, "Only the tests whose name contains this text");
+  add_engine_options(cmd, o->engine);
+  cmd->callback([o, &status] {
+    if (o->paths.empty()) o->paths.push_back(".");
+    std::size_t passed = 0, failed = 0;
+    for (const auto& path : o->paths) {
+      auto p = compile_for_command(path, "test", status);
+      if (!p) return;
+      rt::EngineOptions eo;
+      if (!engine_options(o->engine, eo, status)) return;
+      for (const auto& t : rt::run_tests(*p, eo, o->filter)) {
+        if (t.passed) {
+          ++passed;
+          std::cout << "ok    " << t.name << "\n";
+        } else {
+          ++failed;
+          std::cout << "FAIL  " << t.name << "  (" << t.file << ")\n";
+          for (const auto& f : t.failures) std::cout << f;
+        }
+      }
+    }
+    std::cout << passed << " passed, " << failed << " failed\n";
+    if (failed > 0) status = 1;
+  });
+}
+
+void add_explain(CLI::App& app, int& status) {
+  struct Options {
+    std::string path;
+    std::string friend_id;
+    std::vector<std::string> events;
+    std::string friends;
+    std::string to;
+    EngineChoice engine;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("explain", "Why a friend got, or did not get, each message.");
+  cmd->footer(
+      "Runs the simulation for one friend and prints their timeline — events, rules that fired, steps,\n"
+      "and every branch decision with the values that decided it — then, for each message of the project\n"
+      "the friend never received, the reason: a condition that was false (when, with which values), a stop,\n"
+      "a block, a delivery still deferred, or a scenario never entered and why.\n"
+      "Example: okuri explain examples/music_school --friend yuki --events examples/music_school/events.jsonl");
+  cmd->add_option("path", o->path, "Project folder or .okuri file")->required();
+  cmd->add_option("--friend", o->friend_id, "The friend's id (U + 32 hex digits, or any id used in the events)")->required();
+  cmd->add_option("--events", o->events, "Events: .jsonl or .json webhook bodies; repeatable")->required();
+  cmd->add_option("--friends", o->friends, "Friends to start from: .csv or .jsonl");
+  cmd->add_option("--to", o->to, "Run timers until this time (default: 90 days after the last event)");
+  add_engine_options(cmd, o->engine);
+  cmd->callback([o, &status] {
+    auto p = compile_for_command(o->path, "explain", status);
+    if (!p) return;
+    Inputs in;
+    if (!read_events(*p, o->events, in, status)) return;
+    rt::EngineOptions eo;
+    eo.trace = true;
+    if (!engine_options(o->engine, eo, status)) return;
+    // The friend's row: friends from the file first, then in order of their first event.
+    {
+      rt::Engine probe(*p, rt::EngineOptions{});
+      if (!load_friends(probe, o->friends, status)) return;
+      for (const auto& ev : in.events) probe.friend_row(ev.friend_id);
+      auto row = probe.store().find(o->friend_id);
+      if (!row) {
+        std::cerr << "okuri explain: no friend `" << o->friend_id << "` in the events" << (o->friends.empty() ? "" : " or the friends file")
+                  << "\n";
+        status = 2;
+        return;
+      }
+      eo.trace_row = *row;
+    }
+    rt::Engine e(*p, eo);
+    if (!load_friends(e, o->friends, status)) return;
+    const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
+    const std::int64_t last = in.events.empty() ? 0 : in.events.back().time_ms / 1000;
+    std::int64_t to = last + 90LL * 86400;
+    if (!o->to.empty()) {
+      auto t = parse_when(o->to, p->account.timezone);
+      if (!t) {
+        std::cerr << "okuri explain: --to `" << o->to << "` is not a date or time\n";
+        status = 2;
+        return;
+      }
+      to = *t;
+    }
+    e.start_at(first);
+    play(e, in.events, to);
+    std::cout << rt::explain(e, *eo.trace_row, to);
+  });
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, int& status) {
+  add_simulate(app, status);
+  add_test(app, status);
+  add_explain(app, status);
+}
+
+}  // namespace okuri::cli

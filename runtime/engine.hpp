@@ -1,0 +1,159 @@
+// The runtime engine: plays friends' events against a checked project on a
+// virtual clock, exactly as runtime.md defines ("Meaning of one event").
+//
+// State per friend lives in the FriendStore (attributes, tags, scores,
+// fields, history); per (friend, scenario) an Instance over the scenario's
+// step graph. Waits are timers in a TimerWheel; quiet hours and the daily
+// limit move deliveries, never the scenario's clock. Conditions are predicate
+// IR evaluated by the interpreter or by JIT-compiled row functions (the
+// caller supplies them: this library does not link LLVM). Deterministic: the
+// same project, friends and events give the same deliveries, byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/program.hpp"
+#include "runtime/event_input.hpp"
+#include "runtime/friend_store.hpp"
+#include "runtime/interpreter.hpp"
+#include "runtime/jit_abi.hpp"
+
+namespace okuri::rt {
+
+// One delivery: a push or a reply of up to five messages to one friend.
+struct Delivery {
+  std::int64_t time = 0;     // when it goes out (seconds since the epoch)
+  std::int64_t logical = 0;  // when the scenario sent it (differs when deferred)
+  std::uint32_t row = 0;
+  std::vector<std::uint32_t> messages;  // schema message indices
+  bool reply = false;
+  bool skipped = false;  // the friend had blocked the account: not sent
+  std::int32_t flow = -1;  // scenario / broadcast index; -1 for a rule
+  std::string node;        // the step's stable id, or `rules/<n>`
+  std::string key;         // UUID for X-Line-Retry-Key
+  std::string deferred_by;  // "quiet hours", "daily limit" or empty
+};
+
+enum class TraceKind {
+  Event,    // an input event or a timer for this friend
+  Raised,   // tag_added / tag_removed / field_changed raised by an action
+  Rule,     // a rule fired
+  Enter,    // entered a scenario (or a broadcast reached the friend)
+  NoEnter,  // a start matched but did not enter (condition false, restart policy)
+  Leave,    // left a scenario (stop, stop when, restart, exit)
+  Branch,   // an `if` decided, with the values that decided it
+  Split,    // a split arm was assigned
+  Wait,     // waiting at a step until a time, or for cases
+  Case,     // a `wait … for` case (or the timeout) was taken
+  Send,     // a delivery was made (or deferred, or skipped)
+  Action,   // tag, score, set, menu, notify …
+  Goal,     // a goal was reached (converted)
+  End,      // reached the end of a scenario
+  Error,    // the engine stopped something that would not end (cascade limit)
+};
+const char* to_string(TraceKind k);
+
+struct TraceEntry {
+  std::int64_t time = 0;
+  std::uint32_t row = 0;
+  TraceKind kind = TraceKind::Event;
+  std::int32_t flow = -1;
+  std::string node;
+  std::string text;
+};
+
+// Per step of a scenario or broadcast (funnel figures).
+struct StepStats {
+  std::uint64_t entered = 0;    // times a friend arrived at the step
+  std::uint64_t passed = 0;     // times a friend went on past it
+  std::uint64_t left = 0;       // runs that ended while at the step (stop, stop when, restart, exit)
+  std::uint64_t converted = 0;  // goals reached while the friend was at the step
+};
+struct FlowStats {
+  std::uint64_t entered = 0, completed = 0, stopped = 0, converted = 0;
+  std::vector<StepStats> steps;  // by node index
+};
+
+struct EngineOptions {
+  bool trace = false;
+  std::optional<std::uint32_t> trace_row;  // only this friend's entries (explain)
+  bool keep_deliveries = true;
+  // Compiles the engine's boolean predicates to row functions (the JIT);
+  // empty, or returning false, means the interpreter evaluates them.
+  std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<RowFn>&)> compile_rows;
+  // Raised events (tag_added …) one input event may cause before the engine stops the cascade.
+  std::uint32_t cascade_limit = 1000;
+};
+
+class Engine {
+ public:
+  explicit Engine(const Program& p, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The store is built from the engine's schema; load friends into it before the first event.
+  FriendStore& store();
+  const FriendStore& store() const;
+  const ir::Schema& schema() const;
+  const Program& program() const;
+  bool jit() const;  // whether row functions are in use
+
+  // Sets the clock (the first event's time, or the test's first moment) without firing anything.
+  void start_at(std::int64_t t);
+  // Fires timers and broadcasts due at or before `t` and moves the clock there.
+  void run_until(std::int64_t t);
+  // Runs timers due up to the event's time, then the event (runtime.md, "Meaning of one event").
+  // The event's friend is added to the store if new.
+  void handle(const InputEvent& e);
+  std::int64_t now() const;
+
+  const std::vector<Delivery>& deliveries() const;
+  const std::vector<TraceEntry>& trace() const;
+  const std::vector<FlowStats>& stats() const;
+  std::uint64_t events_handled() const;
+  std::uint64_t notifications() const;
+  std::uint64_t cascade_stops() const;
+  std::uint64_t timers_pending() const;
+
+  // Names for reports.
+  std::size_t flow_count() const;
+  const StepGraph& flow(std::size_t i) const;
+  // Where a friend is now in a flow: node index if inside (waiting), else nullopt.
+  std::optional<std::uint32_t> position(std::uint32_t row, std::size_t flow) const;
+  std::optional<std::int64_t> wake_time(std::uint32_t row, std::size_t flow) const;
+  bool ever_entered(std::uint32_t row, std::size_t flow) const;
+
+  // Evaluates an expression of the program for a friend now (tests, explain).
+  Value evaluate(const ast::Expr& e, std::uint32_t row);
+  // Whether a condition of the program (a segment, a target, a `when`) holds for a friend now.
+  bool holds(const ast::Expr& e, std::uint32_t row);
+  // The friend's row, added (every value unknown) when new.
+  std::uint32_t friend_row(const std::string& id);
+  // "age=24, region=tokyo, tagged(vip)=false": the values a predicate reads, for a friend now.
+  std::string inputs_of(const ast::Expr& e, std::uint32_t row);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The delivery key: a UUID (version 8, RFC 9562) from a 128-bit xxHash of
+// (friend, flow, instance number, node id, occurrence).
+std::string delivery_key(std::string_view friend_id, std::string_view flow, std::uint32_t instance,
+                         std::string_view node, std::uint32_t occurrence);
+// The split bucket 0 … 99 of a friend: xxHash64 of (friend, scenario, split node id).
+int split_bucket(std::string_view friend_id, std::string_view scenario, std::string_view split_node);
+
+// The mask of a set literal (`[knit, coat]`) over an enumeration's values; nullopt when `e` is not one.
+std::optional<std::int64_t> set_mask(const ast::Expr& e, const std::vector<std::string>& values);
+
+// "2026-01-05T12:00:00+09:00" in a time zone.
+std::string format_time(std::int64_t seconds, const stdlib::Zone& zone);
+
+}  // namespace okuri::rt

@@ -1,0 +1,261 @@
+#include "runtime/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace okuri::rt {
+
+using nlohmann::json;
+using ordered = nlohmann::ordered_json;
+
+std::int64_t plan_allowance(const std::string& plan) {
+  if (plan == "light") return 5000;
+  if (plan == "standard") return 30000;
+  return 200;
+}
+
+std::vector<const Delivery*> sorted_deliveries(const Engine& e, std::int64_t to) {
+  std::vector<const Delivery*> out;
+  for (const auto& d : e.deliveries()) {
+    if (!d.skipped && d.time <= to) out.push_back(&d);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Delivery* a, const Delivery* b) { return a->time < b->time; });
+  return out;
+}
+
+namespace {
+
+std::string flow_name(const Engine& e, const Delivery& d) { return d.flow < 0 ? std::string() : e.flow(static_cast<std::size_t>(d.flow)).name; }
+
+std::string month_of(std::int64_t t, const stdlib::Zone& zone) { return format_time(t, zone).substr(0, 7); }
+
+struct Quota {
+  std::int64_t allowance = 0;
+  struct Month {
+    std::string month;
+    std::int64_t pushes = 0;
+    std::string ran_out;  // the date of the first push over the allowance
+  };
+  std::vector<Month> months;
+  std::int64_t pushes = 0, replies = 0, skipped = 0, deferred = 0, pending = 0;
+  double per_day = 0;
+  std::string projected;  // at the simulated rate, the allowance runs out on day N of a month
+  std::int64_t over = 0;
+};
+
+Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
+  Quota q;
+  q.allowance = plan_allowance(e.program().account.plan);
+  for (const auto& d : e.deliveries()) {
+    if (d.skipped) {
+      ++q.skipped;
+    } else if (d.time > o.to) {
+      ++q.pending;
+    }
+  }
+  for (const Delivery* d : sorted_deliveries(e, o.to)) {
+    if (d->reply) {
+      ++q.replies;
+      continue;
+    }
+    ++q.pushes;
+    if (d->time != d->logical) ++q.deferred;
+    const std::string m = month_of(d->time, zone);
+    if (q.months.empty() || q.months.back().month != m) q.months.push_back(Quota::Month{m, 0, {}});
+    auto& mo = q.months.back();
+    ++mo.pushes;
+    if (mo.pushes == q.allowance + 1) mo.ran_out = format_time(d->time, zone).substr(0, 10);
+  }
+  for (const auto& m : q.months) q.over += std::max<std::int64_t>(0, m.pushes - q.allowance);
+  const double days = std::max(1.0, static_cast<double>(o.to - o.from) / 86400.0);
+  q.per_day = static_cast<double>(q.pushes) / days;
+  if (q.per_day > 0) {
+    const double last = static_cast<double>(q.allowance) / q.per_day;
+    if (last < 31) q.projected = fmt::format("day {} of each month", static_cast<int>(std::ceil(last)));
+  }
+  return q;
+}
+
+}  // namespace
+
+std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
+  ordered j;
+  j["time"] = format_time(d.time, zone);
+  j["friend"] = e.store().id_of(d.row);
+  json msgs = json::array();
+  for (auto m : d.messages) msgs.push_back(e.schema().messages[m]);
+  j["messages"] = msgs;
+  j["kind"] = d.reply ? "reply" : "push";
+  j["scenario"] = d.flow < 0 ? json(nullptr) : json(flow_name(e, d));
+  j["node"] = d.node;
+  j["key"] = d.key;
+  if (d.time != d.logical) {
+    j["sent_at"] = format_time(d.logical, zone);
+    j["deferred_by"] = d.deferred_by;
+  }
+  return j.dump();
+}
+
+std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
+  const Quota q = quota(e, o, zone);
+  ordered r;
+  r["from"] = format_time(o.from, zone);
+  r["to"] = format_time(o.to, zone);
+  r["events"] = e.events_handled();
+  r["friends"] = e.store().size();
+  ordered dl;
+  dl["pushes"] = q.pushes;
+  dl["replies"] = q.replies;
+  dl["deferred"] = q.deferred;
+  dl["skipped_blocked"] = q.skipped;
+  dl["after_end"] = q.pending;
+  r["deliveries"] = dl;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> per_message;
+  for (const Delivery* d : sorted_deliveries(e, o.to)) {
+    for (auto m : d->messages) {
+      auto& c = per_message[e.schema().messages[m]];
+      (d->reply ? c.second : c.first)++;
+    }
+  }
+  ordered pm = ordered::array();
+  for (const auto& name : e.schema().messages) {
+    auto it = per_message.find(name);
+    ordered x;
+    x["message"] = name;
+    x["pushes"] = it == per_message.end() ? 0 : it->second.first;
+    x["replies"] = it == per_message.end() ? 0 : it->second.second;
+    pm.push_back(x);
+  }
+  r["messages"] = pm;
+  ordered flows = ordered::array();
+  for (std::size_t f = 0; f < e.flow_count(); ++f) {
+    const auto& g = e.flow(f);
+    const auto& st = e.stats()[f];
+    ordered x;
+    x["name"] = g.name;
+    x["kind"] = g.is_broadcast ? "broadcast" : "scenario";
+    x["entered"] = st.entered;
+    x["completed"] = st.completed;
+    x["stopped"] = st.stopped;
+    x["converted"] = st.converted;
+    ordered steps = ordered::array();
+    for (std::uint32_t n = 0; n < g.node_count(); ++n) {
+      const auto& sn = g.node(n);
+      const auto& s = st.steps[n];
+      ordered y;
+      y["id"] = sn.id;
+      y["kind"] = to_string(sn.kind);
+      y["label"] = sn.label;
+      y["entered"] = s.entered;
+      y["passed"] = s.passed;
+      y["left"] = s.left;
+      y["converted"] = s.converted;
+      steps.push_back(y);
+    }
+    x["steps"] = steps;
+    flows.push_back(x);
+  }
+  r["funnel"] = flows;
+  ordered quota_j;
+  quota_j["plan"] = e.program().account.plan;
+  quota_j["monthly_allowance"] = q.allowance;
+  ordered months = ordered::array();
+  for (const auto& m : q.months) {
+    ordered x;
+    x["month"] = m.month;
+    x["pushes"] = m.pushes;
+    x["over"] = std::max<std::int64_t>(0, m.pushes - q.allowance);
+    x["ran_out_on"] = m.ran_out.empty() ? ordered(nullptr) : ordered(m.ran_out);
+    months.push_back(x);
+  }
+  quota_j["months"] = months;
+  quota_j["pushes_per_day"] = std::round(q.per_day * 100) / 100;
+  quota_j["runs_out_at_this_rate"] = q.projected.empty() ? ordered(nullptr) : ordered(q.projected);
+  if (e.program().account.plan == "standard") {
+    quota_j["overage_messages"] = q.over;
+    quota_j["overage_cost_yen"] = std::round(static_cast<double>(q.over) * o.overage_price * 100) / 100;
+  } else {
+    quota_j["refused_by_line"] = q.over;
+  }
+  r["quota"] = quota_j;
+  r["notifications"] = e.notifications();
+  r["engine_stops"] = e.cascade_stops();
+  ordered ign = ordered::object();
+  for (const auto& [k, v] : o.ignored_events) ign[k] = v;
+  r["ignored_event_types"] = ign;
+  r["duplicate_events"] = o.duplicate_events;
+  return r.dump(2) + "\n";
+}
+
+std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
+  const Quota q = quota(e, o, zone);
+  std::string out;
+  out += fmt::format("simulated {} … {}: {} events, {} friends\n", format_time(o.from, zone), format_time(o.to, zone),
+                     e.events_handled(), e.store().size());
+  out += fmt::format("deliveries: {} pushes ({} deferred by quiet hours or the daily limit), {} free replies", q.pushes,
+                     q.deferred, q.replies);
+  if (q.skipped > 0) out += fmt::format(", {} skipped (blocked)", q.skipped);
+  if (q.pending > 0) out += fmt::format(", {} still deferred at the end", q.pending);
+  out += "\n\nfunnel\n";
+  for (std::size_t f = 0; f < e.flow_count(); ++f) {
+    const auto& g = e.flow(f);
+    const auto& st = e.stats()[f];
+    out += fmt::format("  {} {}: entered {}, completed {}, stopped {}, converted {}\n", g.is_broadcast ? "broadcast" : "scenario",
+                       g.name, st.entered, st.completed, st.stopped, st.converted);
+    std::size_t width = 0;
+    for (std::uint32_t n = 0; n < g.node_count(); ++n) width = std::max(width, g.node(n).id.size());
+    for (std::uint32_t n = 0; n < g.node_count(); ++n) {
+      const auto& sn = g.node(n);
+      if (sn.kind == StepKind::Start) continue;
+      const auto& s = st.steps[n];
+      out += fmt::format("    {:<{}}  {:<28} entered {:>6}  passed {:>6}  left {:>5}  converted {:>5}\n", sn.id, width,
+                         sn.label.size() > 28 ? sn.label.substr(0, 25) + "..." : sn.label, s.entered, s.passed, s.left,
+                         s.converted);
+    }
+  }
+  out += "\nmessages (pushes + replies)\n";
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> per_message;
+  for (const Delivery* d : sorted_deliveries(e, o.to)) {
+    for (auto m : d->messages) (d->reply ? per_message[e.schema().messages[m]].second : per_message[e.schema().messages[m]].first)++;
+  }
+  for (const auto& name : e.schema().messages) {
+    auto it = per_message.find(name);
+    if (it == per_message.end()) {
+      out += fmt::format("  {:<24} never sent\n", name);
+    } else {
+      out += fmt::format("  {:<24} {} + {}\n", name, it->second.first, it->second.second);
+    }
+  }
+  const std::string& plan = e.program().account.plan;
+  out += fmt::format("\nLINE messages: plan {} allows {} pushes a month (replies are free)\n", plan, q.allowance);
+  for (const auto& m : q.months) {
+    out += fmt::format("  {}: {} pushes ({:.1f}% of the allowance)", m.month, m.pushes,
+                       100.0 * static_cast<double>(m.pushes) / static_cast<double>(q.allowance));
+    if (!m.ran_out.empty()) {
+      out += plan == "standard" ? fmt::format("; over from {}: {} messages at {:.2f} yen = {:.0f} yen", m.ran_out, m.pushes - q.allowance,
+                                              o.overage_price, static_cast<double>(m.pushes - q.allowance) * o.overage_price)
+                                : fmt::format("; ran out on {}: LINE refuses the {} pushes after it", m.ran_out, m.pushes - q.allowance);
+    }
+    out += "\n";
+  }
+  out += fmt::format("  at the simulated rate ({:.1f} pushes a day) the allowance ", q.per_day);
+  out += q.projected.empty() ? std::string("lasts the whole month\n") : "runs out on " + q.projected + "\n";
+  if (e.notifications() > 0) out += fmt::format("staff notifications: {}\n", e.notifications());
+  if (e.cascade_stops() > 0) out += fmt::format("warning: the engine stopped {} runaway cascades (see --trace)\n", e.cascade_stops());
+  for (const auto& [k, v] : o.ignored_events) out += fmt::format("ignored event type `{}`: {} events\n", k, v);
+  if (o.duplicate_events > 0) out += fmt::format("duplicate webhook events dropped: {}\n", o.duplicate_events);
+  return out;
+}
+
+std::string trace_line(const Engine& e, const TraceEntry& t, const stdlib::Zone& zone) {
+  std::string where;
+  if (t.flow >= 0) where = e.flow(static_cast<std::size_t>(t.flow)).name;
+  if (!t.node.empty() && t.node != where) where += (where.empty() ? "" : " ") + t.node;
+  return fmt::format("{} {} {}{}{}", format_time(t.time, zone), e.store().id_of(t.row), to_string(t.kind),
+                     where.empty() ? "" : " " + where, t.text.empty() ? "" : ": " + t.text);
+}
+
+}  // namespace okuri::rt

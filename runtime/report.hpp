@@ -1,0 +1,39 @@
+// What a simulation produced, in the forms people read: deliveries as JSONL,
+// the report (funnel per step, deliveries per message, pushes versus free
+// replies, LINE messages used against the plan's monthly allowance) as text
+// or JSON, and the trace.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/engine.hpp"
+
+namespace okuri::rt {
+
+struct ReportOptions {
+  std::int64_t from = 0;  // the simulated period (seconds)
+  std::int64_t to = 0;
+  double overage_price = 3.0;  // yen per message over the standard plan's allowance
+  std::map<std::string, std::size_t> ignored_events;  // types recorded and skipped
+  std::size_t duplicate_events = 0;
+};
+
+// The plan's monthly allowance of pushes: free 200, light 5,000, standard 30,000.
+std::int64_t plan_allowance(const std::string& plan);
+
+// The deliveries that went out by `to`, in (time, emission) order.
+std::vector<const Delivery*> sorted_deliveries(const Engine& e, std::int64_t to);
+
+// One JSONL line (no newline): time, friend, messages, kind, scenario, node, key.
+std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone);
+
+std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone);
+std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone);
+
+// One line per trace entry: `2026-03-02T12:00:00+09:00 U1 enter trial_funnel: …`.
+std::string trace_line(const Engine& e, const TraceEntry& t, const stdlib::Zone& zone);
+
+}  // namespace okuri::rt

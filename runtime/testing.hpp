@@ -1,0 +1,32 @@
+// `test` blocks run on the engine with a virtual clock (`okuri test`), and
+// `okuri explain`: one friend's timeline and why each message did or did not
+// reach them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/program.hpp"
+#include "runtime/engine.hpp"
+
+namespace okuri::rt {
+
+struct TestOutcome {
+  std::string name;
+  std::string file;  // "tests.okuri:3"
+  bool passed = true;
+  std::vector<std::string> failures;  // each with the expected and the actual timeline
+};
+
+// Runs every `test` block of the program whose name contains `filter` (empty: all).
+// Each block gets a fresh engine: friends as declared, events at their times,
+// `expect … of` checked at the point in time where it stands, `expect send`
+// checked after the clock has run to 90 days past the last event (or the
+// latest expected time, whichever is later).
+std::vector<TestOutcome> run_tests(const Program& p, const EngineOptions& engine, const std::string& filter = {});
+
+// The friend's timeline and, for every message of the project, whether it
+// reached the friend and, if not, why. `e` must have run with a trace of this friend.
+std::string explain(Engine& e, std::uint32_t row, std::int64_t to);
+
+}  // namespace okuri::rt
