@@ -143,6 +143,7 @@ void add_simulate(CLI::App& app, int& status) {
     std::string report;
     bool trace = false;
     double overage = 3.0;
+    std::string format = "jsonl";
     EngineChoice engine;
   };
   auto o = std::make_shared<Options>();
@@ -162,6 +163,8 @@ void add_simulate(CLI::App& app, int& status) {
   cmd->add_option("--to", o->to, "Run timers until this time: 2026-06-01, '2026-06-01 10:00' or RFC 3339");
   cmd->add_option("--report", o->report, "Write the report as JSON to this file instead of text on stderr");
   cmd->add_flag("--trace", o->trace, "Print every state change with its cause on stderr");
+  cmd->add_option("--format", o->format, "Deliveries on stdout as jsonl (default) or text (one readable line each)")
+      ->check(CLI::IsMember({"jsonl", "text"}));
   cmd->add_option("--overage-price", o->overage, "Yen per message over the standard plan's allowance (default 3)");
   add_engine_options(cmd, o->engine);
   cmd->callback([o, &status] {
@@ -191,7 +194,7 @@ void add_simulate(CLI::App& app, int& status) {
     const stdlib::Zone zone(p->account.timezone.c_str());
     std::string out;
     for (const rt::Delivery* d : rt::sorted_deliveries(e, to)) {
-      out += rt::delivery_line(e, *d, zone);
+      out += o->format == "text" ? rt::delivery_text(e, *d, zone) : rt::delivery_line(e, *d, zone);
       out += '\n';
       if (out.size() > (1u << 20)) {
         std::cout << out;

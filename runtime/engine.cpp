@@ -270,7 +270,9 @@ struct Engine::Impl {
   std::uint64_t events = 0, notifications = 0, cascade_stops = 0;
   EventValues evvals;
 
-  Impl(const Program& prog, EngineOptions o) : p(prog), opt(std::move(o)) {
+  EventCatalog catalog;
+
+  Impl(const Program& prog, EngineOptions o) : p(prog), opt(std::move(o)), catalog(prog) {
     schema = ir::make_schema(p);
     zone = std::make_unique<stdlib::Zone>(p.account.timezone.c_str());
     lower_all();
@@ -799,7 +801,21 @@ struct Engine::Impl {
   std::string describe(const InputEvent& e) const {
     std::string s = e.type;
     if (!e.arg.empty()) s += "(" + e.arg + ")";
-    for (const auto& [k, v] : e.fields) s += fmt::format(" {}={}", k, v.is_text ? "\"" + v.text + "\"" : std::to_string(v.i));
+    const EventCatalog::Spec* spec = catalog.find(e.type);
+    for (const auto& [k, v] : e.fields) {
+      std::string shown = v.is_text ? "\"" + v.text + "\"" : std::to_string(v.i);
+      if (spec != nullptr && !v.is_text) {
+        if (auto it = spec->fields.find(k); it != spec->fields.end()) {
+          const auto& fs = it->second;
+          if (fs.type.kind == TypeKind::Enum) {
+            shown = v.i >= 0 && static_cast<std::size_t>(v.i) < fs.values.size() ? fs.values[static_cast<std::size_t>(v.i)] : "?";
+          } else if (fs.type.kind != TypeKind::Set) {
+            shown = value_text(Value{true, v.i, {}}, fs.type, p.types, *zone);
+          }
+        }
+      }
+      s += fmt::format(" {}={}", k, shown);
+    }
     if (!e.origin.empty()) s += " [" + e.origin + "]";
     return s;
   }
@@ -1035,6 +1051,7 @@ struct Engine::Impl {
   // The first moment a push may go out: after the friend's earlier pushes, outside quiet hours, within the daily limit.
   std::int64_t schedule_push(std::uint32_t row, std::int64_t t, std::string& why) {
     std::int64_t d = std::max({t, next_free[row], throttle_floor});
+    if (d > t) why = d == throttle_floor ? "throttle" : "earlier pushes";
     const auto& acc = p.account;
     for (int guard = 0; guard < 8; ++guard) {
       const std::int64_t day = zone->local_days(d);
@@ -1043,14 +1060,14 @@ struct Engine::Impl {
         std::int64_t end = zone->to_utc(day, *acc.quiet_to);
         if (end <= d) end = zone->to_utc(day + 1, *acc.quiet_to);
         d = end;
-        if (why.empty()) why = "quiet hours";
+        if (why.empty() || why == "earlier pushes") why = "quiet hours";
         continue;
       }
       if (acc.daily_limit) {
         const std::uint32_t used = push_day[row] == day ? push_count[row] : 0;
         if (used >= static_cast<std::uint64_t>(*acc.daily_limit)) {
           d = zone->to_utc(day + 1, 0);
-          if (why.empty()) why = "daily limit";
+          if (why.empty() || why == "earlier pushes") why = "daily limit";
           continue;
         }
       }
@@ -1125,6 +1142,13 @@ struct Engine::Impl {
     }
     return std::nullopt;
   }
+  // Where the flow goes on after a step: the next statement, the loop back of a `repeat`, or a `goto`.
+  std::optional<std::uint32_t> next_of(const XNode& n) const {
+    for (const auto& e : n.out) {
+      if (e.kind == EdgeKind::Next || e.kind == EdgeKind::Loop || e.kind == EdgeKind::Jump) return e.to;
+    }
+    return std::nullopt;
+  }
 
   void take_case(std::uint32_t row, std::size_t f, const XEdge& e, Ctx& ctx) {
     Instance& i = in(row, f);
@@ -1143,7 +1167,7 @@ struct Engine::Impl {
     i.wait_unknown = false;
     if (*dl <= now) {
       ++stats[f].steps[i.node].passed;
-      if (auto nx = edge_of(n, EdgeKind::Next)) run(row, f, *nx, ctx);
+      if (auto nx = next_of(n)) run(row, f, *nx, ctx);
       return;
     }
     set_timer(row, f, *dl);
@@ -1205,18 +1229,18 @@ struct Engine::Impl {
         case StepKind::Start:
         case StepKind::Step:
         case StepKind::Repeat:
-          next = edge_of(n, EdgeKind::Next);
+          next = next_of(n);
           break;
         case StepKind::Send:
         case StepKind::Reply:
           emit(row, n.msgs, n.kind == StepKind::Reply, ctx, fi, n.sn->id, &i);
-          next = edge_of(n, EdgeKind::Next);
+          next = next_of(n);
           break;
         case StepKind::Action: {
           std::deque<Raised> q;
           action(row, *n.sn->stmt, ctx, q, fi, n.sn->id, nullptr);
           if (in(row, f).status != kInside || in(row, f).node != node) return;  // stopped or restarted by its own action
-          next = edge_of(n, EdgeKind::Next);
+          next = next_of(n);
           break;
         }
         case StepKind::Goal:
@@ -1225,7 +1249,7 @@ struct Engine::Impl {
           i.goal_node = node;
           i.goal_deadline = n.goal_within > 0 ? now + n.goal_within : kForever;
           check_goal(row, f, nullptr);
-          next = edge_of(n, EdgeKind::Next);
+          next = next_of(n);
           break;
         case StepKind::Goto:
           next = edge_of(n, EdgeKind::Jump);
@@ -1292,7 +1316,7 @@ struct Engine::Impl {
           }
           if (*dl <= now) {
             note(row, TraceKind::Wait, fi, n.sn->id, fmt::format("{}: already past, goes on at once", n.sn->label));
-            next = edge_of(n, EdgeKind::Next);
+            next = next_of(n);
             break;
           }
           set_timer(row, f, *dl);
@@ -1344,7 +1368,7 @@ struct Engine::Impl {
       }
       note(row, TraceKind::Case, static_cast<std::int32_t>(f), n.sn->id, "timeout");
     } else {
-      next = edge_of(n, EdgeKind::Next);
+      next = next_of(n);
     }
     ++stats[f].steps[i.node].passed;
     if (next) {

@@ -99,6 +99,15 @@ std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone
   return j.dump();
 }
 
+std::string delivery_text(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
+  std::string msgs;
+  for (auto m : d.messages) msgs += (msgs.empty() ? "" : ",") + e.schema().messages[m];
+  std::string s = fmt::format("{} {} {} {} {} {}", format_time(d.time, zone), e.store().id_of(d.row), d.reply ? "reply" : "push", msgs,
+                              d.flow < 0 ? std::string("-") : flow_name(e, d), d.node);
+  if (d.time != d.logical) s += fmt::format(" (deferred by {} from {})", d.deferred_by, format_time(d.logical, zone));
+  return s;
+}
+
 std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
   const Quota q = quota(e, o, zone);
   ordered r;
@@ -211,9 +220,8 @@ std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Z
       const auto& sn = g.node(n);
       if (sn.kind == StepKind::Start) continue;
       const auto& s = st.steps[n];
-      out += fmt::format("    {:<{}}  {:<28} entered {:>6}  passed {:>6}  left {:>5}  converted {:>5}\n", sn.id, width,
-                         sn.label.size() > 28 ? sn.label.substr(0, 25) + "..." : sn.label, s.entered, s.passed, s.left,
-                         s.converted);
+      out += fmt::format("    {:<{}}  entered {:>6}  passed {:>6}  left {:>5}  converted {:>5}  {}\n", sn.id, width, s.entered,
+                         s.passed, s.left, s.converted, sn.label);
     }
   }
   out += "\nmessages (pushes + replies)\n";

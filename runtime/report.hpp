@@ -30,6 +30,10 @@ std::vector<const Delivery*> sorted_deliveries(const Engine& e, std::int64_t to)
 // One JSONL line (no newline): time, friend, messages, kind, scenario, node, key.
 std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone);
 
+// The same as one text line: `2026-03-02T12:00:00+09:00 U1 reply welcome trial_funnel trial_funnel/1`,
+// with `(deferred by quiet hours from …)` when it moved. For reading and for hand-written expectations.
+std::string delivery_text(const Engine& e, const Delivery& d, const stdlib::Zone& zone);
+
 std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone);
 std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone);
 

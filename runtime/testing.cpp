@@ -228,6 +228,9 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
             if (!ok) {
               out.passed = false;
               std::string inputs = e.inputs_of(*v.value, row);
+              if (inputs.rfind(std::string(p.sources.text(v.value->span)) + "=", 0) == 0 && inputs.find(", ") == std::string::npos) {
+                inputs.clear();  // the value itself: nothing more to say
+              }
               out.failures.push_back(fmt::format("  {}: {}\n    at {}: `{}` is {}{}\n", where(p, item.span), expected,
                                                  short_time(e.now(), zone), p.sources.text(v.value->span), show_value(p, a, ta, zone),
                                                  inputs.empty() || !v.rhs ? (inputs.empty() ? "" : " (" + inputs + ")") : ""));
@@ -276,6 +279,15 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
                                        x->friend_id.text, short_time(end, zone),
                                        found ? timeline(e, *found, end, zone) : "      (no such friend in this test)\n"));
   }
+  // In source order (value checks ran at their point in time, sends at the end).
+  std::stable_sort(out.failures.begin(), out.failures.end(), [](const std::string& a, const std::string& b) {
+    auto line = [](const std::string& s) {
+      const auto colon = s.find(':');
+      const auto stop = s.find(':', colon + 1);
+      return colon == std::string::npos || stop == std::string::npos ? 0L : std::atol(s.substr(colon + 1, stop - colon - 1).c_str());
+    };
+    return line(a) < line(b);
+  });
   return out;
 }
 

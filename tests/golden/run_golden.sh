@@ -3,7 +3,7 @@
 #   run_golden.sh OKURI CASE_PATH      (CASE_PATH without .okuri / .expected)
 # The case's first line may name the command: `# RUN: check --format json`
 # (default `check`); the path of the case is appended, or put where `{}`
-# stands. A folder case may hold its RUN line in a file `RUN`. The output is stdout
+# stands (`{-}`: nowhere, for a command that names its own files). A folder case may hold its RUN line in a file `RUN`. The output is stdout
 # and stderr together, then a line `exit: N`.
 # Set OKURI_UPDATE_GOLDEN=1 to rewrite the expected file instead.
 set -uo pipefail
@@ -22,7 +22,11 @@ fi
 cmd="check"
 run_line="$(head -1 "$first" | sed -n 's/^# RUN: //p')"
 [ -n "$run_line" ] && cmd="$run_line"
-if [[ "$cmd" == *"{}"* ]]; then
+if [[ "$cmd" == *"{-}"* ]]; then
+  cmd="${cmd//\{-\}/}"
+  # shellcheck disable=SC2086
+  actual="$(NO_COLOR=1 "$okuri" $cmd 2>&1; echo "exit: $?")"
+elif [[ "$cmd" == *"{}"* ]]; then
   cmd="${cmd//\{\}/$target}"
   # shellcheck disable=SC2086
   actual="$(NO_COLOR=1 "$okuri" $cmd 2>&1; echo "exit: $?")"
