@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <map>
@@ -574,7 +575,13 @@ struct Engine::Impl {
           static const char* const kNames[] = {"gender", "age",   "region", "friend_days", "source", "display_name",
                                                "language", "blocked", "score", "today", "now"};
           name = kNames[n.a];
-          if (name == "today" || name == "now") continue;
+          if (name == "today" || name == "now") {
+            if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+            seen.push_back(name);
+            const std::string t = format_time(now, *zone);
+            out += (out.empty() ? "" : ", ") + name + "=" + (name == "today" ? t.substr(0, 10) : t.substr(0, 10) + " " + t.substr(11, 5));
+            continue;
+          }
           break;
         }
         case ir::Op::Field:
@@ -861,7 +868,10 @@ struct Engine::Impl {
     const XNode& gn = flows[f].nodes[i.goal_node];
     if (i.goal_deadline != kForever && now > i.goal_deadline) {
       i.goal_armed = false;
-      note(row, TraceKind::Goal, static_cast<std::int32_t>(f), gn.sn->id, "goal window closed without a conversion");
+      if (tracing(row)) {
+        trace.push_back(TraceEntry{i.goal_deadline, row, TraceKind::Goal, static_cast<std::int32_t>(f), gn.sn->id,
+                                   "goal window closed without a conversion"});
+      }
       return;
     }
     if (!test(gn.goal_pred, row, evs)) return;
@@ -1050,9 +1060,19 @@ struct Engine::Impl {
 
   // The first moment a push may go out: after the friend's earlier pushes, outside quiet hours, within the daily limit.
   std::int64_t schedule_push(std::uint32_t row, std::int64_t t, std::string& why) {
-    std::int64_t d = std::max({t, next_free[row], throttle_floor});
-    if (d > t) why = d == throttle_floor ? "throttle" : "earlier pushes";
     const auto& acc = p.account;
+    auto limited = [&](std::int64_t d) {
+      return acc.daily_limit && (push_day[row] == zone->local_days(d) ? push_count[row] : 0) >= static_cast<std::uint64_t>(*acc.daily_limit);
+    };
+    std::int64_t d = std::max({t, next_free[row], throttle_floor});
+    // The reason is what stood in the way at the moment the scenario sent it.
+    if (acc.in_quiet_hours(static_cast<MinuteOfDay>(zone->local_minute(t)))) {
+      why = "quiet hours";
+    } else if (limited(t)) {
+      why = "daily limit";
+    } else if (d > t) {
+      why = d == throttle_floor ? "throttle" : "earlier pushes";
+    }
     for (int guard = 0; guard < 8; ++guard) {
       const std::int64_t day = zone->local_days(d);
       const auto minute = static_cast<MinuteOfDay>(zone->local_minute(d));
@@ -1060,16 +1080,13 @@ struct Engine::Impl {
         std::int64_t end = zone->to_utc(day, *acc.quiet_to);
         if (end <= d) end = zone->to_utc(day + 1, *acc.quiet_to);
         d = end;
-        if (why.empty() || why == "earlier pushes") why = "quiet hours";
+        if (why.empty()) why = "quiet hours";
         continue;
       }
-      if (acc.daily_limit) {
-        const std::uint32_t used = push_day[row] == day ? push_count[row] : 0;
-        if (used >= static_cast<std::uint64_t>(*acc.daily_limit)) {
-          d = zone->to_utc(day + 1, 0);
-          if (why.empty() || why == "earlier pushes") why = "daily limit";
-          continue;
-        }
+      if (limited(d)) {
+        d = zone->to_utc(day + 1, 0);
+        if (why.empty()) why = "daily limit";
+        continue;
       }
       break;
     }
@@ -1325,6 +1342,7 @@ struct Engine::Impl {
         case StepKind::Stop:
           i.status = kDone;
           ++stats[f].stopped;
+          ++stats[f].steps[node].left;
           note(row, TraceKind::Leave, fi, n.sn->id, "`stop`");
           return;
         case StepKind::End:
@@ -1507,9 +1525,86 @@ std::optional<std::int64_t> Engine::wake_time(std::uint32_t row, std::size_t flo
   return i.wake;
 }
 
+std::vector<std::uint64_t> Engine::waiting(std::size_t flow) const {
+  impl_->grow();
+  std::vector<std::uint64_t> out(impl_->flows[flow].nodes.size(), 0);
+  const std::size_t n = impl_->store->size();
+  for (std::uint32_t row = 0; row < n; ++row) {
+    const Instance& i = impl_->in(row, flow);
+    if (i.status == kInside) ++out[i.node];
+  }
+  return out;
+}
+
 bool Engine::ever_entered(std::uint32_t row, std::size_t flow) const {
   impl_->grow();
   return impl_->in(row, flow).status != kNever;
+}
+
+namespace {
+template <typename T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+void get(std::string_view& in, T& v) {
+  if (in.size() < sizeof v) return;
+  std::memcpy(&v, in.data(), sizeof v);
+  in.remove_prefix(sizeof v);
+}
+}  // namespace
+
+std::string Engine::export_friend(std::uint32_t row) const {
+  const Impl& m = *impl_;
+  const FriendStore& s = *m.store;
+  std::string out;
+  put(out, s.score[row]);
+  for (const auto& t : s.tags) put(out, static_cast<std::uint8_t>(t.get(row)));
+  for (const auto& f : s.fields) {
+    put(out, f.values[row]);
+    put(out, static_cast<std::uint8_t>(f.known.get(row)));
+  }
+  for (const auto& n : s.named_scores) put(out, n[row]);
+  for (const auto& l : s.links) {
+    put(out, l.clicks[row]);
+    put(out, l.last[row]);
+  }
+  for (const auto& h : s.messages) {
+    put(out, h.sent[row]);
+    put(out, h.opened[row]);
+    put(out, h.last_opened[row]);
+  }
+  for (std::size_t f = 0; f < m.flows.size(); ++f) put(out, m.inst[row * m.flows.size() + f]);
+  return out;
+}
+
+void Engine::import_friend(std::uint32_t row, std::string_view in) {
+  Impl& m = *impl_;
+  FriendStore& s = *m.store;
+  m.grow();
+  get(in, s.score[row]);
+  for (auto& t : s.tags) {
+    std::uint8_t b = 0;
+    get(in, b);
+    t.set(row, b != 0);
+  }
+  for (auto& f : s.fields) {
+    get(in, f.values[row]);
+    std::uint8_t b = 0;
+    get(in, b);
+    f.known.set(row, b != 0);
+  }
+  for (auto& n : s.named_scores) get(in, n[row]);
+  for (auto& l : s.links) {
+    get(in, l.clicks[row]);
+    get(in, l.last[row]);
+  }
+  for (auto& h : s.messages) {
+    get(in, h.sent[row]);
+    get(in, h.opened[row]);
+    get(in, h.last_opened[row]);
+  }
+  for (std::size_t f = 0; f < m.flows.size(); ++f) get(in, m.inst[row * m.flows.size() + f]);
 }
 
 Value Engine::evaluate(const ast::Expr& e, std::uint32_t row) {

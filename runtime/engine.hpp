@@ -128,6 +128,13 @@ class Engine {
   std::optional<std::uint32_t> position(std::uint32_t row, std::size_t flow) const;
   std::optional<std::int64_t> wake_time(std::uint32_t row, std::size_t flow) const;
   bool ever_entered(std::uint32_t row, std::size_t flow) const;
+  // Per step of a flow: how many friends are inside, waiting there, now.
+  std::vector<std::uint64_t> waiting(std::size_t flow) const;
+
+  // A friend's state (score, tags, fields, named scores, history counters, scenario instances) as
+  // bytes, and back: what a store outside memory keeps per friend. Pending timers stay in the wheel.
+  std::string export_friend(std::uint32_t row) const;
+  void import_friend(std::uint32_t row, std::string_view bytes);
 
   // Evaluates an expression of the program for a friend now (tests, explain).
   Value evaluate(const ast::Expr& e, std::uint32_t row);

@@ -81,6 +81,25 @@ Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
 
 }  // namespace
 
+// What a broadcast needs said: LINE's own estimates are applied by LINE, and small narrowcasts are refused.
+std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
+  std::vector<std::string> out;
+  const auto& g = e.flow(f);
+  if (!g.is_broadcast || g.decl == nullptr) return out;
+  const auto& bc = std::get<ast::BroadcastDecl>(g.decl->v);
+  if (!bc.target) return out;
+  const std::string_view target = e.program().sources.text(bc.target->span);
+  if (target.find("line.") != std::string_view::npos) {
+    out.push_back("the target's `line.*` estimates are applied by LINE when the narrowcast is sent; every friend passes them here, "
+                  "so LINE may reach fewer");
+  }
+  const auto reached = e.stats()[f].entered;
+  if (reached < 100) {
+    out.push_back(fmt::format("reaches {} friend{}: LINE refuses a narrowcast that reaches fewer than 100", reached, reached == 1 ? "" : "s"));
+  }
+  return out;
+}
+
 std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
   ordered j;
   j["time"] = format_time(d.time, zone);
@@ -93,7 +112,7 @@ std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone
   j["node"] = d.node;
   j["key"] = d.key;
   if (d.time != d.logical) {
-    j["sent_at"] = format_time(d.logical, zone);
+    j["logical_time"] = format_time(d.logical, zone);
     j["deferred_by"] = d.deferred_by;
   }
   return j.dump();
@@ -136,6 +155,11 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
     x["message"] = name;
     x["pushes"] = it == per_message.end() ? 0 : it->second.first;
     x["replies"] = it == per_message.end() ? 0 : it->second.second;
+    std::int64_t sk = 0;
+    for (const auto& d : e.deliveries()) {
+      if (d.skipped && std::find(d.messages.begin(), d.messages.end(), static_cast<std::uint32_t>(&name - &e.schema().messages[0])) != d.messages.end()) ++sk;
+    }
+    x["skipped_blocked"] = sk;
     pm.push_back(x);
   }
   r["messages"] = pm;
@@ -151,6 +175,7 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
     x["stopped"] = st.stopped;
     x["converted"] = st.converted;
     ordered steps = ordered::array();
+    const auto waiting = e.waiting(f);
     for (std::uint32_t n = 0; n < g.node_count(); ++n) {
       const auto& sn = g.node(n);
       const auto& s = st.steps[n];
@@ -161,10 +186,13 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
       y["entered"] = s.entered;
       y["passed"] = s.passed;
       y["left"] = s.left;
+      y["waiting"] = waiting[n];
       y["converted"] = s.converted;
       steps.push_back(y);
     }
     x["steps"] = steps;
+    const auto notes = flow_notes(e, f);
+    if (!notes.empty()) x["notes"] = notes;
     flows.push_back(x);
   }
   r["funnel"] = flows;
@@ -216,32 +244,38 @@ std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Z
                        g.name, st.entered, st.completed, st.stopped, st.converted);
     std::size_t width = 0;
     for (std::uint32_t n = 0; n < g.node_count(); ++n) width = std::max(width, g.node(n).id.size());
+    const auto waiting = e.waiting(f);
     for (std::uint32_t n = 0; n < g.node_count(); ++n) {
       const auto& sn = g.node(n);
       if (sn.kind == StepKind::Start) continue;
       const auto& s = st.steps[n];
-      out += fmt::format("    {:<{}}  entered {:>6}  passed {:>6}  left {:>5}  converted {:>5}  {}\n", sn.id, width, s.entered,
-                         s.passed, s.left, s.converted, sn.label);
+      out += fmt::format("    {:<{}}  entered {:>6}  passed {:>6}  left {:>5}  waiting {:>5}  converted {:>5}  {}\n", sn.id, width,
+                         s.entered, s.passed, s.left, waiting[n], s.converted, sn.label);
     }
+    for (const auto& note : flow_notes(e, f)) out += "    note: " + note + "\n";
   }
   out += "\nmessages (pushes + replies)\n";
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> per_message;
   for (const Delivery* d : sorted_deliveries(e, o.to)) {
     for (auto m : d->messages) (d->reply ? per_message[e.schema().messages[m]].second : per_message[e.schema().messages[m]].first)++;
   }
+  std::map<std::string, std::int64_t> skipped;
+  for (const auto& d : e.deliveries()) {
+    if (!d.skipped) continue;
+    for (auto m : d.messages) ++skipped[e.schema().messages[m]];
+  }
   for (const auto& name : e.schema().messages) {
     auto it = per_message.find(name);
-    if (it == per_message.end()) {
-      out += fmt::format("  {:<24} never sent\n", name);
-    } else {
-      out += fmt::format("  {:<24} {} + {}\n", name, it->second.first, it->second.second);
-    }
+    std::string line = it == per_message.end() ? "never sent" : fmt::format("{} + {}", it->second.first, it->second.second);
+    if (auto sk = skipped.find(name); sk != skipped.end()) line += fmt::format(" ({} skipped: blocked)", sk->second);
+    out += fmt::format("  {:<24} {}\n", name, line);
   }
   const std::string& plan = e.program().account.plan;
   out += fmt::format("\nLINE messages: plan {} allows {} pushes a month (replies are free)\n", plan, q.allowance);
   for (const auto& m : q.months) {
-    out += fmt::format("  {}: {} pushes ({:.1f}% of the allowance)", m.month, m.pushes,
-                       100.0 * static_cast<double>(m.pushes) / static_cast<double>(q.allowance));
+    const double pct = 100.0 * static_cast<double>(m.pushes) / static_cast<double>(q.allowance);
+    out += fmt::format("  {}: {} push{} ({} of the allowance)", m.month, m.pushes, m.pushes == 1 ? "" : "es",
+                       pct > 0 && pct < 0.1 ? std::string("under 0.1%") : fmt::format("{:.1f}%", pct));
     if (!m.ran_out.empty()) {
       out += plan == "standard" ? fmt::format("; over from {}: {} messages at {:.2f} yen = {:.0f} yen", m.ran_out, m.pushes - q.allowance,
                                               o.overage_price, static_cast<double>(m.pushes - q.allowance) * o.overage_price)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "runtime/report.hpp"
@@ -353,7 +354,7 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
         if (std::find(sn.messages.begin(), sn.messages.end(), name) != sn.messages.end()) nodes.push_back(sn.id);
       }
       if (nodes.empty()) continue;
-      std::string r = fmt::format("{} {} sends it at {}: ", g.is_broadcast ? "broadcast" : "scenario", g.name, fmt::join(nodes, ", "));
+      std::string r = fmt::format("{} {} sends it at {}:", g.is_broadcast ? "broadcast" : "scenario", g.name, fmt::join(nodes, ", "));
       if (!e.ever_entered(row, f)) {
         std::string why;
         for (const auto& t : e.trace()) {
@@ -361,10 +362,22 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
         }
         if (why.empty() && g.is_broadcast) {
           const auto& bc = std::get<ast::BroadcastDecl>(g.decl->v);
-          if (bc.target && !e.holds(*bc.target, row)) {
+          const std::int64_t when = local_to_utc_seconds(bc.at, p.account.timezone);
+          std::int64_t first_seen = std::numeric_limits<std::int64_t>::max();
+          for (const auto& t : e.trace()) {
+            if (t.row == row) {
+              first_seen = t.time;
+              break;
+            }
+          }
+          if (when > to) {
+            why = fmt::format("it goes out at {}, after the end of the run", short_time(when, zone));
+          } else if (first_seen > when && first_seen != std::numeric_limits<std::int64_t>::max()) {
+            why = fmt::format("it went out at {}, before the friend's first event ({})", short_time(when, zone), short_time(first_seen, zone));
+          } else if (bc.target && !e.holds(*bc.target, row)) {
             why = fmt::format("not in the target `{}` ({})", p.sources.text(bc.target->span), e.inputs_of(*bc.target, row));
           } else {
-            why = "the broadcast's time is outside the run";
+            why = fmt::format("it went out at {}, before the run began", short_time(when, zone));
           }
         }
         if (why.empty()) {
@@ -372,14 +385,30 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
           std::vector<std::string> starts;
           for (const auto& s : sc.start_on) starts.push_back("`start on " + std::string(p.sources.text(s.event.span)) + "`");
           for (const auto& s : sc.start_when) starts.push_back("`start when " + std::string(p.sources.text(s->span)) + "`");
+          std::vector<std::string> parts;
+          if (!sc.start_on.empty()) {
+            std::vector<std::string> on;
+            for (const auto& s : sc.start_on) on.push_back("`start on " + std::string(p.sources.text(s.event.span)) + "`");
+            parts.push_back(fmt::format("no event matched {}", fmt::join(on, " or ")));
+          }
+          for (const auto& s : sc.start_when) {
+            parts.push_back(fmt::format("`start when {}` never became true (at the end: {})", p.sources.text(s->span), e.inputs_of(*s, row)));
+          }
           why = starts.empty() ? std::string("nothing starts it but a `start` action, which never ran for this friend")
-                               : fmt::format("never entered: no event matched {}", fmt::join(starts, " or "));
+                               : "never entered: " + fmt::format("{}", fmt::join(parts, "; "));
         }
-        reasons.push_back(r + why);
+        reasons.push_back(r + " " + why);
         continue;
       }
+      // The friend's last run through the flow: from its last entry on.
+      std::size_t from = 0;
+      for (std::size_t k = 0; k < e.trace().size(); ++k) {
+        const auto& t = e.trace()[k];
+        if (t.row == row && t.flow == static_cast<std::int32_t>(f) && t.kind == TraceKind::Enter) from = k;
+      }
       std::vector<std::string> facts;
-      for (const auto& t : e.trace()) {
+      for (std::size_t k = from; k < e.trace().size(); ++k) {
+        const auto& t = e.trace()[k];
         if (t.row != row || t.flow != static_cast<std::int32_t>(f)) continue;
         if (t.kind == TraceKind::Branch || t.kind == TraceKind::Split || t.kind == TraceKind::Leave || t.kind == TraceKind::Case ||
             t.kind == TraceKind::NoEnter) {
@@ -388,8 +417,8 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
       }
       if (auto pos = e.position(row, f)) {
         const auto wake = e.wake_time(row, f);
-        facts.push_back(fmt::format("still at {} ({}){} when the run ended", g.node(*pos).id, g.node(*pos).label,
-                                    wake ? " until " + short_time(*wake, zone) : std::string()));
+        facts.push_back(fmt::format("at the end of the run the friend was still at {} ({}){}", g.node(*pos).id, g.node(*pos).label,
+                                    wake ? "; it would go on at " + short_time(*wake, zone) : std::string()));
       }
       if (facts.empty()) facts.push_back("the run went another way");
       reasons.push_back(r + fmt::format("\n      {}", fmt::join(facts, "\n      ")));
