@@ -41,28 +41,7 @@ bool engine_options(const EngineChoice& c, rt::EngineOptions& o, int& status) {
     return false;
   }
   if (c.engine == "interp" || !jit::Jit::available()) return true;
-  const std::string dir = c.cache_dir.empty() ? jit::default_cache_dir() : c.cache_dir;
-  o.compile_rows = [dir](const std::vector<ir::Predicate>& preds, const ir::Schema& schema, std::vector<rt::RowFn>& out) {
-    try {
-      // One JIT for the process (the engines call into its code); one compiled group per set of
-      // predicates, shared by every engine of the same project (each `test` block has one).
-      static std::unique_ptr<jit::Jit> jitter;
-      static std::map<std::string, std::vector<rt::RowFn>> groups;
-      if (!jitter) jitter = std::make_unique<jit::Jit>(jit::JitOptions{dir});
-      std::string key;
-      for (const auto& pr : preds) key += fmt::format("{:016x}", ir::hash(pr));
-      auto it = groups.find(key);
-      if (it == groups.end()) {
-        auto compiled = jitter->compile(fmt::format("engine{}", groups.size()), preds, schema, jit::Tier::Baseline);
-        it = groups.emplace(key, compiled.row).first;
-      }
-      out = it->second;
-      return true;
-    } catch (const std::exception& e) {
-      std::cerr << "okuri: " << e.what() << "; using the interpreter\n";
-      return false;
-    }
-  };
+  o.compile_rows = jit::engine_row_compiler(c.cache_dir.empty() ? jit::default_cache_dir() : c.cache_dir);
   return true;
 }
 
@@ -123,13 +102,11 @@ bool load_friends(rt::Engine& e, const std::string& path, int& status) {
 // Plays the events and runs the clock to `to`, with progress on a terminal.
 void play(rt::Engine& e, const std::vector<rt::InputEvent>& events, std::int64_t to) {
   const bool progress = isatty(STDERR_FILENO) != 0 && events.size() >= 200000;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    e.handle(events[i]);
-    if (progress && (i & 0xFFFF) == 0) {
-      std::fprintf(stderr, "\rsimulating… %3zu%% of %zu events", i * 100 / events.size(), events.size());
-      std::fflush(stderr);
-    }
-  }
+  e.handle_all(events, [&](std::size_t i) {
+    if (!progress) return;
+    std::fprintf(stderr, "\rsimulating… %3zu%% of %zu events", i * 100 / events.size(), events.size());
+    std::fflush(stderr);
+  });
   if (progress) std::fprintf(stderr, "\r\x1b[K");
   e.run_until(to);
 }

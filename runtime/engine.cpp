@@ -84,8 +84,15 @@ std::string delivery_key(std::string_view friend_id, std::string_view flow, std:
   }
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | 0x80);  // version 8
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);  // variant 10
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  static const char* const kHex = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t k = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++k;
+    out[k++] = kHex[b[i] >> 4];
+    out[k++] = kHex[b[i] & 15];
+  }
+  return out;
 }
 
 int split_bucket(std::string_view friend_id, std::string_view scenario, std::string_view split_node) {
@@ -161,6 +168,7 @@ struct StartOnX {
   const ast::EventPattern* pattern = nullptr;
   std::int32_t pred = -1;
   std::string text;
+  std::string cause;  // "`start on …`", for the trace
 };
 
 struct Flow {
@@ -194,8 +202,8 @@ struct Ctx {
 };
 
 struct Raised {
-  std::string type;
-  std::string arg;
+  std::string_view type;  // an input event's own strings, or a literal and a name of the program
+  std::string_view arg;
   const InputEvent* input = nullptr;  // the input event itself (first in the queue)
 };
 
@@ -268,7 +276,7 @@ struct Engine::Impl {
   std::vector<Delivery> deliveries;
   std::vector<TraceEntry> trace;
   std::vector<FlowStats> stats;
-  std::uint64_t events = 0, notifications = 0, cascade_stops = 0;
+  std::uint64_t events = 0, notifications = 0, cascade_stops = 0, delivery_total = 0;
   EventValues evvals;
 
   EventCatalog catalog;
@@ -393,8 +401,9 @@ struct Engine::Impl {
     if (fl.sc != nullptr) {
       for (const auto& e : fl.sc->stop_when) fl.stop_when.emplace_back(cond(e.get(), name + "/stop when"), src(e->span));
       for (const auto& s : fl.sc->start_on) {
-        fl.start_on.push_back(
-            StartOnX{&s.event, cond(s.when.get(), name + "/start on"), "start on " + src(s.event.span) + (s.when ? " when " + src(s.when->span) : "")});
+        StartOnX x{&s.event, cond(s.when.get(), name + "/start on"), "start on " + src(s.event.span) + (s.when ? " when " + src(s.when->span) : ""), {}};
+        x.cause = "`" + x.text + "`";
+        fl.start_on.push_back(std::move(x));
       }
       for (const auto& e : fl.sc->start_when) fl.start_when.emplace_back(cond(e.get(), name + "/start when"), src(e->span));
     }
@@ -518,11 +527,10 @@ struct Engine::Impl {
   }
 
   void fill_event(const InputEvent* ev, const Raised& r) {
-    evvals.assign(schema.event_fields.size(), EventValue{});
-    if (ev == nullptr) {
-      (void)r;
-      return;
-    }
+    (void)r;
+    evvals.resize(schema.event_fields.size());
+    for (auto& v : evvals) v.known = false;
+    if (ev == nullptr || ev->fields.empty()) return;
     for (std::size_t i = 0; i < schema.event_fields.size(); ++i) {
       auto it = ev->fields.find(schema.event_fields[i]);
       if (it == ev->fields.end()) continue;
@@ -719,22 +727,29 @@ struct Engine::Impl {
     if (!started) start_at(t);
     run_until(t);
     const std::uint32_t row = ensure_friend(e.friend_id);
+    store->prefetch(row);
+    if (!flows.empty()) {
+      const char* first = reinterpret_cast<const char*>(&inst[row * flows.size()]);
+      for (std::size_t k = 0; k < flows.size() * sizeof(Instance); k += 64) __builtin_prefetch(first + k);
+    }
     ++events;
     Ctx ctx;
     ctx.replyable = e.type == "friend_added" || e.type == "message_received" || e.type == "postback";
     process(row, Raised{e.type, e.arg, &e}, ctx);
   }
 
+  std::vector<Raised> queue;  // the event being handled and the events its actions raised
+
   void process(std::uint32_t row, Raised first, Ctx& ctx) {
-    std::deque<Raised> q;
-    q.push_back(std::move(first));
+    queue.clear();
+    queue.push_back(first);
+    auto& q = queue;
     std::uint32_t count = 0;
-    while (!q.empty()) {
-      Raised r = std::move(q.front());
-      q.pop_front();
+    for (std::size_t qi = 0; qi < queue.size(); ++qi) {
+      const Raised r = queue[qi];
       if (++count > opt.cascade_limit) {
         ++cascade_stops;
-        note(row, TraceKind::Error, -1, {},
+        if (tracing(row)) note(row, TraceKind::Error, -1, {},
              fmt::format("stopped a cascade of more than {} raised events (rules that keep raising each other)", opt.cascade_limit));
         break;
       }
@@ -743,21 +758,21 @@ struct Engine::Impl {
         update_state(row, *ev);
         if (tracing(row)) note(row, TraceKind::Event, -1, {}, describe(*ev));
       } else {
-        note(row, TraceKind::Raised, -1, {}, r.arg.empty() ? r.type : fmt::format("{}({})", r.type, r.arg));
+        if (tracing(row)) note(row, TraceKind::Raised, -1, {}, r.arg.empty() ? std::string(r.type) : fmt::format("{}({})", r.type, r.arg));
       }
       fill_event(ev, r);
-      const EventValues evs = evvals;
+      const EventValues& evs = evvals;
       // 2. Rules in source order.
       for (const auto& rule : rules) {
         if (!matches(rule.decl->event, r, ev)) continue;
         if (!test(rule.pred, row, &evs)) {
           if (tracing(row) && rule.pred >= 0) {
-            note(row, TraceKind::Rule, -1, rule.id,
+            if (tracing(row)) note(row, TraceKind::Rule, -1, rule.id,
                  fmt::format("`{}` did not fire: condition false ({})", rule.text, inputs(preds[static_cast<std::size_t>(rule.pred)], row, &evs)));
           }
           continue;
         }
-        note(row, TraceKind::Rule, -1, rule.id, fmt::format("`{}` fired", rule.text));
+        if (tracing(row)) note(row, TraceKind::Rule, -1, rule.id, fmt::format("`{}` fired", rule.text));
         for (const auto& s : rule.decl->body.stmts) action(row, *s, ctx, q, -1, rule.id, &evs);
       }
       // 3. Instances: stop when, then a waiting `wait … for` tries its cases.
@@ -787,18 +802,18 @@ struct Engine::Impl {
           if (!matches(*s.pattern, r, ev)) continue;
           if (!test(s.pred, row, &evs)) {
             if (tracing(row)) {
-              note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
+              if (tracing(row)) note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
                    fmt::format("`{}`: condition false ({})", s.text, inputs(preds[static_cast<std::size_t>(s.pred)], row, &evs)));
             }
             continue;
           }
-          enter(row, f, ctx, fmt::format("`{}`", s.text));
+          enter(row, f, ctx, s.cause);
           break;
         }
       }
       settle(row, ctx, &evs);
       // Raised events go on the queue behind this one.
-      for (auto& x : pending_raised) q.push_back(std::move(x));
+      for (auto& x : pending_raised) q.push_back(x);
       pending_raised.clear();
     }
   }
@@ -880,7 +895,7 @@ struct Engine::Impl {
     ++stats[f].converted;
     const std::uint32_t at = i.status == kInside ? i.node : i.goal_node;
     ++stats[f].steps[at].converted;
-    note(row, TraceKind::Goal, static_cast<std::int32_t>(f), gn.sn->id, fmt::format("converted: {}", gn.sn->label));
+    if (tracing(row)) note(row, TraceKind::Goal, static_cast<std::int32_t>(f), gn.sn->id, fmt::format("converted: {}", gn.sn->label));
   }
 
   void leave(std::uint32_t row, std::size_t f, const std::string& why) {
@@ -892,7 +907,7 @@ struct Engine::Impl {
     i.status = kDone;
     ++stats[f].stopped;
     ++stats[f].steps[i.node].left;
-    note(row, TraceKind::Leave, static_cast<std::int32_t>(f), flows[f].nodes[i.node].sn->id, why);
+    if (tracing(row)) note(row, TraceKind::Leave, static_cast<std::int32_t>(f), flows[f].nodes[i.node].sn->id, why);
   }
 
   void enter(std::uint32_t row, std::size_t f, Ctx& ctx, const std::string& cause) {
@@ -904,12 +919,12 @@ struct Engine::Impl {
       const char* where = i.status == kInside ? "still inside" : "entered before";
       switch (sc->restart) {
         case ast::RestartPolicy::Never:
-          note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
+          if (tracing(row)) note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
                fmt::format("{} matched, but `restart never` and the friend {} (at {})", cause, where, format_time(i.entered_at, *zone)));
           return;
         case ast::RestartPolicy::After:
           if (now - i.entered_at < sc->restart_after) {
-            note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
+            if (tracing(row)) note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
                  fmt::format("{} matched, but `restart after {}`: last entered at {}", cause, format_duration(sc->restart_after),
                              format_time(i.entered_at, *zone)));
             return;
@@ -922,7 +937,7 @@ struct Engine::Impl {
     }
     if (ctx.depth >= kMaxDepth) {
       ++cascade_stops;
-      note(row, TraceKind::Error, static_cast<std::int32_t>(f), {}, "scenarios start each other too deeply; stopped");
+      if (tracing(row)) note(row, TraceKind::Error, static_cast<std::int32_t>(f), {}, "scenarios start each other too deeply; stopped");
       return;
     }
     begin(row, f, cause);
@@ -942,14 +957,14 @@ struct Engine::Impl {
     i.converted = false;
     i.wait_unknown = false;
     ++stats[f].entered;
-    note(row, TraceKind::Enter, static_cast<std::int32_t>(f), flows[f].g->node(0).id, cause);
+    if (tracing(row)) note(row, TraceKind::Enter, static_cast<std::int32_t>(f), flows[f].g->node(0).id, cause);
   }
 
   // ---------------------------------------------------------------- actions
 
-  void raise(std::string type, std::string arg) { pending_raised.push_back(Raised{std::move(type), std::move(arg), nullptr}); }
+  void raise(std::string_view type, std::string_view arg) { pending_raised.push_back(Raised{type, arg, nullptr}); }
 
-  void action(std::uint32_t row, const ast::Stmt& s, Ctx& ctx, std::deque<Raised>& q, std::int32_t flow, const std::string& node,
+  void action(std::uint32_t row, const ast::Stmt& s, Ctx& ctx, std::vector<Raised>& q, std::int32_t flow, const std::string& node,
               const EventValues* evs) {
     (void)q;
     FriendStore& st = *store;
@@ -970,7 +985,7 @@ struct Engine::Impl {
               auto& bm = st.tags[static_cast<std::size_t>(idx)];
               if (bm.get(row) == !v.remove) continue;
               bm.set(row, !v.remove);
-              note(row, TraceKind::Action, flow, node, fmt::format("{} {}", v.remove ? "untag" : "tag", t.text));
+              if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("{} {}", v.remove ? "untag" : "tag", t.text));
               raise(v.remove ? "tag_removed" : "tag_added", t.text);
             }
           } else if constexpr (std::is_same_v<T, ast::ScoreStmt>) {
@@ -994,7 +1009,7 @@ struct Engine::Impl {
                 *slot = n;
                 break;
             }
-            note(row, TraceKind::Action, flow, node,
+            if (tracing(row)) note(row, TraceKind::Action, flow, node,
                  fmt::format("{} {} → {}", v.score ? "score(" + v.score->text + ")" : std::string("score"), before, *slot));
           } else if constexpr (std::is_same_v<T, ast::SetStmt>) {
             const int idx = schema.field_index(v.field.text);
@@ -1009,7 +1024,7 @@ struct Engine::Impl {
             const bool changed = was != x.known || (x.known && col.values[row] != nv);
             if (x.known) col.values[row] = nv;
             col.known.set(row, x.known);
-            note(row, TraceKind::Action, flow, node, fmt::format("set {} = {}", v.field.text, value_text(x, ft, p.types, *zone)));
+            if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("set {} = {}", v.field.text, value_text(x, ft, p.types, *zone)));
             if (changed) raise("field_changed", v.field.text);
           } else if constexpr (std::is_same_v<T, ast::ClearStmt>) {
             const int idx = schema.field_index(v.field.text);
@@ -1017,7 +1032,7 @@ struct Engine::Impl {
             auto& col = st.fields[static_cast<std::size_t>(idx)];
             const bool was = col.known.get(row);
             col.known.set(row, false);
-            note(row, TraceKind::Action, flow, node, "clear " + v.field.text);
+            if (tracing(row)) note(row, TraceKind::Action, flow, node, "clear " + v.field.text);
             if (was) raise("field_changed", v.field.text);
           } else if constexpr (std::is_same_v<T, ast::StartStmt>) {
             for (std::size_t f = 0; f < flows.size(); ++f) {
@@ -1036,7 +1051,7 @@ struct Engine::Impl {
               const std::int32_t pr = it == pred_of.end() ? -1 : it->second;
               const bool ok = pr >= 0 && test(pr, row, evs);
               if (tracing(row) && pr >= 0) {
-                note(row, TraceKind::Branch, flow, node,
+                if (tracing(row)) note(row, TraceKind::Branch, flow, node,
                      fmt::format("`if {}`: {} ({})", src(a.cond->span), ok ? "true" : "false", inputs(preds[static_cast<std::size_t>(pr)], row, evs)));
               }
               if (ok) {
@@ -1049,10 +1064,10 @@ struct Engine::Impl {
               for (const auto& st2 : chosen->stmts) action(row, *st2, ctx, q, flow, node, evs);
             }
           } else if constexpr (std::is_same_v<T, ast::MenuStmt>) {
-            note(row, TraceKind::Action, flow, node, "menu " + v.richmenu);
+            if (tracing(row)) note(row, TraceKind::Action, flow, node, "menu " + v.richmenu);
           } else if constexpr (std::is_same_v<T, ast::NotifyStmt>) {
             ++notifications;
-            note(row, TraceKind::Action, flow, node, fmt::format("notify \"{}\"", v.text));
+            if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("notify \"{}\"", v.text));
           }
         },
         s.v);
@@ -1146,8 +1161,9 @@ struct Engine::Impl {
       } else {
         text = fmt::format("push {}{}", names, how);
       }
-      note(row, TraceKind::Send, flow, node, text);
+      if (tracing(row)) note(row, TraceKind::Send, flow, node, text);
     }
+    ++delivery_total;
     if (opt.keep_deliveries) deliveries.push_back(std::move(d));
   }
 
@@ -1172,7 +1188,7 @@ struct Engine::Impl {
     if (i.timer != kNoTimer) wheel.cancel(i.timer);
     i.timer = kNoTimer;
     ++stats[f].steps[i.node].passed;
-    note(row, TraceKind::Case, static_cast<std::int32_t>(f), flows[f].nodes[i.node].sn->id, fmt::format("case `{}` taken", e.label));
+    if (tracing(row)) note(row, TraceKind::Case, static_cast<std::int32_t>(f), flows[f].nodes[i.node].sn->id, fmt::format("case `{}` taken", e.label));
     run(row, f, e.to, ctx);
   }
 
@@ -1194,7 +1210,7 @@ struct Engine::Impl {
     Instance& i = in(row, f);
     i.wake = dl;
     i.timer = wheel.add(static_cast<std::uint32_t>(dl), static_cast<std::uint32_t>(row * flows.size() + f));
-    note(row, TraceKind::Wait, static_cast<std::int32_t>(f), flows[f].nodes[i.node].sn->id,
+    if (tracing(row)) note(row, TraceKind::Wait, static_cast<std::int32_t>(f), flows[f].nodes[i.node].sn->id,
          fmt::format("{} → wakes at {}", flows[f].nodes[i.node].sn->label, format_time(dl, *zone)));
   }
 
@@ -1234,7 +1250,7 @@ struct Engine::Impl {
       if (i.status != kInside) return;
       if (steps > kMaxSteps) {
         ++cascade_stops;
-        note(row, TraceKind::Error, fi, fl.nodes[node].sn->id, "more than 100000 steps without a wait: stopped");
+        if (tracing(row)) note(row, TraceKind::Error, fi, fl.nodes[node].sn->id, "more than 100000 steps without a wait: stopped");
         leave(row, f, "stopped by the engine: a loop without a wait");
         return;
       }
@@ -1254,8 +1270,7 @@ struct Engine::Impl {
           next = next_of(n);
           break;
         case StepKind::Action: {
-          std::deque<Raised> q;
-          action(row, *n.sn->stmt, ctx, q, fi, n.sn->id, nullptr);
+          action(row, *n.sn->stmt, ctx, pending_raised, fi, n.sn->id, nullptr);
           if (in(row, f).status != kInside || in(row, f).node != node) return;  // stopped or restarted by its own action
           next = next_of(n);
           break;
@@ -1277,7 +1292,7 @@ struct Engine::Impl {
             if (e.kind == EdgeKind::Then) {
               if (test(e.pred, row, nullptr)) {
                 if (tracing(row)) {
-                  note(row, TraceKind::Branch, fi, n.sn->id,
+                  if (tracing(row)) note(row, TraceKind::Branch, fi, n.sn->id,
                        fmt::format("`if {}`: true ({})", e.label, inputs(preds[static_cast<std::size_t>(e.pred)], row, nullptr)));
                 }
                 next = e.to;
@@ -1285,14 +1300,14 @@ struct Engine::Impl {
                 break;
               }
               if (tracing(row)) {
-                note(row, TraceKind::Branch, fi, n.sn->id,
+                if (tracing(row)) note(row, TraceKind::Branch, fi, n.sn->id,
                      fmt::format("`if {}`: false ({})", e.label, inputs(preds[static_cast<std::size_t>(e.pred)], row, nullptr)));
               }
             }
           }
           if (!taken) {
             next = edge_of(n, EdgeKind::Else);
-            note(row, TraceKind::Branch, fi, n.sn->id, "else");
+            if (tracing(row)) note(row, TraceKind::Branch, fi, n.sn->id, "else");
           }
           break;
         }
@@ -1304,7 +1319,7 @@ struct Engine::Impl {
             acc += e.percent;
             if (bucket < acc) {
               next = e.to;
-              note(row, TraceKind::Split, fi, n.sn->id, fmt::format("arm `{}` ({}%; the friend's bucket is {})", e.arm, e.percent, bucket));
+              if (tracing(row)) note(row, TraceKind::Split, fi, n.sn->id, fmt::format("arm `{}` ({}%; the friend's bucket is {})", e.arm, e.percent, bucket));
               break;
             }
           }
@@ -1315,7 +1330,7 @@ struct Engine::Impl {
           const auto dl = deadline(row, n, nullptr);
           if (!dl) {
             i.wait_unknown = true;
-            note(row, TraceKind::Wait, fi, n.sn->id,
+            if (tracing(row)) note(row, TraceKind::Wait, fi, n.sn->id,
                  fmt::format("{}: the date is unknown ({}); waiting until it is known", n.sn->label,
                              w.until ? inputs(values[static_cast<std::size_t>(n.until_value)], row, nullptr) : ""));
             return;
@@ -1324,7 +1339,7 @@ struct Engine::Impl {
             // `when` cases that already hold are taken at once.
             for (const auto& e : n.out) {
               if (e.kind == EdgeKind::Case && e.wc != nullptr && e.wc->kind == ast::CaseKind::When && test(e.pred, row, nullptr)) {
-                note(row, TraceKind::Case, fi, n.sn->id, fmt::format("case `{}` held on arrival", e.label));
+                if (tracing(row)) note(row, TraceKind::Case, fi, n.sn->id, fmt::format("case `{}` held on arrival", e.label));
                 next = e.to;
                 break;
               }
@@ -1332,7 +1347,7 @@ struct Engine::Impl {
             if (next) break;
           }
           if (*dl <= now) {
-            note(row, TraceKind::Wait, fi, n.sn->id, fmt::format("{}: already past, goes on at once", n.sn->label));
+            if (tracing(row)) note(row, TraceKind::Wait, fi, n.sn->id, fmt::format("{}: already past, goes on at once", n.sn->label));
             next = next_of(n);
             break;
           }
@@ -1343,18 +1358,18 @@ struct Engine::Impl {
           i.status = kDone;
           ++stats[f].stopped;
           ++stats[f].steps[node].left;
-          note(row, TraceKind::Leave, fi, n.sn->id, "`stop`");
+          if (tracing(row)) note(row, TraceKind::Leave, fi, n.sn->id, "`stop`");
           return;
         case StepKind::End:
           i.status = kDone;
           ++stats[f].completed;
-          note(row, TraceKind::End, fi, n.sn->id, "reached the end");
+          if (tracing(row)) note(row, TraceKind::End, fi, n.sn->id, "reached the end");
           return;
       }
       if (!next) {
         i.status = kDone;
         ++stats[f].completed;
-        note(row, TraceKind::End, fi, n.sn->id, "reached the end");
+        if (tracing(row)) note(row, TraceKind::End, fi, n.sn->id, "reached the end");
         return;
       }
       ++stats[f].steps[node].passed;
@@ -1370,7 +1385,7 @@ struct Engine::Impl {
     if (i.status != kInside) return;
     Ctx ctx;
     const XNode& n = flows[f].nodes[i.node];
-    note(row, TraceKind::Event, static_cast<std::int32_t>(f), n.sn->id, fmt::format("timer: {}", n.sn->label));
+    if (tracing(row)) note(row, TraceKind::Event, static_cast<std::int32_t>(f), n.sn->id, fmt::format("timer: {}", n.sn->label));
     if (check_stop(row, f, nullptr)) {
       settle(row, ctx, nullptr);
       return;
@@ -1384,7 +1399,7 @@ struct Engine::Impl {
           break;
         }
       }
-      note(row, TraceKind::Case, static_cast<std::int32_t>(f), n.sn->id, "timeout");
+      if (tracing(row)) note(row, TraceKind::Case, static_cast<std::int32_t>(f), n.sn->id, "timeout");
     } else {
       next = next_of(n);
     }
@@ -1471,7 +1486,7 @@ struct Engine::Impl {
         daily = true;
         bc = bc && flows[static_cast<std::size_t>(broadcast_order[next_broadcast])].at <= until;
       }
-      if (until > now || wheel.next_deadline().value_or(std::numeric_limits<std::uint32_t>::max()) <= until) {
+      {
         wheel.advance(static_cast<std::uint32_t>(until), [&](std::uint32_t deadline, std::uint32_t payload, std::uint32_t) {
           now = deadline;
           on_timer(payload);
@@ -1500,11 +1515,38 @@ bool Engine::jit() const { return !impl_->rows.empty(); }
 void Engine::start_at(std::int64_t t) { impl_->start_at(t); }
 void Engine::run_until(std::int64_t t) { impl_->run_until(t); }
 void Engine::handle(const InputEvent& e) { impl_->handle(e); }
+
+void Engine::prefetch(const InputEvent& e, int stage) const {
+  const Impl& m = *impl_;
+  if (stage == 0) {
+    m.store->prefetch_id(e.friend_id);
+    return;
+  }
+  const auto row = m.store->peek(e.friend_id);
+  if (!row || *row >= m.store->size()) return;
+  __builtin_prefetch(&m.store->ids[*row]);
+  m.store->prefetch(*row);
+  if (!m.flows.empty() && *row * m.flows.size() < m.inst.size()) {
+    const char* first = reinterpret_cast<const char*>(&m.inst[*row * m.flows.size()]);
+    for (std::size_t k = 0; k < m.flows.size() * sizeof(Instance); k += 64) __builtin_prefetch(first + k);
+  }
+}
+
+void Engine::handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress) {
+  constexpr std::size_t kSlotAhead = 8, kRowAhead = 4;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i + kSlotAhead < events.size()) prefetch(events[i + kSlotAhead], 0);
+    if (i + kRowAhead < events.size()) prefetch(events[i + kRowAhead], 1);
+    impl_->handle(events[i]);
+    if (progress && (i & 0xFFFF) == 0) progress(i);
+  }
+}
 std::int64_t Engine::now() const { return impl_->now; }
 const std::vector<Delivery>& Engine::deliveries() const { return impl_->deliveries; }
 const std::vector<TraceEntry>& Engine::trace() const { return impl_->trace; }
 const std::vector<FlowStats>& Engine::stats() const { return impl_->stats; }
 std::uint64_t Engine::events_handled() const { return impl_->events; }
+std::uint64_t Engine::delivery_count() const { return impl_->delivery_total; }
 std::uint64_t Engine::notifications() const { return impl_->notifications; }
 std::uint64_t Engine::cascade_stops() const { return impl_->cascade_stops; }
 std::uint64_t Engine::timers_pending() const { return impl_->wheel.size(); }

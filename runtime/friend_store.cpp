@@ -45,13 +45,25 @@ int hex(char c) {
 
 std::optional<PackedId> pack_line_id(std::string_view id) {
   if (id.size() != 33 || id[0] != 'U') return std::nullopt;
+  // A table of digit values (0xFF: not a lowercase hex digit); one bad digit poisons `bad`.
+  static const auto kTable = [] {
+    std::array<std::uint8_t, 256> t{};
+    t.fill(0xFF);
+    for (int c = 0; c < 256; ++c) {
+      const int v = hex(static_cast<char>(c));
+      if (v >= 0) t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(v);
+    }
+    return t;
+  }();
   PackedId p{};
+  std::uint8_t bad = 0;
   for (std::size_t i = 0; i < 16; ++i) {
-    const int hi = hex(id[1 + 2 * i]);
-    const int lo = hex(id[2 + 2 * i]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    p[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    const std::uint8_t hi = kTable[static_cast<unsigned char>(id[1 + 2 * i])];
+    const std::uint8_t lo = kTable[static_cast<unsigned char>(id[2 + 2 * i])];
+    bad |= static_cast<std::uint8_t>(hi | lo);
+    p[i] = static_cast<std::uint8_t>((hi << 4) | (lo & 15));
   }
+  if ((bad & 0xF0) != 0) return std::nullopt;
   return p;
 }
 
@@ -93,21 +105,25 @@ void FriendStore::reserve(std::size_t n) {
   for (std::uint32_t r = 0; r < size_; ++r) insert_slot(r);
 }
 
-std::size_t FriendStore::hash_of(std::string_view id) const {
-  if (auto p = pack_line_id(id)) {
-    // Mix all 16 bytes: ids with long runs of equal digits must still spread.
-    std::uint64_t a = 0;
-    std::uint64_t b = 0;
-    for (std::size_t i = 0; i < 8; ++i) {
-      a = (a << 8) | (*p)[i];
-      b = (b << 8) | (*p)[8 + i];
-    }
-    std::uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull);
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ull;
-    h ^= h >> 32;
-    return static_cast<std::size_t>(h);
+namespace {
+// Mix all 16 bytes: ids with long runs of equal digits must still spread.
+std::size_t hash_packed(const PackedId& p) {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    a = (a << 8) | p[i];
+    b = (b << 8) | p[8 + i];
   }
+  std::uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull);
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ull;
+  h ^= h >> 32;
+  return static_cast<std::size_t>(h);
+}
+}  // namespace
+
+std::size_t FriendStore::hash_of(std::string_view id) const {
+  if (auto p = pack_line_id(id)) return hash_packed(*p);
   return std::hash<std::string_view>{}(id);
 }
 
@@ -131,12 +147,44 @@ void FriendStore::grow_slots() {
 }
 
 std::optional<std::uint32_t> FriendStore::find(std::string_view id) const {
-  std::size_t i = hash_of(id) & (slots_.size() - 1);
+  // The id is parsed once; LINE ids compare packed, other ids by text.
+  const auto packed = pack_line_id(id);
+  std::size_t i = (packed ? hash_packed(*packed) : std::hash<std::string_view>{}(id)) & (slots_.size() - 1);
   while (slots_[i] != 0) {
-    if (row_has_id(slots_[i] - 1, id)) return slots_[i] - 1;
+    const std::uint32_t row = slots_[i] - 1;
+    if (packed) {
+      if (ids[row] == *packed && (odd_ids_.empty() || odd_ids_.count(row) == 0)) return row;
+    } else if (auto it = odd_ids_.find(row); it != odd_ids_.end() && it->second == id) {
+      return row;
+    }
     i = (i + 1) & (slots_.size() - 1);
   }
   return std::nullopt;
+}
+
+void FriendStore::prefetch(std::uint32_t row) const {
+  const std::size_t w = row >> 6;
+  __builtin_prefetch(&score[row]);
+  __builtin_prefetch(&blocked.words[w]);
+  __builtin_prefetch(&friend_since[row]);
+  for (const auto& t : tags) __builtin_prefetch(&t.words[w]);
+  for (const auto& n : named_scores) __builtin_prefetch(&n[row]);
+  for (const auto& f : fields) {
+    __builtin_prefetch(&f.values[row]);
+    __builtin_prefetch(&f.known.words[w]);
+  }
+  for (const auto& l : links) {
+    __builtin_prefetch(&l.clicks[row]);
+    __builtin_prefetch(&l.last[row]);
+  }
+}
+
+void FriendStore::prefetch_id(std::string_view id) const { __builtin_prefetch(&slots_[hash_of(id) & (slots_.size() - 1)]); }
+
+std::optional<std::uint32_t> FriendStore::peek(std::string_view id) const {
+  const std::uint32_t s = slots_[hash_of(id) & (slots_.size() - 1)];
+  if (s == 0) return std::nullopt;
+  return s - 1;
 }
 
 std::string FriendStore::id_of(std::uint32_t row) const {

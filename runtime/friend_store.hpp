@@ -64,6 +64,13 @@ class FriendStore {
   std::optional<std::uint32_t> find(std::string_view id) const;
   std::string id_of(std::uint32_t row) const;
   void reserve(std::size_t n);
+  // Asks the memory system for the row's attributes, tags, scores and link history at once,
+  // so that handling an event for a random friend waits for memory once, not once per column.
+  void prefetch(std::uint32_t row) const;
+  // Two stages of looking an id up ahead of time: first the hash slot, later (once the slot
+  // is in cache) the row it names, whose columns are then prefetched. Hints only.
+  void prefetch_id(std::string_view id) const;
+  std::optional<std::uint32_t> peek(std::string_view id) const;
   // Bytes of the core state (ids, id map, attributes, tags, scores), for the benchmark.
   std::size_t core_bytes() const;
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,12 @@ class Jit {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// What the runtime engine takes to compile its conditions (EngineOptions::compile_rows):
+// one JIT for the process, one compiled group per distinct set of predicates, so
+// any number of engines over the same project share the code.
+std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<rt::RowFn>&)> engine_row_compiler(
+    std::string cache_dir, Tier tier = Tier::Baseline);
 
 // $OKURI_CACHE_DIR, else $XDG_CACHE_HOME/okuri/jit, else ~/.cache/okuri/jit.
 std::string default_cache_dir();
