@@ -145,6 +145,7 @@ struct Instance {
 
 struct XEdge {
   std::uint32_t to = 0;
+  int type = -1;  // an `on EVENT` case: the event's type number
   EdgeKind kind = EdgeKind::Next;
   std::int32_t pred = -1;
   std::int64_t percent = 0;
@@ -167,6 +168,7 @@ struct XNode {
 struct StartOnX {
   const ast::EventPattern* pattern = nullptr;
   std::int32_t pred = -1;
+  int type = -1;
   std::string text;
   std::string cause;  // "`start on …`", for the trace
 };
@@ -189,6 +191,7 @@ struct Flow {
 
 struct Rule {
   const ast::RuleDecl* decl = nullptr;
+  int type = -1;
   std::int32_t pred = -1;
   std::string id;
   std::string text;
@@ -201,7 +204,17 @@ struct Ctx {
   int depth = 0;
 };
 
+// Event types by number: the built-in ones first, in this order, then custom events.
+enum BuiltinType : int {
+  kFriendAdded, kFriendBlocked, kFriendUnblocked, kMessageReceived, kPostback, kLinkClicked, kMessageOpened, kWebVisited,
+  kFormSubmitted, kTagAdded, kTagRemoved, kFieldChanged, kBuiltinTypes
+};
+constexpr const char* kBuiltinTypeNames[] = {"friend_added", "friend_blocked", "friend_unblocked", "message_received",
+                                             "postback", "link_clicked", "message_opened", "web_visited",
+                                             "form_submitted", "tag_added", "tag_removed", "field_changed"};
+
 struct Raised {
+  int type_id = -1;
   std::string_view type;  // an input event's own strings, or a literal and a name of the program
   std::string_view arg;
   const InputEvent* input = nullptr;  // the input event itself (first in the queue)
@@ -280,6 +293,19 @@ struct Engine::Impl {
   EventValues evvals;
 
   EventCatalog catalog;
+  std::vector<std::string> type_names{std::begin(kBuiltinTypeNames), std::end(kBuiltinTypeNames)};
+  int type_id(std::string_view t) const {
+    for (std::size_t i = 0; i < type_names.size(); ++i) {
+      if (type_names[i].size() == t.size() && type_names[i] == t) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  int intern_type(const std::string& t) {
+    const int id = type_id(t);
+    if (id >= 0) return id;
+    type_names.push_back(t);
+    return static_cast<int>(type_names.size() - 1);
+  }
 
   Impl(const Program& prog, EngineOptions o) : p(prog), opt(std::move(o)), catalog(prog) {
     schema = ir::make_schema(p);
@@ -348,6 +374,7 @@ struct Engine::Impl {
           x.id = fmt::format("rules/{}", ++rule_no);
           x.text = "on " + src(r->event.span) + (r->when ? " when " + src(r->when->span) : "");
           x.pred = cond(r->when.get(), x.id);
+          x.type = intern_type(r->event.name.text);
           lower_actions(r->body, x.id);
           rules.push_back(std::move(x));
         } else if (const auto* t = std::get_if<ast::TestDecl>(&d.v)) {
@@ -401,7 +428,8 @@ struct Engine::Impl {
     if (fl.sc != nullptr) {
       for (const auto& e : fl.sc->stop_when) fl.stop_when.emplace_back(cond(e.get(), name + "/stop when"), src(e->span));
       for (const auto& s : fl.sc->start_on) {
-        StartOnX x{&s.event, cond(s.when.get(), name + "/start on"), "start on " + src(s.event.span) + (s.when ? " when " + src(s.when->span) : ""), {}};
+        StartOnX x{&s.event, cond(s.when.get(), name + "/start on"), intern_type(s.event.name.text),
+                   "start on " + src(s.event.span) + (s.when ? " when " + src(s.when->span) : ""), {}};
         x.cause = "`" + x.text + "`";
         fl.start_on.push_back(std::move(x));
       }
@@ -436,7 +464,10 @@ struct Engine::Impl {
         xe.wc = e.wait_case;
         xe.label = e.label;
         if (e.kind == EdgeKind::Then) xe.pred = cond(e.cond, where);
-        if (e.kind == EdgeKind::Case && e.wait_case != nullptr) xe.pred = cond(e.wait_case->cond.get(), where);
+        if (e.kind == EdgeKind::Case && e.wait_case != nullptr) {
+          xe.pred = cond(e.wait_case->cond.get(), where);
+          if (e.wait_case->event) xe.type = intern_type(e.wait_case->event->name.text);
+        }
         if (e.kind == EdgeKind::Arm) {
           const auto pos = e.label.find("% ");
           xe.arm = pos == std::string::npos ? e.label : e.label.substr(pos + 2);
@@ -665,8 +696,8 @@ struct Engine::Impl {
 
   // ---------------------------------------------------------------- events
 
-  bool matches(const ast::EventPattern& pat, const Raised& r, const InputEvent* ev) const {
-    if (pat.name.text != r.type) return false;
+  bool matches(const ast::EventPattern& pat, int pat_type, const Raised& r, const InputEvent* ev) const {
+    if (pat_type != r.type_id) return false;
     if (pat.arg && pat.arg->text != r.arg) return false;
     if (pat.arg_text) {
       if (ev == nullptr) return false;
@@ -685,32 +716,31 @@ struct Engine::Impl {
   }
 
   // Step 1: built-in state and history.
-  void update_state(std::uint32_t row, const InputEvent& e) {
+  void update_state(std::uint32_t row, const InputEvent& e, int t) {
     FriendStore& s = *store;
-    const std::string& t = e.type;
-    if (t == "friend_added") {
+    if (t == kFriendAdded) {
       s.friend_since[row] = static_cast<std::int32_t>(zone->local_days(now));
       if (auto it = e.fields.find("source"); it != e.fields.end()) s.source[row] = s.texts.intern(it->second.text);
       s.blocked.set(row, false);
-    } else if (t == "friend_blocked") {
+    } else if (t == kFriendBlocked) {
       s.blocked.set(row, true);
-    } else if (t == "friend_unblocked") {
+    } else if (t == kFriendUnblocked) {
       s.blocked.set(row, false);
-    } else if (t == "link_clicked") {
+    } else if (t == kLinkClicked) {
       const int l = index_in(schema.links, e.arg);
       if (l >= 0) {
         auto& h = s.links[static_cast<std::size_t>(l)];
         ++h.clicks[row];
         h.last[row] = now;
       }
-    } else if (t == "message_opened") {
+    } else if (t == kMessageOpened) {
       const int m = index_in(schema.messages, e.arg);
       if (m >= 0) {
         auto& h = s.messages[static_cast<std::size_t>(m)];
         ++h.opened[row];
         h.last_opened[row] = now;
       }
-    } else if (t == "web_visited") {
+    } else if (t == kWebVisited) {
       if (auto it = e.fields.find("url"); it != e.fields.end()) {
         for (std::size_t i = 0; i < schema.visit_patterns.size(); ++i) {
           const auto& pat = schema.visit_patterns[i];
@@ -734,8 +764,9 @@ struct Engine::Impl {
     }
     ++events;
     Ctx ctx;
-    ctx.replyable = e.type == "friend_added" || e.type == "message_received" || e.type == "postback";
-    process(row, Raised{e.type, e.arg, &e}, ctx);
+    const int type = type_id(e.type);
+    ctx.replyable = type == kFriendAdded || type == kMessageReceived || type == kPostback;
+    process(row, Raised{type, e.type, e.arg, &e}, ctx);
   }
 
   std::vector<Raised> queue;  // the event being handled and the events its actions raised
@@ -755,7 +786,7 @@ struct Engine::Impl {
       }
       const InputEvent* ev = r.input;
       if (ev != nullptr) {
-        update_state(row, *ev);
+        update_state(row, *ev, r.type_id);
         if (tracing(row)) note(row, TraceKind::Event, -1, {}, describe(*ev));
       } else {
         if (tracing(row)) note(row, TraceKind::Raised, -1, {}, r.arg.empty() ? std::string(r.type) : fmt::format("{}({})", r.type, r.arg));
@@ -764,7 +795,7 @@ struct Engine::Impl {
       const EventValues& evs = evvals;
       // 2. Rules in source order.
       for (const auto& rule : rules) {
-        if (!matches(rule.decl->event, r, ev)) continue;
+        if (!matches(rule.decl->event, rule.type, r, ev)) continue;
         if (!test(rule.pred, row, &evs)) {
           if (tracing(row) && rule.pred >= 0) {
             if (tracing(row)) note(row, TraceKind::Rule, -1, rule.id,
@@ -786,7 +817,7 @@ struct Engine::Impl {
         if (w->kind == ast::WaitKind::For) {
           for (const auto& e : n.out) {
             if (e.kind != EdgeKind::Case || e.wc == nullptr) continue;
-            if (e.wc->kind == ast::CaseKind::On && !(e.wc->event && matches(*e.wc->event, r, ev))) continue;
+            if (e.wc->kind == ast::CaseKind::On && !(e.wc->event && matches(*e.wc->event, e.type, r, ev))) continue;
             if (!test(e.pred, row, &evs)) continue;
             take_case(row, f, e, ctx);
             break;
@@ -799,7 +830,7 @@ struct Engine::Impl {
       // 4. Start on.
       for (std::size_t f = 0; f < flows.size(); ++f) {
         for (const auto& s : flows[f].start_on) {
-          if (!matches(*s.pattern, r, ev)) continue;
+          if (!matches(*s.pattern, s.type, r, ev)) continue;
           if (!test(s.pred, row, &evs)) {
             if (tracing(row)) {
               if (tracing(row)) note(row, TraceKind::NoEnter, static_cast<std::int32_t>(f), {},
@@ -962,7 +993,7 @@ struct Engine::Impl {
 
   // ---------------------------------------------------------------- actions
 
-  void raise(std::string_view type, std::string_view arg) { pending_raised.push_back(Raised{type, arg, nullptr}); }
+  void raise(int type, std::string_view arg) { pending_raised.push_back(Raised{type, kBuiltinTypeNames[type], arg, nullptr}); }
 
   void action(std::uint32_t row, const ast::Stmt& s, Ctx& ctx, std::vector<Raised>& q, std::int32_t flow, const std::string& node,
               const EventValues* evs) {
@@ -986,7 +1017,7 @@ struct Engine::Impl {
               if (bm.get(row) == !v.remove) continue;
               bm.set(row, !v.remove);
               if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("{} {}", v.remove ? "untag" : "tag", t.text));
-              raise(v.remove ? "tag_removed" : "tag_added", t.text);
+              raise(v.remove ? kTagRemoved : kTagAdded, t.text);
             }
           } else if constexpr (std::is_same_v<T, ast::ScoreStmt>) {
             const Value x = val(value_of.count(v.value.get()) ? value_of[v.value.get()] : -1, row, evs);
@@ -1025,7 +1056,7 @@ struct Engine::Impl {
             if (x.known) col.values[row] = nv;
             col.known.set(row, x.known);
             if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("set {} = {}", v.field.text, value_text(x, ft, p.types, *zone)));
-            if (changed) raise("field_changed", v.field.text);
+            if (changed) raise(kFieldChanged, v.field.text);
           } else if constexpr (std::is_same_v<T, ast::ClearStmt>) {
             const int idx = schema.field_index(v.field.text);
             if (idx < 0) return;
@@ -1033,7 +1064,7 @@ struct Engine::Impl {
             const bool was = col.known.get(row);
             col.known.set(row, false);
             if (tracing(row)) note(row, TraceKind::Action, flow, node, "clear " + v.field.text);
-            if (was) raise("field_changed", v.field.text);
+            if (was) raise(kFieldChanged, v.field.text);
           } else if constexpr (std::is_same_v<T, ast::StartStmt>) {
             for (std::size_t f = 0; f < flows.size(); ++f) {
               if (flows[f].g->name == v.scenario.text && !flows[f].broadcast) enter(row, f, ctx, fmt::format("`start {}` at {}", v.scenario.text, node));
