@@ -44,7 +44,8 @@ std::unique_ptr<Program> compile_for_command(const std::string& path, const char
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "okuri — LINE delivery scenarios as code: check, format, draw and compare them; count segments.\n"
+      "okuri — LINE delivery scenarios as code: check, format, draw and compare them; count segments;\n"
+      "simulate, test and explain them on a virtual clock.\n"
       "Run `okuri COMMAND --help` for the options of a command.",
       "okuri"};
   app.set_version_flag("--version", "okuri 0.1.0");
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   okuri::cli::add_run_commands(app, status);
   app.footer(
       "Exit status: 0 ok (warnings allowed), 1 errors or failed tests, 2 bad usage or unreadable input.\n"
-      "Docs: docs/language.md (the language), docs/diagnostics/ (one page per code).");
+      "Docs: docs/language.md (the language), docs/runtime.md (simulate, test, explain),\n"
+      "docs/diagnostics/ (one page per code).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

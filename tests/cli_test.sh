@@ -62,6 +62,33 @@ repo_dir="$(mktemp -d)"
 expect 0 "diff of git revisions" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
 contains "~ s/1  wait 1d → wait 2d" "diff names the changed step"
 rm -rf "$repo_dir"
+# simulate, test, explain
+ms=examples/music_school
+for sub in simulate test explain; do
+  expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
+  contains "Usage" "$sub help has a usage line"
+done
+expect 2 "simulate without events" -- "$okuri" simulate "$ms"
+contains "--events" "simulate names the missing option"
+printf '{"time":"2026-03-02T12:00:00+09:00","friend":"U1","type":"friend_added"}\n{"time":"yesterday","friend":"U1","type":"friend_added"}\n' > /tmp/okuri-bad-events.$$.jsonl
+expect 2 "simulate with a malformed event" -- "$okuri" simulate "$ms" --events /tmp/okuri-bad-events.$$.jsonl
+contains "okuri-bad-events.$$.jsonl:2" "malformed event names file:line"
+contains "time" "malformed event names the field"
+expect 0 "simulate" -- "$okuri" simulate "$ms" --events "$ms/events.jsonl" --report /tmp/okuri-report.$$.json
+contains '"kind":"reply"' "deliveries are JSON lines"
+if ! grep -q '"monthly_allowance": 5000' /tmp/okuri-report.$$.json; then echo "FAIL: --report JSON lacks the plan allowance" >&2; fail=1; fi
+expect 2 "simulate with a bad --to" -- "$okuri" simulate "$ms" --events "$ms/events.jsonl" --to soon
+expect 0 "test passes" -- "$okuri" test "$ms"
+contains "3 passed, 0 failed" "test summary line"
+expect 1 "test fails" -- "$okuri" test tests/golden/test/failing.okuri
+contains "1 passed, 1 failed" "failing summary line"
+expect 2 "explain an unknown friend" -- "$okuri" explain "$ms" --events "$ms/events.jsonl" --friend Unobody
+contains "no friend \`Unobody\`" "unknown friend message"
+# Two runs give byte-identical output.
+"$okuri" simulate "$ms" --events "$ms/events.jsonl" --trace >/tmp/okuri-run1.$$ 2>&1
+"$okuri" simulate "$ms" --events "$ms/events.jsonl" --trace >/tmp/okuri-run2.$$ 2>&1
+if ! cmp -s /tmp/okuri-run1.$$ /tmp/okuri-run2.$$; then echo "FAIL: two simulations differ" >&2; fail=1; fi
+rm -f /tmp/okuri-bad-events.$$.jsonl /tmp/okuri-report.$$.json /tmp/okuri-run1.$$ /tmp/okuri-run2.$$
 rm -f /tmp/okuri-cli-out.$$
 [ $fail -eq 0 ] && echo "cli: all passed"
 exit $fail
