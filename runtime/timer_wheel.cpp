@@ -11,7 +11,7 @@ void TimerWheel::reserve(std::size_t n) {
 
 std::size_t TimerWheel::bytes() const {
   std::size_t b = (alive_.capacity() + stale_.capacity()) * 8 + free_.capacity() * 4 +
-                  overdue_.capacity() * sizeof(Item) + sizeof(*this);
+                  overdue_.capacity() * sizeof(Item) + window_.capacity() * sizeof(Item) + sizeof(*this);
   for (const auto& level : slots_) {
     for (const auto& slot : level) b += slot.capacity() * sizeof(Item);
   }
@@ -65,23 +65,56 @@ void TimerWheel::cascade(int level, std::uint32_t slot) {
   std::vector<Item> moving;
   moving.swap(slots_[level][slot]);
   mark(level, slot, false);
-  // Size the target slots first: no reallocation while streaming the items.
+  if (level == 1) {
+    // The time has entered this 256-second window: sort its items by deadline once (a stable
+    // counting sort on the low byte keeps insertion order) and fire them from that array.
+    // Cancelled pairs come along and are dropped when they come due.
+    for (std::size_t i = window_pos_; i < window_.size(); ++i) place(window_[i]);  // (never left over in practice)
+    window_.clear();
+    window_pos_ = 0;
+    std::uint32_t counts[kSlots] = {};
+    std::size_t n = 0;
+    for (const Item& it : moving) {
+      if (it.deadline <= now_) {
+        overdue_.push_back(it);
+      } else {
+        ++counts[it.deadline & 0xFF];
+        ++n;
+      }
+    }
+    std::uint32_t offset[kSlots];
+    std::uint32_t sum = 0;
+    for (std::uint32_t k = 0; k < kSlots; ++k) {
+      offset[k] = sum;
+      sum += counts[k];
+    }
+    window_.resize(n);
+    for (const Item& it : moving) {
+      if (it.deadline > now_) window_[offset[it.deadline & 0xFF]++] = it;
+    }
+    return;
+  }
+  // Every item of the slot agrees with now_ above `level`: it goes to a lower level (or is due).
   std::uint32_t counts[kSlots] = {};
   const int below = level - 1;
-  for (const Item& it : moving) {
-    if (it.deadline > now_ && ((it.deadline ^ now_) >> (8 * level)) == 0 && ((it.deadline ^ now_) >> (8 * below)) != 0) {
-      ++counts[(it.deadline >> (8 * below)) & 0xFF];
-    }
-  }
+  const int shift = 8 * below;
+  for (const Item& it : moving) ++counts[(it.deadline >> shift) & 0xFF];
   for (std::uint32_t k = 0; k < kSlots; ++k) {
     if (counts[k] != 0) slots_[below][k].reserve(slots_[below][k].size() + counts[k]);
   }
-  for (const Item& it : moving) {  // in order: lower slots keep insertion order
-    if (!test(alive_, it.id)) {
-      drop_stale(it.id);
-      continue;
+  // In order, so lower slots keep insertion order. Most items land in a slot of the level just
+  // below; those in the slot the time is in now go lower still (place decides).
+  const std::uint32_t here = (now_ >> shift) & 0xFF;
+  for (const Item& it : moving) {
+    const std::uint32_t b = (it.deadline >> shift) & 0xFF;
+    if (b > here) {  // (b < here: already due; place puts it with the overdue ones)
+      slots_[below][b].push_back(it);
+    } else {
+      place(it);
     }
-    place(it);
+  }
+  for (std::uint32_t k = 0; k < kSlots; ++k) {
+    if (counts[k] != 0 && k > here) mark(below, k, true);
   }
 }
 
@@ -103,10 +136,19 @@ std::optional<std::uint32_t> TimerWheel::next_deadline() const {
     return best;
   };
   if (auto d = min_alive(overdue_)) return d;
+  std::optional<std::uint32_t> win;
+  for (std::size_t i = window_pos_; i < window_.size(); ++i) {
+    if (test(alive_, window_[i].id)) {
+      win = window_[i].deadline;
+      break;
+    }
+  }
   // Slots may hold only cancelled pairs: look further until a live one turns up.
   for (std::uint32_t s = now_ & 0xFF; s < kSlots; ++s) {
+    if (win && (*win & 0xFF) <= s) return win;
     if (auto d = min_alive(slots_[0][s])) return d;
   }
+  if (win) return win;
   for (int level = 1; level < kLevels; ++level) {
     const std::uint32_t cur = (now_ >> (8 * level)) & 0xFF;
     for (std::uint32_t s = cur + 1; s < kSlots; ++s) {

@@ -62,6 +62,10 @@ class TimerWheel {
 
   std::vector<Item> slots_[kLevels][kSlots];
   std::vector<Item> overdue_;
+  // The current 256-second window's items as they were when the time entered it, sorted by
+  // deadline; level 0 holds only timers added since.
+  std::vector<Item> window_;
+  std::size_t window_pos_ = 0;
   std::uint32_t next_id_ = 0;
   std::vector<std::uint64_t> alive_;    // bit per id: pending
   std::vector<std::uint64_t> stale_;    // bit per id: cancelled, its pair still in a slot
@@ -96,17 +100,18 @@ class TimerWheel {
 template <typename Fire>
 void TimerWheel::advance(std::uint32_t to, Fire&& fire) {
   // `fire` may add timers and cancel timers of the batch being fired (then skipped).
-  auto fire_batch = [&](std::vector<Item>& batch) {
-    for (const Item& it : batch) {
-      if (!test(alive_, it.id)) {
-        drop_stale(it.id);
-        continue;
-      }
-      set(alive_, it.id, false);
-      --size_;
-      fire(it.deadline, it.payload, it.id);
-      free_id(it.id);
+  auto fire_one = [&](const Item& it) {
+    if (!test(alive_, it.id)) {
+      drop_stale(it.id);
+      return;
     }
+    set(alive_, it.id, false);
+    --size_;
+    fire(it.deadline, it.payload, it.id);
+    free_id(it.id);
+  };
+  auto fire_batch = [&](std::vector<Item>& batch) {
+    for (const Item& it : batch) fire_one(it);
   };
   std::vector<Item> batch;
   while (true) {
@@ -119,20 +124,32 @@ void TimerWheel::advance(std::uint32_t to, Fire&& fire) {
       batch.clear();
       continue;
     }
-    // The next time anything is due, within the current level-0 rotation.
-    if (auto s = next_slot(0, now_ & 0xFF)) {
-      const std::uint32_t t = (now_ & ~0xFFu) | *s;
+    // The next time anything is due within the current window: its sorted items (older),
+    // then level 0 (timers added since).
+    const bool win = window_pos_ < window_.size();
+    const auto s = next_slot(0, now_ & 0xFF);
+    if (win || s) {
+      std::uint32_t t = win ? window_[window_pos_].deadline : 0xFFFFFFFFu;
+      if (s) t = std::min(t, (now_ & ~0xFFu) | *s);
       if (t <= to) {
         now_ = t;
-        batch.swap(slots_[0][*s]);
-        mark(0, *s, false);
-        fire_batch(batch);
-        batch.clear();
+        // Fired from the array in place: `fire` only adds to level 0 or above, or to overdue_.
+        while (window_pos_ < window_.size() && window_[window_pos_].deadline == t) {
+          // Ids come in deadline order, not id order: ask for the alive bits a little ahead.
+          if (window_pos_ + 16 < window_.size()) __builtin_prefetch(&alive_[window_[window_pos_ + 16].id >> 6]);
+          fire_one(window_[window_pos_++]);
+        }
+        if (s && ((now_ & ~0xFFu) | *s) == t) {
+          batch.swap(slots_[0][*s]);
+          mark(0, *s, false);
+          fire_batch(batch);
+          batch.clear();
+        }
         continue;
       }
     } else {
-      // Level 0 is empty: move to the next occupied slot of the lowest level that has one
-      // (no slot of a higher level can be earlier).
+      // The window and level 0 are empty: move to the next occupied slot of the lowest level
+      // that has one (no slot of a higher level can be earlier).
       bool moved = false;
       for (int level = 1; level < kLevels; ++level) {
         const int shift = 8 * level;
