@@ -201,6 +201,7 @@ struct Rule {
 struct Ctx {
   bool replyable = false;  // friend_added / message_received / postback: a fresh reply token
   bool token_used = false;
+  std::string_view token;  // the event's reply token, when it carried one
   int depth = 0;
 };
 
@@ -276,6 +277,15 @@ struct Engine::Impl {
   std::vector<std::int64_t> push_day;
   std::vector<std::uint32_t> push_count;
   std::vector<std::uint32_t> rule_seq;
+  std::vector<std::uint32_t> dirty;  // rows whose state changed since take_dirty()
+  std::vector<bool> dirty_mark;
+  void touch(std::uint32_t row) {
+    if (row >= dirty_mark.size()) dirty_mark.resize(store->size(), false);
+    if (!dirty_mark[row]) {
+      dirty_mark[row] = true;
+      dirty.push_back(row);
+    }
+  }
   TimerWheel wheel{0};
   std::int64_t now = 0;
   bool started = false;
@@ -766,12 +776,14 @@ struct Engine::Impl {
     Ctx ctx;
     const int type = type_id(e.type);
     ctx.replyable = type == kFriendAdded || type == kMessageReceived || type == kPostback;
+    if (e.reply_token) ctx.token = *e.reply_token;
     process(row, Raised{type, e.type, e.arg, &e}, ctx);
   }
 
   std::vector<Raised> queue;  // the event being handled and the events its actions raised
 
   void process(std::uint32_t row, Raised first, Ctx& ctx) {
+    touch(row);
     queue.clear();
     queue.push_back(first);
     auto& q = queue;
@@ -978,6 +990,7 @@ struct Engine::Impl {
   }
 
   void begin(std::uint32_t row, std::size_t f, const std::string& cause) {
+    touch(row);
     Instance& i = in(row, f);
     i.status = kInside;
     i.times = static_cast<std::uint16_t>(i.times + 1);
@@ -1158,6 +1171,7 @@ struct Engine::Impl {
     std::string how;
     if (ctx.replyable && !ctx.token_used && !blocked) {
       d.reply = true;
+      d.reply_token = std::string(ctx.token);
       ctx.token_used = true;
     } else if (reply_stmt) {
       how = ctx.replyable ? " (the reply token was used already: sent as a push)" : " (no reply token: sent as a push)";
@@ -1414,6 +1428,7 @@ struct Engine::Impl {
     Instance& i = in(row, f);
     i.timer = kNoTimer;
     if (i.status != kInside) return;
+    touch(row);
     Ctx ctx;
     const XNode& n = flows[f].nodes[i.node];
     if (tracing(row)) note(row, TraceKind::Event, static_cast<std::int32_t>(f), n.sn->id, fmt::format("timer: {}", n.sn->label));
@@ -1627,15 +1642,39 @@ void get(std::string_view& in, T& v) {
 }
 }  // namespace
 
+// Format 1: attributes, texts (length-prefixed), tags, fields, scores, history, the push
+// schedule and the scenario instances. Pending timers are re-armed from the instances.
 std::string Engine::export_friend(std::uint32_t row) const {
   const Impl& m = *impl_;
   const FriendStore& s = *m.store;
   std::string out;
+  put(out, std::uint8_t{1});
+  auto text = [&](std::int32_t id) {
+    const std::string_view t = id < 0 ? std::string_view() : s.texts.get(id);
+    put(out, static_cast<std::int32_t>(id < 0 ? -1 : static_cast<std::int32_t>(t.size())));
+    out.append(t);
+  };
+  put(out, s.gender[row]);
+  put(out, s.age[row]);
+  put(out, s.region[row]);
+  put(out, s.friend_since[row]);
+  text(s.source[row]);
+  text(s.display_name[row]);
+  text(s.language[row]);
+  put(out, static_cast<std::uint8_t>(s.blocked.get(row)));
   put(out, s.score[row]);
   for (const auto& t : s.tags) put(out, static_cast<std::uint8_t>(t.get(row)));
-  for (const auto& f : s.fields) {
-    put(out, f.values[row]);
-    put(out, static_cast<std::uint8_t>(f.known.get(row)));
+  for (const auto& a : s.audiences) put(out, static_cast<std::uint8_t>(a.get(row)));
+  for (const auto& v : s.visited) put(out, static_cast<std::uint8_t>(v.get(row)));
+  for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    const auto& f = s.fields[i];
+    const bool known = f.known.get(row);
+    put(out, static_cast<std::uint8_t>(known));
+    if (m.schema.fields[i].type.kind == TypeKind::Text) {
+      text(known ? static_cast<std::int32_t>(f.values[row]) : -1);
+    } else {
+      put(out, f.values[row]);
+    }
   }
   for (const auto& n : s.named_scores) put(out, n[row]);
   for (const auto& l : s.links) {
@@ -1647,6 +1686,10 @@ std::string Engine::export_friend(std::uint32_t row) const {
     put(out, h.opened[row]);
     put(out, h.last_opened[row]);
   }
+  put(out, m.next_free[row]);
+  put(out, m.push_day[row]);
+  put(out, m.push_count[row]);
+  put(out, m.rule_seq[row]);
   for (std::size_t f = 0; f < m.flows.size(); ++f) put(out, m.inst[row * m.flows.size() + f]);
   return out;
 }
@@ -1655,17 +1698,45 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
   Impl& m = *impl_;
   FriendStore& s = *m.store;
   m.grow();
+  std::uint8_t version = 0;
+  get(in, version);
+  if (version != 1) throw std::runtime_error("friend state: unknown format " + std::to_string(version));
+  auto text = [&]() -> std::int32_t {
+    std::int32_t n = -1;
+    get(in, n);
+    if (n < 0 || static_cast<std::size_t>(n) > in.size()) return kUnknownText;
+    const std::int32_t id = s.texts.intern(in.substr(0, static_cast<std::size_t>(n)));
+    in.remove_prefix(static_cast<std::size_t>(n));
+    return id;
+  };
+  auto bit = [&](Bitmap& b) {
+    std::uint8_t v = 0;
+    get(in, v);
+    b.set(row, v != 0);
+  };
+  get(in, s.gender[row]);
+  get(in, s.age[row]);
+  get(in, s.region[row]);
+  get(in, s.friend_since[row]);
+  s.source[row] = text();
+  s.display_name[row] = text();
+  s.language[row] = text();
+  bit(s.blocked);
   get(in, s.score[row]);
-  for (auto& t : s.tags) {
-    std::uint8_t b = 0;
-    get(in, b);
-    t.set(row, b != 0);
-  }
-  for (auto& f : s.fields) {
-    get(in, f.values[row]);
-    std::uint8_t b = 0;
-    get(in, b);
-    f.known.set(row, b != 0);
+  for (auto& t : s.tags) bit(t);
+  for (auto& a : s.audiences) bit(a);
+  for (auto& v : s.visited) bit(v);
+  for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    auto& f = s.fields[i];
+    std::uint8_t known = 0;
+    get(in, known);
+    f.known.set(row, known != 0);
+    if (m.schema.fields[i].type.kind == TypeKind::Text) {
+      const std::int32_t id = text();
+      f.values[row] = id < 0 ? 0 : id;
+    } else {
+      get(in, f.values[row]);
+    }
   }
   for (auto& n : s.named_scores) get(in, n[row]);
   for (auto& l : s.links) {
@@ -1677,7 +1748,35 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
     get(in, h.opened[row]);
     get(in, h.last_opened[row]);
   }
-  for (std::size_t f = 0; f < m.flows.size(); ++f) get(in, m.inst[row * m.flows.size() + f]);
+  get(in, m.next_free[row]);
+  get(in, m.push_day[row]);
+  get(in, m.push_count[row]);
+  get(in, m.rule_seq[row]);
+  for (std::size_t f = 0; f < m.flows.size(); ++f) {
+    Instance& i = m.inst[row * m.flows.size() + f];
+    if (i.timer != kNoTimer) m.wheel.cancel(i.timer);
+    get(in, i);
+    // A timer id from another process means nothing here: arm it again at its deadline
+    // (one already past fires at the next run_until).
+    i.timer = kNoTimer;
+    if (i.status == kInside && i.wake > 0 && !i.wait_unknown && m.flows[f].nodes[i.node].kind == StepKind::Wait) {
+      i.timer = m.wheel.add(static_cast<std::uint32_t>(i.wake), static_cast<std::uint32_t>(row * m.flows.size() + f));
+    }
+  }
+}
+
+std::vector<std::uint32_t> Engine::take_dirty() {
+  Impl& m = *impl_;
+  std::vector<std::uint32_t> out;
+  out.swap(m.dirty);
+  for (auto r : out) m.dirty_mark[r] = false;
+  return out;
+}
+
+std::vector<Delivery> Engine::take_deliveries() {
+  std::vector<Delivery> out;
+  out.swap(impl_->deliveries);
+  return out;
 }
 
 Value Engine::evaluate(const ast::Expr& e, std::uint32_t row) {

@@ -37,6 +37,7 @@ struct Delivery {
   std::string node;        // the step's stable id, or `rules/<n>`
   std::string key;         // UUID for X-Line-Retry-Key
   std::string deferred_by;  // "quiet hours", "daily limit" or empty
+  std::string reply_token;  // a reply: the token of the event it answers (empty in simulations without one)
 };
 
 enum class TraceKind {
@@ -141,6 +142,10 @@ class Engine {
   // bytes, and back: what a store outside memory keeps per friend. Pending timers stay in the wheel.
   std::string export_friend(std::uint32_t row) const;
   void import_friend(std::uint32_t row, std::string_view bytes);
+  // Rows whose state changed since the last call (what a durable store writes back).
+  std::vector<std::uint32_t> take_dirty();
+  // The deliveries made since the last call, moved out (what a durable store puts in its outbox).
+  std::vector<Delivery> take_deliveries();
 
   // Evaluates an expression of the program for a friend now (tests, explain).
   Value evaluate(const ast::Expr& e, std::uint32_t row);

@@ -12,9 +12,13 @@ PACKAGES=(
   tao-pegtl-dev libfmt-dev nlohmann-json3-dev libcli11-dev libicu-dev
   libhowardhinnant-date-dev tzdata libboost-graph-dev libsqlite3-dev
   libxxhash-dev libssl-dev libcpp-httplib-dev llvm-19-dev libzstd-dev
-  # tests: Catch2, and clang with libFuzzer for the fuzz run
-  catch2 clang-14 libclang-rt-14-dev
+  # tests: Catch2, clang with libFuzzer for the fuzz run, curl for the service tests
+  catch2 clang-14 libclang-rt-14-dev curl
 )
+# The service tests run LINE's API mock (Prism) and LINE's Node SDK: Node.js and npm,
+# from Debian unless the machine has them already.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: unit tests, golden files, examples,
-# docs examples, and a bounded libFuzzer run over parse + check.
+# docs examples, the service against LINE's API mock, and a bounded libFuzzer
+# run over parse + check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+
+# The service tests' peers from npm: Prism (LINE's API mocked from its OpenAPI files) and
+# LINE's Node SDK. Without them those tests are skipped, and say so.
+if [ ! -x tests/serve/node_modules/.bin/prism ] || [ tests/serve/package.json -nt tests/serve/node_modules ]; then
+  (cd tests/serve && npm install --no-audit --no-fund --loglevel=error) ||
+    echo "test: npm install failed: the service tests will be skipped" >&2
+fi
 
 # The fuzz target needs clang and its own build folder.
 FUZZ_SECONDS="${OKURI_FUZZ_SECONDS:-30}"

@@ -64,7 +64,7 @@ contains "~ s/1  wait 1d → wait 2d" "diff names the changed step"
 rm -rf "$repo_dir"
 # simulate, test, explain
 ms=examples/music_school
-for sub in simulate test explain; do
+for sub in simulate test explain serve; do
   expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
   contains "Usage" "$sub help has a usage line"
 done

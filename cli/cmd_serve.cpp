@@ -1,0 +1,96 @@
+// `okuri serve`: the service for a real LINE channel.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <pthread.h>
+#include <string>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "runtime/jit/jit.hpp"
+#include "service/service.hpp"
+
+namespace okuri::cli {
+
+void add_serve_command(CLI::App& app, int& status) {
+  struct Options {
+    std::string path;
+    std::string db = "okuri.db";
+    std::string listen = "127.0.0.1:8080";
+    std::string line_api = "https://api.line.me";
+    double rate = 2000;
+    std::size_t max_body = 1 << 20;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("serve", "Run an account: LINE webhooks, custom events, timers, and a sender to the Messaging API.");
+  cmd->footer(
+      "Every friend's state, the outbox of deliveries and the processed webhook event ids live in one SQLite\n"
+      "database (WAL, synchronous=FULL). A request is answered 200 only after its events are committed.\n"
+      "Endpoints: POST /webhook (LINE; X-Line-Signature checked before parsing), POST /events (JSON lines as in\n"
+      "runtime.md; Authorization: Bearer $OKURI_EVENTS_TOKEN), GET /healthz, GET /metrics (Prometheus).\n"
+      "Secrets come from the environment and are never logged: LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN,\n"
+      "OKURI_EVENTS_TOKEN. SIGTERM or SIGINT stops it after committing what was accepted. See docs/serve.md.");
+  cmd->add_option("path", o->path, "Project folder or .okuri file")->required();
+  cmd->add_option("--db", o->db, "The database file (created when missing; default okuri.db)");
+  cmd->add_option("--listen", o->listen, "host:port to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
+  cmd->add_option("--line-api", o->line_api, "The Messaging API base URL (default https://api.line.me)");
+  cmd->add_option("--rate", o->rate, "Requests per second to the Messaging API at most (default 2000, LINE's push limit)");
+  cmd->add_option("--max-body", o->max_body, "Largest request body accepted, in bytes (default 1 MiB)");
+  cmd->add_flag("--quiet", o->quiet, "No log lines on stderr");
+  cmd->callback([o, &status] {
+    auto p = compile_for_command(o->path, "serve", status);
+    if (!p) return;
+    svc::ServeOptions so;
+    so.db_path = o->db;
+    const auto colon = o->listen.rfind(':');
+    if (colon == std::string::npos) {
+      std::cerr << "okuri serve: --listen wants host:port, not `" << o->listen << "`\n";
+      status = 2;
+      return;
+    }
+    so.host = o->listen.substr(0, colon);
+    so.port = std::atoi(o->listen.c_str() + colon + 1);
+    so.line_api = o->line_api;
+    so.push_rate = o->rate;
+    so.max_body = o->max_body;
+    so.quiet = o->quiet;
+    auto env = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v == nullptr ? std::string() : std::string(v);
+    };
+    so.channel_secret = env("LINE_CHANNEL_SECRET");
+    so.access_token = env("LINE_CHANNEL_ACCESS_TOKEN");
+    so.events_token = env("OKURI_EVENTS_TOKEN");
+    if (so.channel_secret.empty()) {
+      std::cerr << "okuri serve: LINE_CHANNEL_SECRET is not set: every webhook would be refused\n";
+      status = 2;
+      return;
+    }
+    if (so.access_token.empty()) std::cerr << "okuri serve: warning: LINE_CHANNEL_ACCESS_TOKEN is not set: LINE will refuse the sends\n";
+    if (jit::Jit::available()) so.engine.compile_rows = jit::engine_row_compiler(jit::default_cache_dir());
+    // Signals go to one thread that stops the service cleanly.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    svc::Service service(*p, so);
+    std::thread watcher([&service, set] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      service.stop();
+    });
+    try {
+      service.run();
+    } catch (const std::exception& e) {
+      std::cerr << "okuri serve: " << e.what() << "\n";
+      status = 2;
+    }
+    pthread_kill(watcher.native_handle(), SIGTERM);  // wake the watcher if the service stopped on its own
+    watcher.join();
+  });
+}
+
+}  // namespace okuri::cli

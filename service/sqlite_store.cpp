@@ -1,0 +1,304 @@
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <mutex>
+
+#include "service/store.hpp"
+
+namespace okuri::svc {
+
+std::uint32_t partition_of(std::string_view friend_id) {
+  return static_cast<std::uint32_t>(XXH64(friend_id.data(), friend_id.size(), 0) % kPartitions);
+}
+
+namespace {
+
+// Schema versions: each step migrates from the one before (PRAGMA user_version).
+const char* const kMigrations[] = {
+    // 1
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES ('clock', 0), ('epoch', 0);"
+    "CREATE TABLE friends(id TEXT PRIMARY KEY, partition INTEGER NOT NULL, state BLOB NOT NULL, updated INTEGER NOT NULL) "
+    "WITHOUT ROWID;"
+    "CREATE TABLE processed_events(id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, friend TEXT NOT NULL, partition INTEGER NOT NULL,"
+    " due INTEGER NOT NULL, reply INTEGER NOT NULL, reply_token TEXT NOT NULL, messages TEXT NOT NULL,"
+    " scenario TEXT NOT NULL, node TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'pending', error TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX outbox_pending ON outbox(status, due) WHERE status = 'pending';",
+};
+
+class Db {
+ public:
+  explicit Db(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreError(fmt::format("{}: cannot open the database: {}", path, why));
+    }
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA foreign_keys=ON");
+  }
+  ~Db() {
+    for (auto* s : stmts_) sqlite3_finalize(s);
+    sqlite3_close(db_);
+  }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string why = err != nullptr ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw StoreError(fmt::format("database: {}", why));
+    }
+  }
+  sqlite3_stmt* prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+      throw StoreError(fmt::format("database: {}", sqlite3_errmsg(db_)));
+    }
+    stmts_.push_back(s);
+    return s;
+  }
+  // Runs a prepared statement to completion (resetting it); throws on failure.
+  int step(sqlite3_stmt* s) {
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      const std::string why = sqlite3_errmsg(db_);
+      sqlite3_reset(s);
+      throw StoreError(fmt::format("database: {}", why));
+    }
+    return rc;
+  }
+  sqlite3* raw() { return db_; }
+  std::int64_t scalar(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, sql, -1, &s, nullptr);
+    std::int64_t v = 0;
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::vector<sqlite3_stmt*> stmts_;
+};
+
+void bind(sqlite3_stmt* s, int i, std::string_view v) { sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+void bind(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
+std::string text_at(sqlite3_stmt* s, int i) {
+  const auto* p = sqlite3_column_text(s, i);
+  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) : w_(path) {
+    migrate();
+    // Take the lease: a new epoch; every commit checks it is still ours.
+    w_.exec("BEGIN IMMEDIATE");
+    w_.exec("UPDATE meta SET value = value + 1 WHERE key = 'epoch'");
+    epoch_ = w_.scalar("SELECT value FROM meta WHERE key = 'epoch'");
+    w_.exec("COMMIT");
+    r_ = std::make_unique<Db>(path);
+    claim_ = w_.prepare("INSERT OR IGNORE INTO processed_events(id, at) VALUES (?, strftime('%s','now'))");
+    save_ = w_.prepare(
+        "INSERT INTO friends(id, partition, state, updated) VALUES (?, ?, ?, strftime('%s','now')) "
+        "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated");
+    add_ = w_.prepare(
+        "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, created, next_attempt) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    lease_ = w_.prepare("UPDATE meta SET value = ? WHERE key = 'clock' AND (SELECT value FROM meta WHERE key = 'epoch') = ?");
+    due_ = r_->prepare(
+        "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, status, error "
+        "FROM outbox WHERE status = 'pending' AND due <= ? AND next_attempt <= ? ORDER BY due, id LIMIT ?");
+    update_ = r_->prepare("UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ? WHERE id = ?");
+  }
+
+  std::vector<FriendState> load_friends() override {
+    std::lock_guard<std::mutex> lock(wm_);
+    std::vector<FriendState> out;
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(w_.raw(), "SELECT id, state FROM friends ORDER BY id", -1, &s, nullptr);
+    while (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
+      FriendState f;
+      f.id = text_at(s, 0);
+      f.state.assign(static_cast<const char*>(sqlite3_column_blob(s, 1)), static_cast<std::size_t>(sqlite3_column_bytes(s, 1)));
+      out.push_back(std::move(f));
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+  std::int64_t clock() override {
+    std::lock_guard<std::mutex> lock(wm_);
+    return w_.scalar("SELECT value FROM meta WHERE key = 'clock'");
+  }
+
+  void begin() override {
+    wm_.lock();
+    try {
+      w_.exec("BEGIN IMMEDIATE");
+    } catch (...) {
+      wm_.unlock();
+      throw;
+    }
+  }
+
+  bool claim_event(std::string_view id) override {
+    bind(claim_, 1, id);
+    w_.step(claim_);
+    sqlite3_reset(claim_);
+    return sqlite3_changes(w_.raw()) == 1;
+  }
+
+  void save_friend(std::string_view id, std::string_view state) override {
+    bind(save_, 1, id);
+    bind(save_, 2, static_cast<std::int64_t>(partition_of(id)));
+    sqlite3_bind_blob(save_, 3, state.data(), static_cast<int>(state.size()), SQLITE_TRANSIENT);
+    w_.step(save_);
+    sqlite3_reset(save_);
+  }
+
+  void add_delivery(const OutboxRow& r) override {
+    bind(add_, 1, r.key);
+    bind(add_, 2, r.friend_id);
+    bind(add_, 3, static_cast<std::int64_t>(partition_of(r.friend_id)));
+    bind(add_, 4, r.due);
+    bind(add_, 5, static_cast<std::int64_t>(r.reply ? 1 : 0));
+    bind(add_, 6, r.reply_token);
+    bind(add_, 7, r.messages);
+    bind(add_, 8, r.scenario);
+    bind(add_, 9, r.node);
+    bind(add_, 10, r.created);
+    bind(add_, 11, r.due);
+    w_.step(add_);
+    sqlite3_reset(add_);
+  }
+
+  void commit(std::int64_t clock) override {
+    try {
+      bind(lease_, 1, clock);
+      bind(lease_, 2, epoch_);
+      w_.step(lease_);
+      sqlite3_reset(lease_);
+      if (sqlite3_changes(w_.raw()) != 1) throw StoreError("database: another process has taken over this database (lease lost)");
+      w_.exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(w_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+      wm_.unlock();
+      throw;
+    }
+    wm_.unlock();
+  }
+
+  void rollback() override {
+    sqlite3_exec(w_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    wm_.unlock();
+  }
+
+  std::vector<OutboxRow> due_deliveries(std::int64_t now, std::size_t limit) override {
+    std::lock_guard<std::mutex> lock(rm_);
+    std::vector<OutboxRow> out;
+    bind(due_, 1, now);
+    bind(due_, 2, now);
+    bind(due_, 3, static_cast<std::int64_t>(limit));
+    while (r_->step(due_) == SQLITE_ROW) {
+      OutboxRow r;
+      r.id = sqlite3_column_int64(due_, 0);
+      r.key = text_at(due_, 1);
+      r.friend_id = text_at(due_, 2);
+      r.due = sqlite3_column_int64(due_, 3);
+      r.reply = sqlite3_column_int64(due_, 4) != 0;
+      r.reply_token = text_at(due_, 5);
+      r.messages = text_at(due_, 6);
+      r.scenario = text_at(due_, 7);
+      r.node = text_at(due_, 8);
+      r.created = sqlite3_column_int64(due_, 9);
+      r.attempts = sqlite3_column_int64(due_, 10);
+      r.next_attempt = sqlite3_column_int64(due_, 11);
+      r.status = text_at(due_, 12);
+      r.error = text_at(due_, 13);
+      out.push_back(std::move(r));
+    }
+    sqlite3_reset(due_);
+    return out;
+  }
+
+  void update_delivery(const OutboxRow& r) override {
+    std::lock_guard<std::mutex> lock(rm_);
+    bind(update_, 1, static_cast<std::int64_t>(r.reply ? 1 : 0));
+    bind(update_, 2, r.attempts);
+    bind(update_, 3, r.next_attempt);
+    bind(update_, 4, r.status);
+    bind(update_, 5, r.error);
+    bind(update_, 6, r.id);
+    r_->step(update_);
+    sqlite3_reset(update_);
+  }
+
+  std::int64_t settle_inflight() override {
+    std::lock_guard<std::mutex> lock(rm_);
+    r_->exec(
+        "UPDATE outbox SET status = 'uncertain', error = 'the process stopped while this reply was in flight; "
+        "it may have arrived, and a reply token cannot be used twice' WHERE status = 'replying'");
+    return sqlite3_changes(r_->raw());
+  }
+
+  StoreCounts counts() override {
+    std::lock_guard<std::mutex> lock(rm_);
+    StoreCounts c;
+    c.friends = r_->scalar("SELECT count(*) FROM friends");
+    c.pending = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'pending'");
+    c.sent = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'sent'");
+    c.failed = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'failed'");
+    c.uncertain = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'uncertain'");
+    c.processed_events = r_->scalar("SELECT count(*) FROM processed_events");
+    return c;
+  }
+
+ private:
+  Db w_;                   // the writer's connection: batches
+  std::unique_ptr<Db> r_;  // the sender's connection: the outbox
+  std::mutex wm_, rm_;
+  std::int64_t epoch_ = 0;
+  sqlite3_stmt* claim_ = nullptr;
+  sqlite3_stmt* save_ = nullptr;
+  sqlite3_stmt* add_ = nullptr;
+  sqlite3_stmt* lease_ = nullptr;
+  sqlite3_stmt* due_ = nullptr;
+  sqlite3_stmt* update_ = nullptr;
+
+  void migrate() {
+    const std::int64_t version = w_.scalar("PRAGMA user_version");
+    constexpr auto kLatest = static_cast<std::int64_t>(std::size(kMigrations));
+    if (version > kLatest) {
+      throw StoreError(fmt::format("database: schema version {} is newer than this okuri knows ({})", version, kLatest));
+    }
+    for (std::int64_t v = version; v < kLatest; ++v) {
+      w_.exec("BEGIN IMMEDIATE");
+      try {
+        w_.exec(kMigrations[v]);
+        w_.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+        w_.exec("COMMIT");
+      } catch (...) {
+        sqlite3_exec(w_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+}  // namespace okuri::svc

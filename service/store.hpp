@@ -1,0 +1,85 @@
+// The durable store of a running account: every friend's state, the outbox of
+// deliveries, the webhook event ids already processed, and the engine's clock.
+// One batch of events is one transaction: the friends it changed, the
+// deliveries it made and the ids it consumed commit together, or not at all.
+//
+// The interface is what a later PostgreSQL store fills for accounts that
+// outgrow one machine: friends are hashed into kPartitions fixed partitions
+// (the `partition` column), and every commit checks the writer's lease — here
+// a single lease over all partitions, an epoch taken at open, so a second
+// process opening the same database cannot interleave writes with the first.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace okuri::svc {
+
+inline constexpr std::uint32_t kPartitions = 64;
+std::uint32_t partition_of(std::string_view friend_id);
+
+// A storage failure (disk full, I/O error, a lost lease): the batch was rolled back.
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string key;        // X-Line-Retry-Key
+  std::string friend_id;
+  std::int64_t due = 0;   // seconds: not before (quiet hours, daily limit)
+  bool reply = false;     // try the reply token first
+  std::string reply_token;
+  std::string messages;   // the JSON array of LINE message objects
+  std::string scenario, node;
+  std::int64_t created = 0;  // seconds, when the delivery was committed (the retry key's clock)
+  std::int64_t attempts = 0;
+  std::int64_t next_attempt = 0;
+  std::string status;  // pending | replying (in flight) | sent | failed | uncertain
+  std::string error;
+};
+
+struct StoreCounts {
+  std::int64_t friends = 0;
+  std::int64_t pending = 0, sent = 0, failed = 0, uncertain = 0;
+  std::int64_t processed_events = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Startup: every friend's saved state, and the engine's clock at the last commit (0: new).
+  struct FriendState {
+    std::string id;
+    std::string state;
+  };
+  virtual std::vector<FriendState> load_friends() = 0;
+  virtual std::int64_t clock() = 0;
+
+  // One batch. claim_event returns false for an id processed before (a redelivery).
+  virtual void begin() = 0;
+  virtual bool claim_event(std::string_view webhook_event_id) = 0;
+  virtual void save_friend(std::string_view id, std::string_view state) = 0;
+  virtual void add_delivery(const OutboxRow& row) = 0;
+  virtual void commit(std::int64_t clock) = 0;  // throws StoreError (then rolled back)
+  virtual void rollback() = 0;
+
+  // The sender's side (outside batches).
+  virtual std::vector<OutboxRow> due_deliveries(std::int64_t now, std::size_t limit) = 0;
+  virtual void update_delivery(const OutboxRow& row) = 0;
+  virtual StoreCounts counts() = 0;
+  // At start: replies that were in flight when the process stopped cannot be known to have
+  // arrived, and a reply token cannot be retried: they become `uncertain`. Returns how many.
+  virtual std::int64_t settle_inflight() = 0;
+};
+
+// SQLite: WAL, synchronous=FULL, schema migrations by `PRAGMA user_version`.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+}  // namespace okuri::svc

@@ -1,0 +1,58 @@
+// Webhook client for the service tests.
+//   node client.mjs sign SECRET FILE           print the X-Line-Signature of FILE's bytes, checked with @line/bot-sdk
+//   node client.mjs check SECRET FILE SIG      exit 0 when @line/bot-sdk accepts SIG for FILE
+//   node client.mjs stream URL SECRET N FRIEND post N postback events (distinct webhookEventIds), each retried
+//                                              until answered 200 (the server may be killed and restarted meanwhile)
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { validateSignature } from '@line/bot-sdk';
+
+const [cmd, ...args] = process.argv.slice(2);
+
+function sign(secret, body) {
+  return createHmac('sha256', secret).update(body).digest('base64');
+}
+
+if (cmd === 'sign') {
+  const [secret, file] = args;
+  const body = readFileSync(file);
+  const sig = sign(secret, body);
+  if (!validateSignature(body, secret, sig)) {
+    console.error('the SDK rejects our own signature');
+    process.exit(1);
+  }
+  console.log(sig);
+} else if (cmd === 'check') {
+  const [secret, file, sig] = args;
+  process.exit(validateSignature(readFileSync(file), secret, sig) ? 0 : 1);
+} else if (cmd === 'stream') {
+  const [url, secret, n, friend] = args;
+  let retries = 0;
+  for (let i = 0; i < Number(n); i++) {
+    const body = JSON.stringify({
+      destination: 'U00000000000000000000000000000000',
+      events: [{
+        type: 'postback', mode: 'active', timestamp: Date.now(),
+        source: { type: 'user', userId: friend },
+        webhookEventId: `01STREAM${String(i).padStart(18, '0')}`,
+        deliveryContext: { isRedelivery: retries > 0 },
+        replyToken: `token${i}`,
+        postback: { data: i % 50 === 0 ? 'send' : 'count' },
+      }],
+    });
+    for (;;) {
+      try {
+        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-line-signature': sign(secret, body) } });
+        if (res.status === 200) break;
+      } catch (e) {
+        // refused while the server restarts
+      }
+      retries++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  console.log(`posted ${n} events (${retries} retries)`);
+} else {
+  console.error('usage: client.mjs sign|check|stream …');
+  process.exit(2);
+}
