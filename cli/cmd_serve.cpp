@@ -20,6 +20,7 @@ void add_serve_command(CLI::App& app, int& status) {
     std::string listen = "127.0.0.1:8080";
     std::string line_api = "https://api.line.me";
     double rate = 2000;
+    int timeout = 15;
     std::size_t max_body = 1 << 20;
     bool quiet = false;
   };
@@ -37,6 +38,7 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--listen", o->listen, "host:port to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
   cmd->add_option("--line-api", o->line_api, "The Messaging API base URL (default https://api.line.me)");
   cmd->add_option("--rate", o->rate, "Requests per second to the Messaging API at most (default 2000, LINE's push limit)");
+  cmd->add_option("--line-timeout", o->timeout, "Seconds to wait for the Messaging API's answer before retrying (default 15)");
   cmd->add_option("--max-body", o->max_body, "Largest request body accepted, in bytes (default 1 MiB)");
   cmd->add_flag("--quiet", o->quiet, "No log lines on stderr");
   cmd->callback([o, &status] {
@@ -54,6 +56,7 @@ void add_serve_command(CLI::App& app, int& status) {
     so.port = std::atoi(o->listen.c_str() + colon + 1);
     so.line_api = o->line_api;
     so.push_rate = o->rate;
+    so.request_timeout = o->timeout;
     so.max_body = o->max_body;
     so.quiet = o->quiet;
     auto env = [](const char* name) {
@@ -70,6 +73,8 @@ void add_serve_command(CLI::App& app, int& status) {
     }
     if (so.access_token.empty()) std::cerr << "okuri serve: warning: LINE_CHANNEL_ACCESS_TOKEN is not set: LINE will refuse the sends\n";
     if (jit::Jit::available()) so.engine.compile_rows = jit::engine_row_compiler(jit::default_cache_dir());
+    // A file size limit (a full quota) must fail the write, not kill the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     // Signals go to one thread that stops the service cleanly.
     sigset_t set;
     sigemptyset(&set);

@@ -404,7 +404,8 @@ struct Service::Impl {
   void sender_loop() {
     httplib::Client cli(opt.line_api);
     cli.set_connection_timeout(5);
-    cli.set_read_timeout(15);
+    cli.set_read_timeout(opt.request_timeout);
+    cli.set_write_timeout(opt.request_timeout);
     cli.set_keep_alive(true);
     const double per = opt.push_rate > 0 ? 1.0 / opt.push_rate : 0;
     auto next_slot = std::chrono::steady_clock::now();

@@ -31,6 +31,7 @@ struct ServeOptions {
   std::string events_token;                       // OKURI_EVENTS_TOKEN (empty: /events is closed)
   std::size_t max_body = 1 << 20;                 // bytes
   double push_rate = 2000;                        // requests per second (LINE's default limit for push)
+  int request_timeout = 15;                       // seconds to wait for the Messaging API's answer
   int max_batch = 512;                            // requests per transaction at most
   rt::EngineOptions engine;
   bool quiet = false;                             // no log lines on stderr

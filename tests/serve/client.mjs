@@ -5,9 +5,23 @@
 //                                              until answered 200 (the server may be killed and restarted meanwhile)
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { validateSignature } from '@line/bot-sdk';
 
 const [cmd, ...args] = process.argv.slice(2);
+
+// One POST on a fresh connection (the server may have been killed since the last one).
+function post(url, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.setNoDelay(true);
+    req.end(body);
+  });
+}
 
 function sign(secret, body) {
   return createHmac('sha256', secret).update(body).digest('base64');
@@ -42,8 +56,8 @@ if (cmd === 'sign') {
     });
     for (;;) {
       try {
-        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-line-signature': sign(secret, body) } });
-        if (res.status === 200) break;
+        const status = await post(url, body, { 'content-type': 'application/json', 'x-line-signature': sign(secret, body) });
+        if (status === 200) break;
       } catch (e) {
         // refused while the server restarts
       }
