@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -594,10 +596,43 @@ Service::~Service() {
   if (impl_->sender.joinable()) impl_->sender.join();
 }
 
+namespace {
+// What the saved friend states depend on: the schema's names and every scenario's steps.
+std::int64_t project_shape(rt::Engine& e) {
+  std::string s;
+  const auto& sc = e.schema();
+  for (const auto* list : {&sc.tags, &sc.links, &sc.messages, &sc.audiences, &sc.scores, &sc.visit_patterns}) {
+    for (const auto& n : *list) s += n + '\0';
+    s += '\1';
+  }
+  for (const auto& f : sc.fields) s += f.name + '\0' + std::to_string(static_cast<int>(f.type.kind)) + '\0';
+  for (std::size_t f = 0; f < e.flow_count(); ++f) {
+    const auto& g = e.flow(f);
+    s += g.name + '\2';
+    for (std::uint32_t n = 0; n < g.node_count(); ++n) s += g.node(n).id + '\0';
+  }
+  return static_cast<std::int64_t>(XXH64(s.data(), s.size(), 0) & 0x7FFFFFFFFFFFFFFF) | 1;
+}
+}  // namespace
+
 void Service::run() {
   Impl& m = *impl_;
   m.store = open_sqlite_store(m.opt.db_path);
   m.catalog = std::make_unique<rt::EventCatalog>(m.p);
+  {
+    // Saved states hold positions in the scenarios as they were: a project whose scenarios or
+    // declarations changed cannot take them over until versions are migrated (not built yet).
+    rt::Engine probe(m.p, rt::EngineOptions{});
+    const std::int64_t shape = project_shape(probe);
+    const std::int64_t saved = m.store->project_shape();
+    if (saved != 0 && saved != shape) {
+      throw std::runtime_error(fmt::format(
+          "{} was written by a different version of the project (its scenarios or declarations changed); moving friends "
+          "mid-way to a new version is not supported yet: serve the version that wrote it, or start a new database",
+          m.opt.db_path));
+    }
+    if (saved == 0) m.store->set_project_shape(shape);
+  }
   m.load_engine();
   if (const auto n = m.store->settle_inflight(); n > 0) {
     m.log(fmt::format("{} repl{} in flight when the process stopped: marked uncertain, not sent again", n, n == 1 ? "y was" : "ies were"));

@@ -123,6 +123,16 @@ class SqliteStore final : public Store {
     update_ = r_->prepare("UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ? WHERE id = ?");
   }
 
+  std::int64_t project_shape() override {
+    std::lock_guard<std::mutex> lock(wm_);
+    return w_.scalar("SELECT coalesce((SELECT value FROM meta WHERE key = 'project'), 0)");
+  }
+
+  void set_project_shape(std::int64_t shape) override {
+    std::lock_guard<std::mutex> lock(wm_);
+    w_.exec(fmt::format("INSERT INTO meta(key, value) VALUES ('project', {}) ON CONFLICT(key) DO UPDATE SET value = excluded.value", shape));
+  }
+
   std::vector<FriendState> load_friends() override {
     std::lock_guard<std::mutex> lock(wm_);
     std::vector<FriendState> out;

@@ -61,6 +61,9 @@ class Store {
   };
   virtual std::vector<FriendState> load_friends() = 0;
   virtual std::int64_t clock() = 0;
+  // The shape of the project the saved states were written for (0: none yet); set at start.
+  virtual std::int64_t project_shape() = 0;
+  virtual void set_project_shape(std::int64_t shape) = 0;
 
   // One batch. claim_event returns false for an id processed before (a redelivery).
   virtual void begin() = 0;

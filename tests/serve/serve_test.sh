@@ -131,6 +131,10 @@ check "pushes after the restart (the second friend's wait fired)" 2 "$(grep -c "
 check "replies after the restart (nothing sent twice)" 3 "$(grep -c "post /v2/bot/message/reply" "$work/api.log")"
 kill -TERM "$serve_pid"
 wait "$serve_pid"
+# Another project on the same database is refused, saying why.
+"$okuri" serve "$here/../../examples/music_school" --db "$work/state.db" --listen "127.0.0.1:$serve_port" >"$work/other.log" 2>&1
+check "exit status with another project's database" 2 "$?"
+grep -q "written by a different version of the project" "$work/other.log" || { echo "FAIL: no reason given for refusing the database" >&2; fail=1; }
 
 # ---- 3. kill -9 while 1,000 events stream in (10 rounds), the peer failing meanwhile (5xx, 429, hangs):
 echo "[${SECONDS}s] part 3" >&2
