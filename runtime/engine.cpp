@@ -297,6 +297,8 @@ struct Engine::Impl {
   EventBinding ebind;
   // Outputs.
   std::vector<Delivery> deliveries;
+  std::vector<MenuLink> menu_links;
+  std::uint64_t menu_links_made = 0;
   std::vector<TraceEntry> trace;
   std::vector<FlowStats> stats;
   std::uint64_t events = 0, notifications = 0, cascade_stops = 0, delivery_total = 0;
@@ -1109,6 +1111,10 @@ struct Engine::Impl {
             }
           } else if constexpr (std::is_same_v<T, ast::MenuStmt>) {
             if (tracing(row)) note(row, TraceKind::Action, flow, node, "menu " + v.richmenu);
+            menu_links.push_back(MenuLink{now, row, v.richmenu,
+                                          delivery_key(store->id_of(row), "menu", static_cast<std::uint32_t>(menu_links_made), node,
+                                                       rule_seq[row]++)});
+            ++menu_links_made;
           } else if constexpr (std::is_same_v<T, ast::NotifyStmt>) {
             ++notifications;
             if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("notify \"{}\"", v.text));
@@ -1770,6 +1776,12 @@ std::vector<std::uint32_t> Engine::take_dirty() {
   std::vector<std::uint32_t> out;
   out.swap(m.dirty);
   for (auto r : out) m.dirty_mark[r] = false;
+  return out;
+}
+
+std::vector<MenuLink> Engine::take_menu_links() {
+  std::vector<MenuLink> out;
+  out.swap(impl_->menu_links);
   return out;
 }
 

@@ -40,6 +40,14 @@ struct Delivery {
   std::string reply_token;  // a reply: the token of the event it answers (empty in simulations without one)
 };
 
+// A `menu` action: link a rich menu to the friend (the service calls LINE; simulations only report it).
+struct MenuLink {
+  std::int64_t time = 0;
+  std::uint32_t row = 0;
+  std::string richmenu;
+  std::string key;  // stable, like a delivery key
+};
+
 enum class TraceKind {
   Event,    // an input event or a timer for this friend
   Raised,   // tag_added / tag_removed / field_changed raised by an action
@@ -146,6 +154,7 @@ class Engine {
   std::vector<std::uint32_t> take_dirty();
   // The deliveries made since the last call, moved out (what a durable store puts in its outbox).
   std::vector<Delivery> take_deliveries();
+  std::vector<MenuLink> take_menu_links();
 
   // Evaluates an expression of the program for a friend now (tests, explain).
   Value evaluate(const ast::Expr& e, std::uint32_t row);

@@ -263,7 +263,8 @@ struct Service::Impl {
         engine->run_until(now_ms / 1000);
         const auto dirty = engine->take_dirty();
         auto deliveries = engine->take_deliveries();
-        if (jobs.empty() && dirty.empty() && deliveries.empty()) {
+        const auto menus = engine->take_menu_links();
+        if (jobs.empty() && dirty.empty() && deliveries.empty() && menus.empty()) {
           store->rollback();  // a quiet moment: nothing to write
           return;
         }
@@ -279,6 +280,16 @@ struct Service::Impl {
           r.messages = render_messages(p, *engine, d);
           r.scenario = d.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(d.flow)).name;
           r.node = d.node;
+          r.created = now_ms / 1000;
+          store->add_delivery(r);
+        }
+        for (const auto& ml : menus) {
+          OutboxRow r;
+          r.kind = "menu";
+          r.key = ml.key;
+          r.friend_id = engine->store().id_of(ml.row);
+          r.due = ml.time;
+          r.messages = ml.richmenu;
           r.created = now_ms / 1000;
           store->add_delivery(r);
         }
@@ -354,6 +365,27 @@ struct Service::Impl {
     const httplib::Headers headers = {{"Authorization", "Bearer " + opt.access_token}};
     const auto t0 = std::chrono::steady_clock::now();
     ++r.attempts;
+    if (r.kind == "menu") {
+      // Linking a rich menu is idempotent: retried like a push, without a retry key.
+      auto res = cli.Post(fmt::format("/v2/bot/user/{}/richmenu/{}", r.friend_id, r.messages), headers, "", "application/json");
+      metrics.send_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      const int code = res ? res->status : 0;
+      if (code == 200) {
+        r.status = "sent";
+        metrics.sent("menu_linked");
+      } else if (code == 429 || code == 0 || code >= 500) {
+        r.next_attempt = now + backoff(r.attempts);
+        r.error = code == 0 ? "no answer" : fmt::format("answered {}", code);
+        metrics.sent("menu_retry");
+      } else {
+        r.status = "failed";
+        r.error = fmt::format("answered {}: {}", code, res->body.substr(0, 500));
+        metrics.sent("menu_failed");
+        log(fmt::format("linking rich menu {} to {} failed: {}", r.messages, r.friend_id, r.error));
+      }
+      store->update_delivery(r);
+      return;
+    }
     if (r.reply) {
       // Recorded before the request: if the process dies now, nobody can know whether the
       // reply arrived, and it must not go out again (see settle_inflight).

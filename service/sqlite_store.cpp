@@ -29,6 +29,8 @@ const char* const kMigrations[] = {
     " scenario TEXT NOT NULL, node TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
     " next_attempt INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'pending', error TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX outbox_pending ON outbox(status, due) WHERE status = 'pending';",
+    // 2: rich menu links travel through the outbox too
+    "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';",
 };
 
 class Db {
@@ -114,11 +116,11 @@ class SqliteStore final : public Store {
         "INSERT INTO friends(id, partition, state, updated) VALUES (?, ?, ?, strftime('%s','now')) "
         "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated");
     add_ = w_.prepare(
-        "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, created, next_attempt) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, created, next_attempt, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     lease_ = w_.prepare("UPDATE meta SET value = ? WHERE key = 'clock' AND (SELECT value FROM meta WHERE key = 'epoch') = ?");
     due_ = r_->prepare(
-        "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, status, error "
+        "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, status, error, kind "
         "FROM outbox WHERE status = 'pending' AND due <= ? AND next_attempt <= ? ORDER BY due, id LIMIT ?");
     update_ = r_->prepare("UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ? WHERE id = ?");
   }
@@ -190,6 +192,7 @@ class SqliteStore final : public Store {
     bind(add_, 9, r.node);
     bind(add_, 10, r.created);
     bind(add_, 11, r.due);
+    bind(add_, 12, r.kind);
     w_.step(add_);
     sqlite3_reset(add_);
   }
@@ -237,6 +240,7 @@ class SqliteStore final : public Store {
       r.next_attempt = sqlite3_column_int64(due_, 11);
       r.status = text_at(due_, 12);
       r.error = text_at(due_, 13);
+      r.kind = text_at(due_, 14);
       out.push_back(std::move(r));
     }
     sqlite3_reset(due_);

@@ -30,6 +30,7 @@ struct StoreError : std::runtime_error {
 
 struct OutboxRow {
   std::int64_t id = 0;
+  std::string kind = "message";  // message | menu (link the rich menu named in `messages` to the friend)
   std::string key;        // X-Line-Retry-Key
   std::string friend_id;
   std::int64_t due = 0;   // seconds: not before (quiet hours, daily limit)

@@ -13,10 +13,16 @@ const [cmd, ...args] = process.argv.slice(2);
 // One POST on a fresh connection (the server may have been killed since the last one).
 function post(url, body, headers) {
   return new Promise((resolve, reject) => {
+    // Every way a killed server can end the exchange must settle the promise: otherwise node
+    // would find nothing left to wait for and exit quietly in the middle of the stream.
     const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let ended = false;
       res.resume();
-      res.on('end', () => resolve(res.statusCode));
+      res.on('end', () => { ended = true; resolve(res.statusCode); });
+      res.on('error', reject);
+      res.on('close', () => { if (!ended) reject(new Error('connection closed mid-answer')); });
     });
+    req.setTimeout(10000, () => req.destroy(new Error('no answer in 10 s')));
     req.on('error', reject);
     req.setNoDelay(true);
     req.end(body);

@@ -31,7 +31,7 @@ check() {  # check DESCRIPTION WANT GOT
     fail=1
   fi
 }
-base=$((20000 + $$ % 20000))
+base=$((10000 + $$ % 20000))  # below the ephemeral port range (32768 and up)
 api_port=$base
 hook_port=$((base + 1))
 serve_port=$((base + 2))
@@ -58,7 +58,7 @@ start_serve() {  # start_serve DB LINE_API
   "$okuri" serve "$here/project" --db "$1" --listen "127.0.0.1:$serve_port" --line-api "$2" --max-body 65536 --line-timeout 1 \
     >>"$work/serve.log" 2>&1 &
   serve_pid=$!
-  wait_for "http://127.0.0.1:$serve_port/healthz"
+  wait_for "http://127.0.0.1:$serve_port/healthz" || { tail -5 "$work/serve.log" >&2; return 1; }
 }
 url="http://127.0.0.1:$serve_port"
 friend="U4af4980629000000000000000000000a"
@@ -91,6 +91,8 @@ check "openssl and LINE's SDK agree on the signature" "$sig" "$(openssl dgst -sh
 check "signed follow" 200 "$(post_hook "$work/follow.json" "$sig")"
 check "the same follow again (a redelivery)" 200 "$(post_hook "$work/follow.json" "$sig")"
 check "postback" 200 "$(post_hook "$work/postback.json")"
+hook_body 01POSTBACK0000000000000002 postback ',"replyToken":"c60d432864f44d079f6d8efe86cf404b","postback":{"data":"menu"}' >"$work/menu.json"
+check "postback that links a rich menu" 200 "$(post_hook "$work/menu.json")"
 check "bad signature" 401 "$(post_hook "$work/follow.json" "AAAA$sig")"
 if node "$here/client.mjs" check "$secret" "$work/follow.json" "AAAA$sig"; then echo "FAIL: the SDK accepts a bad signature" >&2; fail=1; fi
 check "missing signature" 401 "$(curl -s -o /dev/null -w "%{http_code}" -X POST "$url/webhook" --data-binary @"$work/follow.json")"
@@ -106,11 +108,14 @@ check "duplicates counted" 1 "$(metric okuri_events_duplicate_total)"
 check "bad signatures counted" 2 "$(metric 'okuri_requests_rejected_total{reason="signature"}')"
 # The follow and the postback are answered with free replies at once; the scenario's push comes 3 s later.
 sleep 5
-check "sent" 3 "$(metric 'okuri_deliveries{status="sent"}')"
+check "sent (3 messages, 1 menu link)" 4 "$(metric 'okuri_deliveries{status="sent"}')"
 check "replies to LINE" 2 "$(metric 'okuri_line_requests_total{outcome="reply_sent"}')"
 check "pushes to LINE" 1 "$(metric 'okuri_line_requests_total{outcome="push_sent"}')"
-check "score from postback (1) and ping (5)" 6 "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$friend" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+check "score from two postbacks (2) and ping (5)" 7 "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$friend" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
 sends_log() { grep -A2 "post /v2/bot/message/.*Request received" "$work/api.log"; }
+check "rich menu linked through the API (validated)" 1 \
+  "$(grep -A2 "post /v2/bot/user/$friend/richmenu/richmenu-.*Request received" "$work/api.log" | grep -c "passed the validation")"
+check "menu links counted" 1 "$(metric 'okuri_line_requests_total{outcome="menu_linked"}')"
 check "requests to the Messaging API that failed validation" 0 "$(sends_log | grep -c "did not pass the validation")"
 check "requests to the Messaging API that passed validation" 3 "$(sends_log | grep -c "passed the validation")"
 
@@ -125,7 +130,7 @@ kill -TERM "$serve_pid"
 wait "$serve_pid"
 check "exit status after SIGTERM" 0 "$?"
 start_serve "$work/state.db" "http://127.0.0.1:$api_port" || exit 1
-check "state after restart" 6 "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$friend_before" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+check "state after restart" 7 "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$friend_before" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
 sleep 5
 check "pushes after the restart (the second friend's wait fired)" 2 "$(grep -c "post /v2/bot/message/push" "$work/api.log")"
 check "replies after the restart (nothing sent twice)" 3 "$(grep -c "post /v2/bot/message/reply" "$work/api.log")"
@@ -153,6 +158,7 @@ for round in $(seq 1 10); do
   start_serve "$work/crash.db" "http://127.0.0.1:$mock_port" || { fail=1; break; }
 done
 wait "$client"
+check "the streaming client's exit status" 0 "$?"
 echo "[${SECONDS}s] events posted" >&2
 # Wait for the outbox to drain through the failing peer (backoff grows; bounded here).
 for _ in $(seq 1 120); do
