@@ -441,6 +441,7 @@ struct Service::Impl {
     cli.set_read_timeout(opt.request_timeout);
     cli.set_write_timeout(opt.request_timeout);
     cli.set_keep_alive(true);
+    cli.set_tcp_nodelay(true);
     const double per = opt.push_rate > 0 ? 1.0 / opt.push_rate : 0;
     auto next_slot = std::chrono::steady_clock::now();
     while (!sender_stop) {
@@ -543,6 +544,8 @@ struct Service::Impl {
 
   void routes() {
     http.set_payload_max_length(opt.max_body);
+    http.set_tcp_nodelay(true);  // an answer's header and body must not wait for the client's delayed ACK
+    http.set_keep_alive_max_count(1000);
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (req.has_header("Content-Length") &&
           std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > opt.max_body) {

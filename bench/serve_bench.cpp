@@ -1,0 +1,166 @@
+// Webhook ingest of `okuri serve` on loopback — sustained events/s and p99 request
+// latency with concurrent clients — side by side with a bare SQLite loop that writes
+// the same rows (processed event id + the friend's state) with synchronous=FULL and the
+// same group-commit batch size, and the ratio (target: the service ≥ half the bare loop).
+//   build/bench/okuri_bench_serve [--events N] [--clients C] [--friends F]
+#include <fmt/format.h>
+#include <httplib.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "compiler/workspace.hpp"
+#include "service/service.hpp"
+
+using Clock = std::chrono::steady_clock;
+using namespace okuri;
+
+namespace {
+
+const char* kProject = R"(event ping { n: int }
+message hello text "hello"
+on postback { score += 1 }
+on ping { score += event.n }
+)";
+
+std::string body_for(std::size_t i, std::size_t friends, std::int64_t now_ms) {
+  return fmt::format(
+      R"({{"destination":"U00000000000000000000000000000000","events":[{{"type":"postback","mode":"active","timestamp":{},)"
+      R"("source":{{"type":"user","userId":"U{:032x}"}},"webhookEventId":"01BENCH{:019}","deliveryContext":{{"isRedelivery":false}},)"
+      R"("replyToken":"t{}","postback":{{"data":"count"}}}}]}})",
+      now_ms, i % friends, i, i);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t events = 20000, clients = 16, friends = 5000;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc) events = std::strtoull(argv[++i], nullptr, 10);
+    if (std::strcmp(argv[i], "--clients") == 0 && i + 1 < argc) clients = std::strtoull(argv[++i], nullptr, 10);
+    if (std::strcmp(argv[i], "--friends") == 0 && i + 1 < argc) friends = std::strtoull(argv[++i], nullptr, 10);
+  }
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("okuri-serve-bench-{}", getpid());
+  std::filesystem::create_directories(dir);
+  auto p = compile_sources(".", {{"bench.okuri", kProject}});
+  const std::string secret = "bench-secret";
+
+  // ---- the service
+  svc::ServeOptions so;
+  so.db_path = (dir / "serve.db").string();
+  so.port = 0;
+  so.line_api = "http://127.0.0.1:1";
+  so.channel_secret = secret;
+  so.access_token = "x";
+  so.quiet = true;
+  svc::Service service(*p, so);
+  std::thread server([&] { service.run(); });
+  while (service.port() <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<std::string> bodies(events), sigs(events);
+  for (std::size_t i = 0; i < events; ++i) {
+    bodies[i] = body_for(i, friends, now_ms);
+    sigs[i] = svc::line_signature(secret, bodies[i]);
+  }
+  std::atomic<std::size_t> next{0}, failed{0};
+  std::vector<std::vector<double>> lat(clients);
+  const auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  for (std::size_t c = 0; c < clients; ++c) {
+    workers.emplace_back([&, c] {
+      httplib::Client cli("127.0.0.1", service.port());
+      cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
+      for (std::size_t i = next++; i < events; i = next++) {
+        const auto a = Clock::now();
+        auto res = cli.Post("/webhook", {{"X-Line-Signature", sigs[i]}}, bodies[i], "application/json");
+        if (!res || res->status != 200) {
+          if (failed++ < 3) std::fprintf(stderr, "request %zu: %s\n", i, res ? std::to_string(res->status).c_str() : httplib::to_string(res.error()).c_str());
+        }
+        lat[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  const double p50 = all[all.size() / 2], p99 = all[all.size() * 99 / 100];
+  // The batch size the service reached: events per commit, from its metrics.
+  std::size_t commits = 0;
+  {
+    httplib::Client cli("127.0.0.1", service.port());
+    if (auto res = cli.Get("/metrics")) {
+      const auto pos = res->body.find("okuri_commit_seconds_count ");
+      if (pos != std::string::npos) commits = std::strtoull(res->body.c_str() + pos + 27, nullptr, 10);
+    }
+  }
+  service.stop();
+  server.join();
+  const std::size_t batch = std::max<std::size_t>(1, commits == 0 ? clients : (events + commits - 1) / commits);
+
+  // ---- the bare loop: the same rows, synchronous=FULL, the same batch size
+  double bare_secs = 0;
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open((dir / "bare.db").string().c_str(), &db);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
+    sqlite3_exec(db,
+                 "CREATE TABLE processed_events(id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
+                 "CREATE TABLE friends(id TEXT PRIMARY KEY, partition INTEGER NOT NULL, state BLOB NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;"
+                 "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL); INSERT INTO meta VALUES ('clock', 0);",
+                 nullptr, nullptr, nullptr);
+    sqlite3_stmt* claim = nullptr;
+    sqlite3_stmt* save = nullptr;
+    sqlite3_stmt* clock = nullptr;
+    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO processed_events(id, at) VALUES (?, 0)", -1, &claim, nullptr);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO friends(id, partition, state, updated) VALUES (?, 0, ?, 0) ON CONFLICT(id) DO UPDATE SET "
+                       "state = excluded.state, updated = excluded.updated",
+                       -1, &save, nullptr);
+    sqlite3_prepare_v2(db, "UPDATE meta SET value = ? WHERE key = 'clock'", -1, &clock, nullptr);
+    const std::string state(120, 'x');  // about the size of a friend's saved state in this project
+    const auto b0 = Clock::now();
+    for (std::size_t i = 0; i < events; i += batch) {
+      sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+      for (std::size_t k = i; k < std::min(events, i + batch); ++k) {
+        const std::string id = fmt::format("01BENCH{:019}", k);
+        const std::string fid = fmt::format("U{:032x}", k % friends);
+        sqlite3_bind_text(claim, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+        sqlite3_step(claim);
+        sqlite3_reset(claim);
+        sqlite3_bind_text(save, 1, fid.data(), static_cast<int>(fid.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_blob(save, 2, state.data(), static_cast<int>(state.size()), SQLITE_STATIC);
+        sqlite3_step(save);
+        sqlite3_reset(save);
+      }
+      sqlite3_bind_int64(clock, 1, static_cast<sqlite3_int64>(i));
+      sqlite3_step(clock);
+      sqlite3_reset(clock);
+      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    bare_secs = std::chrono::duration<double>(Clock::now() - b0).count();
+    sqlite3_finalize(claim);
+    sqlite3_finalize(save);
+    sqlite3_finalize(clock);
+    sqlite3_close(db);
+  }
+  std::filesystem::remove_all(dir);
+  const double serve_rate = static_cast<double>(events) / secs;
+  const double bare_rate = static_cast<double>(events) / bare_secs;
+  std::printf("serve: %zu webhook events, %zu clients on loopback, %zu friends\n", events, clients, friends);
+  std::printf("  okuri serve   %9.0f events/s   request p50 %.2f ms   p99 %.2f ms   (%zu not answered 200)\n", serve_rate, p50, p99,
+              failed.load());
+  std::printf("  bare SQLite   %9.0f events/s   (same rows, synchronous=FULL, commits of %zu)\n", bare_rate, batch);
+  std::printf("  service / bare: %.2f   target >= 0.5\n", serve_rate / bare_rate);
+  return failed.load() == 0 ? 0 : 1;
+}
