@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,28 @@ void play(rt::Engine& e, const std::vector<rt::InputEvent>& events, std::int64_t
   e.run_until(to);
 }
 
+// Starts the clock at the first event, plays every event and runs timers to --to (default: the
+// last event + 90 days). Returns the end of the run, or nullopt (status 2) on a bad --to.
+std::optional<std::int64_t> run_events(rt::Engine& e, const Program& p, const Inputs& in, const std::string& to_option,
+                                       const char* command, int& status) {
+  const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
+  const std::int64_t last = in.events.empty() ? 0 : in.events.back().time_ms / 1000;
+  std::int64_t to = last + 90LL * 86400;
+  if (!to_option.empty()) {
+    auto t = parse_when(to_option, p.account.timezone);
+    if (!t) {
+      std::cerr << "okuri " << command << ": --to `" << to_option
+                << "` is not a date or time (2026-06-01, '2026-06-01 10:00' or RFC 3339)\n";
+      status = 2;
+      return std::nullopt;
+    }
+    to = *t;
+  }
+  e.start_at(first);
+  play(e, in.events, to);
+  return to;
+}
+
 void add_simulate(CLI::App& app, int& status) {
   struct Options {
     std::string path;
@@ -154,20 +177,10 @@ void add_simulate(CLI::App& app, int& status) {
     if (!engine_options(o->engine, eo, status)) return;
     rt::Engine e(*p, eo);
     if (!load_friends(e, o->friends, status)) return;
+    const auto end = run_events(e, *p, in, o->to, "simulate", status);
+    if (!end) return;
+    const std::int64_t to = *end;
     const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
-    const std::int64_t last = in.events.empty() ? 0 : in.events.back().time_ms / 1000;
-    std::int64_t to = last + 90LL * 86400;
-    if (!o->to.empty()) {
-      auto t = parse_when(o->to, p->account.timezone);
-      if (!t) {
-        std::cerr << "okuri simulate: --to `" << o->to << "` is not a date or time (2026-06-01, '2026-06-01 10:00' or RFC 3339)\n";
-        status = 2;
-        return;
-      }
-      to = *t;
-    }
-    e.start_at(first);
-    play(e, in.events, to);
     const stdlib::Zone zone(p->account.timezone.c_str());
     std::string out;
     for (const rt::Delivery* d : rt::sorted_deliveries(e, to)) {
@@ -289,21 +302,9 @@ void add_explain(CLI::App& app, int& status) {
     }
     rt::Engine e(*p, eo);
     if (!load_friends(e, o->friends, status)) return;
-    const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
-    const std::int64_t last = in.events.empty() ? 0 : in.events.back().time_ms / 1000;
-    std::int64_t to = last + 90LL * 86400;
-    if (!o->to.empty()) {
-      auto t = parse_when(o->to, p->account.timezone);
-      if (!t) {
-        std::cerr << "okuri explain: --to `" << o->to << "` is not a date or time\n";
-        status = 2;
-        return;
-      }
-      to = *t;
-    }
-    e.start_at(first);
-    play(e, in.events, to);
-    std::cout << rt::explain(e, *eo.trace_row, to);
+    const auto to = run_events(e, *p, in, o->to, "explain", status);
+    if (!to) return;
+    std::cout << rt::explain(e, *eo.trace_row, *to);
   });
 }
 

@@ -145,6 +145,7 @@ struct Instance {
 
 struct XEdge {
   std::uint32_t to = 0;
+  const ast::Expr* cond = nullptr;  // Then: the arm's condition
   int type = -1;  // an `on EVENT` case: the event's type number
   EdgeKind kind = EdgeKind::Next;
   std::int32_t pred = -1;
@@ -475,7 +476,10 @@ struct Engine::Impl {
         xe.percent = e.percent;
         xe.wc = e.wait_case;
         xe.label = e.label;
-        if (e.kind == EdgeKind::Then) xe.pred = cond(e.cond, where);
+        if (e.kind == EdgeKind::Then) {
+          xe.cond = e.cond;
+          xe.pred = cond(e.cond, where);
+        }
         if (e.kind == EdgeKind::Case && e.wait_case != nullptr) {
           xe.pred = cond(e.wait_case->cond.get(), where);
           if (e.wait_case->event) xe.type = intern_type(e.wait_case->event->name.text);
@@ -489,7 +493,7 @@ struct Engine::Impl {
       if (sn.stmt == nullptr) continue;
       if (const auto* ifs = std::get_if<ast::IfStmt>(&sn.stmt->v)) {
         std::stable_sort(x.out.begin(), x.out.end(), [&](const XEdge& a, const XEdge& b) {
-          auto rank = [&](const XEdge& e) { return e.kind == EdgeKind::Then ? arm_index(*ifs, e.pred >= 0 ? find_cond(e) : nullptr) : 1000; };
+          auto rank = [&](const XEdge& e) { return e.kind == EdgeKind::Then ? arm_index(*ifs, e.cond) : 1000; };
           return rank(a) < rank(b);
         });
       } else if (const auto* sp = std::get_if<ast::SplitStmt>(&sn.stmt->v)) {
@@ -526,12 +530,6 @@ struct Engine::Impl {
     return fl;
   }
 
-  const ast::Expr* find_cond(const XEdge& e) const {
-    for (const auto& [expr, idx] : pred_of) {
-      if (idx == e.pred) return expr;
-    }
-    return nullptr;
-  }
 
   static int index_in(const std::vector<std::string>& v, std::string_view n) {
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -818,7 +816,7 @@ struct Engine::Impl {
           continue;
         }
         if (tracing(row)) note(row, TraceKind::Rule, -1, rule.id, fmt::format("`{}` fired", rule.text));
-        for (const auto& s : rule.decl->body.stmts) action(row, *s, ctx, q, -1, rule.id, &evs);
+        for (const auto& s : rule.decl->body.stmts) action(row, *s, ctx, -1, rule.id, &evs);
       }
       // 3. Instances: stop when, then a waiting `wait … for` tries its cases.
       for (std::size_t f = 0; f < flows.size(); ++f) {
@@ -1010,9 +1008,8 @@ struct Engine::Impl {
 
   void raise(int type, std::string_view arg) { pending_raised.push_back(Raised{type, kBuiltinTypeNames[type], arg, nullptr}); }
 
-  void action(std::uint32_t row, const ast::Stmt& s, Ctx& ctx, std::vector<Raised>& q, std::int32_t flow, const std::string& node,
+  void action(std::uint32_t row, const ast::Stmt& s, Ctx& ctx, std::int32_t flow, const std::string& node,
               const EventValues* evs) {
-    (void)q;
     FriendStore& st = *store;
     std::visit(
         [&](const auto& v) {
@@ -1107,7 +1104,7 @@ struct Engine::Impl {
             }
             if (chosen == nullptr && v.else_body) chosen = &*v.else_body;
             if (chosen != nullptr) {
-              for (const auto& st2 : chosen->stmts) action(row, *st2, ctx, q, flow, node, evs);
+              for (const auto& st2 : chosen->stmts) action(row, *st2, ctx, flow, node, evs);
             }
           } else if constexpr (std::is_same_v<T, ast::MenuStmt>) {
             if (tracing(row)) note(row, TraceKind::Action, flow, node, "menu " + v.richmenu);
@@ -1321,7 +1318,7 @@ struct Engine::Impl {
           next = next_of(n);
           break;
         case StepKind::Action: {
-          action(row, *n.sn->stmt, ctx, pending_raised, fi, n.sn->id, nullptr);
+          action(row, *n.sn->stmt, ctx, fi, n.sn->id, nullptr);
           if (in(row, f).status != kInside || in(row, f).node != node) return;  // stopped or restarted by its own action
           next = next_of(n);
           break;

@@ -508,6 +508,32 @@ struct Service::Impl {
     return s;
   }
 
+  // `Authorization: Bearer $OKURI_EVENTS_TOKEN`, compared in constant time.
+  bool bearer_ok(const httplib::Request& req) const {
+    const std::string auth = req.get_header_value("Authorization");
+    const std::string want = "Bearer " + opt.events_token;
+    return !opt.events_token.empty() && auth.size() == want.size() && CRYPTO_memcmp(auth.data(), want.data(), want.size()) == 0;
+  }
+
+  // Parses a request's events (400 with the reason when it cannot), then waits for their commit.
+  template <typename Parse>
+  void accept(const httplib::Request& req, httplib::Response& res, std::chrono::steady_clock::time_point t0, Parse parse) {
+    std::vector<rt::InputEvent> events;
+    try {
+      rt::EventReader reader(*catalog);
+      events = parse(reader, req.body);
+    } catch (const std::exception& e) {
+      metrics.reject("malformed");
+      res.status = 400;
+      res.set_content(json{{"message", e.what()}}.dump(), "application/json");
+      return;
+    }
+    res.status = submit(std::move(events));
+    if (res.status == 503) res.set_header("Retry-After", "5");
+    res.set_content("{}", "application/json");
+    metrics.request_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+
   // Read under the writer's lock: the writer thread owns the engine.
   std::string friend_json(const std::string& id) {
     std::promise<std::string> out;
@@ -565,50 +591,21 @@ struct Service::Impl {
         res.set_content("{\"message\":\"bad or missing X-Line-Signature\"}", "application/json");
         return;
       }
-      std::vector<rt::InputEvent> events;
-      try {
-        rt::EventReader reader(*catalog);
-        events = reader.read_webhook(req.body);
-      } catch (const std::exception& e) {
-        metrics.reject("malformed");
-        res.status = 400;
-        res.set_content(json{{"message", e.what()}}.dump(), "application/json");
-        return;
-      }
-      res.status = submit(std::move(events));
-      if (res.status == 503) res.set_header("Retry-After", "5");
-      res.set_content("{}", "application/json");
-      metrics.request_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      accept(req, res, t0, [](rt::EventReader& r, const std::string& body) { return r.read_webhook(body); });
     });
     http.Post("/events", [this](const httplib::Request& req, httplib::Response& res) {
       const auto t0 = std::chrono::steady_clock::now();
-      const std::string auth = req.get_header_value("Authorization");
-      const std::string want = "Bearer " + opt.events_token;
-      if (opt.events_token.empty() || auth.size() != want.size() || CRYPTO_memcmp(auth.data(), want.data(), want.size()) != 0) {
+      if (!bearer_ok(req)) {
         metrics.reject("unauthorized");
         res.status = 401;
         res.set_content("{\"message\":\"a valid bearer token (OKURI_EVENTS_TOKEN) is required\"}", "application/json");
         return;
       }
-      std::vector<rt::InputEvent> events;
-      try {
-        rt::EventReader reader(*catalog);
-        events = reader.read_jsonl("request body", req.body);
-      } catch (const std::exception& e) {
-        metrics.reject("malformed");
-        res.status = 400;
-        res.set_content(json{{"message", e.what()}}.dump(), "application/json");
-        return;
-      }
-      res.status = submit(std::move(events));
-      res.set_content("{}", "application/json");
-      metrics.request_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      accept(req, res, t0, [](rt::EventReader& r, const std::string& body) { return r.read_jsonl("request body", body); });
     });
     // One friend's state, for operators (the same bearer token as /events).
     http.Get(R"(/friends/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      const std::string auth = req.get_header_value("Authorization");
-      const std::string want = "Bearer " + opt.events_token;
-      if (opt.events_token.empty() || auth.size() != want.size() || CRYPTO_memcmp(auth.data(), want.data(), want.size()) != 0) {
+      if (!bearer_ok(req)) {
         metrics.reject("unauthorized");
         res.status = 401;
         return;
