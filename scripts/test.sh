@@ -14,6 +14,13 @@ if [ ! -x tests/serve/node_modules/.bin/prism ] || [ tests/serve/package.json -n
     echo "test: npm install failed: the service tests will be skipped" >&2
 fi
 
+# The VS Code extension's client library and its grammar test runner (vscode-tmgrammar-test).
+# Without them the grammar tests are skipped, and say so.
+if [ ! -x editors/vscode/node_modules/.bin/vscode-tmgrammar-test ] || [ editors/vscode/package.json -nt editors/vscode/node_modules ]; then
+  (cd editors/vscode && npm install --no-audit --no-fund --loglevel=error) ||
+    echo "test: npm install failed in editors/vscode: the grammar tests will be skipped" >&2
+fi
+
 # The fuzz target needs clang and its own build folder.
 FUZZ_SECONDS="${OKURI_FUZZ_SECONDS:-30}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
