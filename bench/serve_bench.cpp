@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   so.channel_secret = secret;
   so.access_token = "x";
   so.quiet = true;
-  svc::Service service(*p, so);
+  svc::Service service(std::move(p), so);
   std::thread server([&] { service.run(); });
   while (service.port() <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const std::int64_t now_ms =

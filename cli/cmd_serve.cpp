@@ -23,6 +23,7 @@ void add_serve_command(CLI::App& app, int& status) {
     int timeout = 15;
     std::size_t max_body = 1 << 20;
     bool quiet = false;
+    bool no_watch = false;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Run an account: LINE webhooks, custom events, timers, and a sender to the Messaging API.");
@@ -32,7 +33,10 @@ void add_serve_command(CLI::App& app, int& status) {
       "Endpoints: POST /webhook (LINE; X-Line-Signature checked before parsing), POST /events (JSON lines as in\n"
       "runtime.md; Authorization: Bearer $OKURI_EVENTS_TOKEN), GET /healthz, GET /metrics (Prometheus).\n"
       "Secrets come from the environment and are never logged: LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN,\n"
-      "OKURI_EVENTS_TOKEN. SIGTERM or SIGINT stops it after committing what was accepted. See docs/serve.md.");
+      "OKURI_EVENTS_TOKEN. SIGTERM or SIGINT stops it after committing what was accepted.\n"
+      "Hot reload: when a .okuri file of the project changes (or on SIGHUP) the project is recompiled; friends\n"
+      "mid-way follow each scenario's `on_update` (see `okuri diff`). A version with errors is not loaded: the\n"
+      "running one goes on and the diagnostics are logged. See docs/serve.md.");
   cmd->add_option("path", o->path, "Project folder or .okuri file")->required();
   cmd->add_option("--db", o->db, "The database file (created when missing; default okuri.db)");
   cmd->add_option("--listen", o->listen, "host:port to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
@@ -41,11 +45,14 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--line-timeout", o->timeout, "Seconds to wait for the Messaging API's answer before retrying (default 15)");
   cmd->add_option("--max-body", o->max_body, "Largest request body accepted, in bytes (default 1 MiB)");
   cmd->add_flag("--quiet", o->quiet, "No log lines on stderr");
+  cmd->add_flag("--no-watch", o->no_watch, "Do not reload when a file of the project changes (SIGHUP still reloads)");
   cmd->callback([o, &status] {
     auto p = compile_for_command(o->path, "serve", status);
     if (!p) return;
     svc::ServeOptions so;
     so.db_path = o->db;
+    so.project_path = o->path;
+    so.watch = !o->no_watch;
     const auto colon = o->listen.rfind(':');
     if (colon == std::string::npos) {
       std::cerr << "okuri serve: --listen wants host:port, not `" << o->listen << "`\n";
@@ -80,11 +87,16 @@ void add_serve_command(CLI::App& app, int& status) {
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    svc::Service service(*p, so);
+    svc::Service service(std::move(p), so);
     std::thread watcher([&service, set] {
-      int sig = 0;
-      sigwait(&set, &sig);
+      for (;;) {
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig != SIGHUP) break;
+        service.reload("SIGHUP");
+      }
       service.stop();
     });
     try {

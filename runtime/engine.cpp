@@ -12,6 +12,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "compiler/versions.hpp"
 #include "runtime/timer_wheel.hpp"
 #include "stdlib/prefectures.hpp"
 
@@ -1766,6 +1767,216 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
       i.timer = m.wheel.add(static_cast<std::uint32_t>(i.wake), static_cast<std::uint32_t>(row * m.flows.size() + f));
     }
   }
+}
+
+namespace {
+// For each name of `from`, its index in `to` (-1: gone).
+std::vector<int> name_map(const std::vector<std::string>& from, const std::vector<std::string>& to) {
+  std::unordered_map<std::string_view, int> at;
+  for (std::size_t i = 0; i < to.size(); ++i) at.emplace(to[i], static_cast<int>(i));
+  std::vector<int> out(from.size(), -1);
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (auto it = at.find(from[i]); it != at.end()) out[i] = it->second;
+  }
+  return out;
+}
+}  // namespace
+
+Engine::TakeOver Engine::take_over(const Engine& old_engine) {
+  Impl& m = *impl_;
+  const Impl& o = *old_engine.impl_;
+  if (!m.started) m.start_at(o.now);
+  TakeOver sum;
+  const FriendStore& os = *o.store;
+  FriendStore& s = *m.store;
+  const auto tags = name_map(o.schema.tags, m.schema.tags);
+  const auto audiences = name_map(o.schema.audiences, m.schema.audiences);
+  const auto visited = name_map(o.schema.visit_patterns, m.schema.visit_patterns);
+  const auto scores = name_map(o.schema.scores, m.schema.scores);
+  const auto links = name_map(o.schema.links, m.schema.links);
+  const auto messages = name_map(o.schema.messages, m.schema.messages);
+  // Fields: by name, kept when the kind of value is the same; enum values and sets by value name.
+  struct FieldMove {
+    int to = -1;
+    std::vector<int> values;  // enum value index → new index (-1: gone)
+  };
+  std::vector<FieldMove> fields(o.schema.fields.size());
+  for (std::size_t i = 0; i < o.schema.fields.size(); ++i) {
+    const auto& of = o.schema.fields[i];
+    const int j = m.schema.field_index(of.name);
+    if (j < 0 || m.schema.fields[static_cast<std::size_t>(j)].type.kind != of.type.kind) continue;
+    fields[i].to = j;
+    if (of.type.kind == TypeKind::Enum || of.type.kind == TypeKind::Set) {
+      fields[i].values = name_map(of.values, m.schema.fields[static_cast<std::size_t>(j)].values);
+    }
+  }
+  // Scenarios and broadcasts by name; where a friend waiting at each old step lands, as `okuri diff` says.
+  std::vector<int> old_flow(m.flows.size(), -1);
+  for (std::size_t f = 0; f < m.flows.size(); ++f) {
+    for (std::size_t g = 0; g < o.flows.size(); ++g) {
+      if (o.flows[g].g->name == m.flows[f].g->name && o.flows[g].broadcast == m.flows[f].broadcast) old_flow[f] = static_cast<int>(g);
+    }
+  }
+  std::map<std::string, std::map<std::string, Landing>> landings;
+  for (auto& d : diff_programs(o.p, m.p)) {
+    for (auto& l : d.landings) landings[d.name].emplace(l.from, std::move(l));
+  }
+  std::vector<bool> kept_flow(o.flows.size(), false);
+  for (const int g : old_flow) {
+    if (g >= 0) kept_flow[static_cast<std::size_t>(g)] = true;
+  }
+  const std::string cause = "the project was updated";
+  auto text = [&](std::int32_t id) { return id < 0 ? kUnknownText : s.texts.intern(os.texts.get(id)); };
+  for (std::uint32_t r = 0; r < os.size(); ++r) {
+    const std::uint32_t row = m.ensure_friend(os.id_of(r));
+    m.touch(row);
+    ++sum.friends;
+    s.gender[row] = os.gender[r];
+    s.age[row] = os.age[r];
+    s.region[row] = os.region[r];
+    s.friend_since[row] = os.friend_since[r];
+    s.source[row] = text(os.source[r]);
+    s.display_name[row] = text(os.display_name[r]);
+    s.language[row] = text(os.language[r]);
+    s.blocked.set(row, os.blocked.get(r));
+    s.score[row] = os.score[r];
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+      if (tags[i] >= 0) s.tags[static_cast<std::size_t>(tags[i])].set(row, os.tags[i].get(r));
+    }
+    for (std::size_t i = 0; i < audiences.size(); ++i) {
+      if (audiences[i] >= 0) s.audiences[static_cast<std::size_t>(audiences[i])].set(row, os.audiences[i].get(r));
+    }
+    for (std::size_t i = 0; i < visited.size(); ++i) {
+      if (visited[i] >= 0) s.visited[static_cast<std::size_t>(visited[i])].set(row, os.visited[i].get(r));
+    }
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      if (scores[i] >= 0) s.named_scores[static_cast<std::size_t>(scores[i])][row] = os.named_scores[i][r];
+    }
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      if (links[i] < 0) continue;
+      auto& l = s.links[static_cast<std::size_t>(links[i])];
+      l.clicks[row] = os.links[i].clicks[r];
+      l.last[row] = os.links[i].last[r];
+    }
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      if (messages[i] < 0) continue;
+      auto& h = s.messages[static_cast<std::size_t>(messages[i])];
+      h.sent[row] = os.messages[i].sent[r];
+      h.opened[row] = os.messages[i].opened[r];
+      h.last_opened[row] = os.messages[i].last_opened[r];
+    }
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto& fm = fields[i];
+      if (fm.to < 0 || !os.fields[i].known.get(r)) continue;
+      auto& col = s.fields[static_cast<std::size_t>(fm.to)];
+      std::int64_t v = os.fields[i].values[r];
+      bool known = true;
+      switch (o.schema.fields[i].type.kind) {
+        case TypeKind::Text:
+          v = s.texts.intern(os.texts.get(static_cast<std::int32_t>(v)));
+          break;
+        case TypeKind::Enum:
+          known = v >= 0 && static_cast<std::size_t>(v) < fm.values.size() && fm.values[static_cast<std::size_t>(v)] >= 0;
+          if (known) v = fm.values[static_cast<std::size_t>(v)];
+          break;
+        case TypeKind::Set: {
+          std::int64_t mask = 0;
+          for (std::size_t b = 0; b < fm.values.size() && b < 64; ++b) {
+            if (((static_cast<std::uint64_t>(v) >> b) & 1) != 0 && fm.values[b] >= 0) mask |= std::int64_t{1} << fm.values[b];
+          }
+          v = mask;
+          break;
+        }
+        default:
+          break;
+      }
+      col.known.set(row, known);
+      col.values[row] = known ? v : 0;
+    }
+    m.next_free[row] = o.next_free[r];
+    m.push_day[row] = o.push_day[r];
+    m.push_count[row] = o.push_count[r];
+    m.rule_seq[row] = o.rule_seq[r];
+    // Friends inside a scenario that the new version no longer has leave it.
+    for (std::size_t g = 0; g < o.flows.size(); ++g) {
+      if (!kept_flow[g] && o.inst[r * o.flows.size() + g].status == kInside) ++sum.exited;
+    }
+    Ctx ctx;
+    for (std::size_t f = 0; f < m.flows.size(); ++f) {
+      if (old_flow[f] < 0) continue;  // new: as if never entered
+      const std::size_t g = static_cast<std::size_t>(old_flow[f]);
+      const Flow& ofl = o.flows[g];
+      const Flow& nfl = m.flows[f];
+      Instance i = o.inst[r * o.flows.size() + g];
+      i.timer = kNoTimer;
+      // A goal in force stays in force where its step still exists.
+      if (i.goal_armed) {
+        if (auto j = nfl.g->find(ofl.g->node(i.goal_node).id)) {
+          i.goal_node = *j;
+        } else {
+          i.goal_armed = false;
+          i.goal_node = 0;
+        }
+      } else {
+        i.goal_node = 0;
+      }
+      const std::uint8_t status = i.status;
+      const std::string from = status == kInside ? ofl.g->node(i.node).id : std::string();
+      if (status != kInside) i.node = 0;
+      if (status == kInside) i.status = kDone;  // placed below
+      m.in(row, f) = i;
+      if (status != kInside) continue;
+      const std::int32_t fi = static_cast<std::int32_t>(f);
+      const Landing* land = nullptr;
+      if (auto a = landings.find(nfl.g->name); a != landings.end()) {
+        if (auto b = a->second.find(from); b != a->second.end()) land = &b->second;
+      }
+      Landing fallback{from, Landing::Exit, "", "nothing after this step survives"};
+      if (land == nullptr) {
+        // Not a wait of the old version (a friend is only ever held at waits): the same step if it is still there.
+        if (nfl.g->find(from)) fallback = Landing{from, Landing::Same, from, "continues at the same step"};
+        land = &fallback;
+      }
+      switch (land->kind) {
+        case Landing::Restart:
+          ++sum.restarted;
+          m.begin(row, f, fmt::format("{}: `on_update restart`", cause));
+          m.run(row, f, 0, ctx);
+          break;
+        case Landing::Exit: {
+          ++sum.exited;
+          Instance& ni = m.in(row, f);
+          ni.status = kInside;
+          ni.node = 0;
+          m.leave(row, f, fmt::format("{}: {}", cause, land->note));
+          break;
+        }
+        case Landing::Same:
+        case Landing::Next: {
+          const std::uint32_t to = *nfl.g->find(land->to);
+          Instance& ni = m.in(row, f);
+          ni.status = kInside;
+          ni.node = to;
+          if (land->kind == Landing::Same && nfl.nodes[to].kind == StepKind::Wait) {
+            ++sum.waiting;
+            if (i.wait_unknown) {
+              ni.wait_unknown = true;
+              m.resume_wait(row, f, ctx, nullptr);
+            } else {
+              ni.timer = m.wheel.add(static_cast<std::uint32_t>(std::max(i.wake, m.now)), static_cast<std::uint32_t>(row * m.flows.size() + f));
+            }
+            if (m.tracing(row)) m.note(row, TraceKind::Wait, fi, land->to, fmt::format("{}: {}", cause, land->note));
+          } else {
+            ++sum.moved;
+            if (m.tracing(row)) m.note(row, TraceKind::Enter, fi, land->to, fmt::format("{}: {}", cause, land->note));
+            m.run(row, f, to, ctx);
+          }
+          break;
+        }
+      }
+    }
+  }
+  return sum;
 }
 
 std::vector<std::uint32_t> Engine::take_dirty() {

@@ -150,6 +150,21 @@ class Engine {
   // bytes, and back: what a store outside memory keeps per friend. Pending timers stay in the wheel.
   std::string export_friend(std::uint32_t row) const;
   void import_friend(std::uint32_t row, std::string_view bytes);
+  // A new version of the project takes over every friend of `old` (the engine of the previous
+  // version, at the same clock): attributes, tags, fields, scores and history are matched by
+  // name (a field whose type changed becomes unknown; enum values are matched by name), and
+  // friends inside a scenario follow its `on_update` policy as `okuri diff` describes it:
+  // continue (the same step, or the next step after it that survives), restart or exit.
+  // A friend who goes on at a step that is not a wait runs from it now; those deliveries come
+  // out of take_deliveries(). Call it on a fresh engine, before any event. Every row is dirty after.
+  struct TakeOver {
+    std::uint64_t friends = 0;
+    std::uint64_t waiting = 0;    // still waiting at the same step (keeping their wake-up time)
+    std::uint64_t moved = 0;      // went on from another step of the new version
+    std::uint64_t restarted = 0;  // `on_update restart`
+    std::uint64_t exited = 0;     // `on_update exit`, a removed scenario, or nothing after their step survived
+  };
+  TakeOver take_over(const Engine& old);
   // Rows whose state changed since the last call (what a durable store writes back).
   std::vector<std::uint32_t> take_dirty();
   // The deliveries made since the last call, moved out (what a durable store puts in its outbox).

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include <thread>
 
 #include "compiler/literals.hpp"
+#include "compiler/workspace.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/report.hpp"
 #include "service/service.hpp"
@@ -191,6 +193,64 @@ struct Metrics {
   }
 };
 
+// What the saved friend states depend on: the schema's names and every scenario's steps.
+std::int64_t project_shape(rt::Engine& e) {
+  std::string s;
+  const auto& sc = e.schema();
+  for (const auto* list : {&sc.tags, &sc.links, &sc.messages, &sc.audiences, &sc.scores, &sc.visit_patterns}) {
+    for (const auto& n : *list) s += n + '\0';
+    s += '\1';
+  }
+  for (const auto& f : sc.fields) s += f.name + '\0' + std::to_string(static_cast<int>(f.type.kind)) + '\0';
+  for (std::size_t f = 0; f < e.flow_count(); ++f) {
+    const auto& g = e.flow(f);
+    s += g.name + '\2';
+    for (std::uint32_t n = 0; n < g.node_count(); ++n) s += g.node(n).id + '\0';
+  }
+  return static_cast<std::int64_t>(XXH64(s.data(), s.size(), 0) & 0x7FFFFFFFFFFFFFFF) | 1;
+}
+
+// The project's `.okuri` sources, as the store keeps them with the states they wrote.
+std::string sources_of(const Program& p) {
+  json files = json::array();
+  for (std::uint32_t i = 0; i < p.sources.size(); ++i) {
+    const auto& f = p.sources.file(i);
+    if (f.path.size() >= 6 && f.path.compare(f.path.size() - 6, 6, ".okuri") == 0) files.push_back({{"path", f.path}, {"text", f.text}});
+  }
+  return json{{"root", p.root}, {"files", files}}.dump();
+}
+
+std::unique_ptr<Program> program_from(const std::string& sources) {
+  const json j = json::parse(sources);
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& f : j.at("files")) files.emplace_back(f.at("path").get<std::string>(), f.at("text").get<std::string>());
+  return compile_sources(j.at("root").get<std::string>(), std::move(files));
+}
+
+std::string error_text(const Program& p) {
+  std::vector<Diagnostic> errors;
+  for (const auto& d : p.diags.all()) {
+    if (d.severity == Severity::Error) errors.push_back(d);
+  }
+  return render_human(p.sources, errors, RenderOptions{false});
+}
+
+// What the watcher compares: every `.okuri` file of the project with its size and time of change.
+std::string fingerprint(const std::string& project) {
+  std::string out;
+  try {
+    for (const auto& f : project_files(project)) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(f, ec);
+      const auto time = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
+      out += fmt::format("{}|{}|{}\n", f, ec ? 0 : size, ec ? 0 : time);
+    }
+  } catch (const std::exception& e) {
+    out = std::string("unreadable: ") + e.what();
+  }
+  return out;
+}
+
 struct Job {
   std::vector<rt::InputEvent> events;
   std::promise<int> done;  // the HTTP status to answer
@@ -205,11 +265,20 @@ std::int64_t wall_ms() {
 // ------------------------------------------------------------------ the service
 
 struct Service::Impl {
-  const Program& p;
+  std::shared_ptr<const Program> prog;  // the version running (the writer's; swapped by switch_to)
   ServeOptions opt;
   std::unique_ptr<Store> store;
   std::unique_ptr<rt::Engine> engine;
-  std::unique_ptr<rt::EventCatalog> catalog;
+  std::shared_ptr<const rt::EventCatalog> catalog;  // what requests are parsed against (HTTP threads: under cmu)
+  std::mutex cmu;
+  std::mutex reload_mu;      // one reload at a time
+  std::string running_sources;  // under reload_mu
+  std::atomic<bool> ready{false};
+  std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};
+  std::thread watcher;
+  std::mutex wmu;
+  std::condition_variable wcv;
+  bool watch_stop = false;
   httplib::Server http;
   Metrics metrics;
   std::mutex qmu;
@@ -224,7 +293,12 @@ struct Service::Impl {
   std::atomic<int> bound_port{0};
   std::atomic<std::uint64_t> timer_backlog{0};
 
-  Impl(const Program& prog, ServeOptions o) : p(prog), opt(std::move(o)) {}
+  Impl(std::shared_ptr<const Program> p, ServeOptions o) : prog(std::move(p)), opt(std::move(o)) {}
+
+  std::shared_ptr<const rt::EventCatalog> current_catalog() {
+    std::lock_guard<std::mutex> lock(cmu);
+    return catalog;
+  }
 
   void log(const std::string& line) const {
     if (!opt.quiet) std::cerr << "okuri serve: " << line << "\n";
@@ -232,7 +306,7 @@ struct Service::Impl {
 
   // A fresh engine with every friend's saved state; overdue timers are armed (they fire at the next batch).
   void load_engine() {
-    engine = std::make_unique<rt::Engine>(p, opt.engine);
+    engine = std::make_unique<rt::Engine>(*prog, opt.engine);
     const std::int64_t clock = store->clock();
     const std::int64_t now = wall_ms() / 1000;
     engine->start_at(clock > 0 ? std::min(clock, now) : now);
@@ -241,13 +315,175 @@ struct Service::Impl {
     engine->take_deliveries();
   }
 
+  // Runs `body` in one transaction, committed at the engine's clock when it returns true and
+  // rolled back when it returns false. Any failure rolls back and comes out as StoreError.
+  template <typename Body>
+  void in_transaction(Body body) {
+    store->begin();
+    bool closed = false;  // commit() rolls back by itself when it fails
+    try {
+      const bool keep = body();
+      closed = true;
+      if (keep) {
+        store->commit(engine->now());
+      } else {
+        store->rollback();
+      }
+    } catch (const StoreError&) {
+      if (!closed) store->rollback();
+      throw;
+    } catch (const std::exception& e) {
+      if (!closed) store->rollback();
+      throw StoreError(e.what());
+    }
+  }
+
+  // Into the open batch: the friends the engine changed, its deliveries and menu links since
+  // the last call. False when there was nothing.
+  bool write_outputs(std::int64_t created) {
+    const auto dirty = engine->take_dirty();
+    auto deliveries = engine->take_deliveries();
+    const auto menus = engine->take_menu_links();
+    for (const auto row : dirty) store->save_friend(engine->store().id_of(row), engine->export_friend(row));
+    for (const auto& d : deliveries) {
+      if (d.skipped) continue;
+      OutboxRow r;
+      r.key = d.key;
+      r.friend_id = engine->store().id_of(d.row);
+      r.due = d.time;
+      r.reply = d.reply && !d.reply_token.empty();
+      r.reply_token = d.reply_token;
+      r.messages = render_messages(*prog, *engine, d);
+      r.scenario = d.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(d.flow)).name;
+      r.node = d.node;
+      r.created = created;
+      store->add_delivery(r);
+    }
+    for (const auto& ml : menus) {
+      OutboxRow r;
+      r.kind = "menu";
+      r.key = ml.key;
+      r.friend_id = engine->store().id_of(ml.row);
+      r.due = ml.time;
+      r.messages = ml.richmenu;
+      r.created = created;
+      store->add_delivery(r);
+    }
+    return !dirty.empty() || !deliveries.empty() || !menus.empty();
+  }
+
+  // Moves every friend to a new version (its engine `ne`, not yet started) and commits the states,
+  // the deliveries that made and the version's sources together. On the writer thread, or before
+  // it starts. On failure nothing changed: the running version goes on.
+  bool switch_to(std::shared_ptr<const Program> np, std::unique_ptr<rt::Engine> ne, const std::string& sources) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ne->start_at(engine->now());
+    const auto sum = ne->take_over(*engine);
+    std::swap(engine, ne);
+    std::swap(prog, np);
+    try {
+      in_transaction([&] {
+        write_outputs(wall_ms() / 1000);
+        store->set_project(project_shape(*engine), sources);
+        return true;
+      });
+    } catch (const StoreError& e) {
+      std::swap(engine, ne);
+      std::swap(prog, np);
+      log(fmt::format("could not switch to the new version: {}; the running version goes on", e.what()));
+      return false;
+    }
+    ne.reset();  // the old engine first: it refers to its program
+    np.reset();
+    {
+      std::lock_guard<std::mutex> lock(cmu);
+      catalog = std::make_shared<const rt::EventCatalog>(*prog);
+    }
+    timer_backlog = engine->timers_pending();
+    log(fmt::format("now running the new version ({:.0f} ms): {} friend{}; {} waiting at the same step, {} moved on, {} restarted, {} left a scenario",
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), sum.friends,
+                    sum.friends == 1 ? "" : "s", sum.waiting, sum.moved, sum.restarted, sum.exited));
+    return true;
+  }
+
+  bool reload(const std::string& why) {
+    std::lock_guard<std::mutex> guard(reload_mu);
+    if (!ready || opt.project_path.empty()) return false;
+    log(fmt::format("{}: recompiling {}", why, opt.project_path));
+    std::shared_ptr<const Program> np;
+    try {
+      np = compile_path(opt.project_path);
+    } catch (const std::exception& e) {
+      ++reloads_failed;
+      log(fmt::format("cannot read the project: {}; the running version goes on", e.what()));
+      return false;
+    }
+    if (np->diags.error_count() > 0) {
+      ++reloads_failed;
+      std::string text = error_text(*np);
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      log(fmt::format("the project has errors; the running version goes on:\n{}", text));
+      return false;
+    }
+    const std::string sources = sources_of(*np);
+    if (sources == running_sources) {
+      log("no change in the project's sources");
+      return true;
+    }
+    auto ne = std::make_unique<rt::Engine>(*np, opt.engine);  // compiled here, not on the writer
+    std::promise<bool> done;
+    auto f = done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(qmu);
+      if (stopping) return false;
+      reads.push_back([&] { done.set_value(switch_to(np, std::move(ne), sources)); });
+    }
+    qcv.notify_one();
+    const bool ok = f.get();
+    if (ok) {
+      running_sources = sources;
+      ++reloads_ok;
+    } else {
+      ++reloads_failed;
+    }
+    return ok;
+  }
+
+  void stop_watching() {
+    {
+      std::lock_guard<std::mutex> lock(wmu);
+      watch_stop = true;
+    }
+    wcv.notify_all();
+    if (watcher.joinable()) watcher.join();
+  }
+
+  void watch_loop() {
+    std::string loaded = fingerprint(opt.project_path), seen = loaded;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(wmu);
+        if (wcv.wait_for(lock, std::chrono::milliseconds(opt.watch_interval_ms), [&] { return watch_stop; })) return;
+      }
+      const std::string now = fingerprint(opt.project_path);
+      if (now != seen) {  // changing: wait until it has stayed the same for one interval (an editor still saving)
+        seen = now;
+        continue;
+      }
+      if (now != loaded) {
+        loaded = now;
+        reload("a file of the project changed");
+      }
+    }
+  }
+
   // One transaction for every queued request (and the timers due by now).
   void batch(std::vector<std::shared_ptr<Job>>& jobs) {
     const auto t0 = std::chrono::steady_clock::now();
     int status = 200;
+    bool wrote = true;
     try {
-      store->begin();
-      try {
+      in_transaction([&] {
         const std::int64_t now_ms = wall_ms();
         for (auto& job : jobs) {
           for (auto& ev : job->events) {
@@ -261,45 +497,10 @@ struct Service::Impl {
           }
         }
         engine->run_until(now_ms / 1000);
-        const auto dirty = engine->take_dirty();
-        auto deliveries = engine->take_deliveries();
-        const auto menus = engine->take_menu_links();
-        if (jobs.empty() && dirty.empty() && deliveries.empty() && menus.empty()) {
-          store->rollback();  // a quiet moment: nothing to write
-          return;
-        }
-        for (const auto row : dirty) store->save_friend(engine->store().id_of(row), engine->export_friend(row));
-        for (const auto& d : deliveries) {
-          if (d.skipped) continue;
-          OutboxRow r;
-          r.key = d.key;
-          r.friend_id = engine->store().id_of(d.row);
-          r.due = d.time;
-          r.reply = d.reply && !d.reply_token.empty();
-          r.reply_token = d.reply_token;
-          r.messages = render_messages(p, *engine, d);
-          r.scenario = d.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(d.flow)).name;
-          r.node = d.node;
-          r.created = now_ms / 1000;
-          store->add_delivery(r);
-        }
-        for (const auto& ml : menus) {
-          OutboxRow r;
-          r.kind = "menu";
-          r.key = ml.key;
-          r.friend_id = engine->store().id_of(ml.row);
-          r.due = ml.time;
-          r.messages = ml.richmenu;
-          r.created = now_ms / 1000;
-          store->add_delivery(r);
-        }
-        store->commit(engine->now());
-      } catch (const StoreError&) {
-        throw;
-      } catch (const std::exception& e) {
-        store->rollback();
-        throw StoreError(e.what());
-      }
+        wrote = write_outputs(now_ms / 1000) || !jobs.empty();
+        return wrote;
+      });
+      if (!wrote) return;  // a quiet moment: nothing was written
     } catch (const StoreError& e) {
       // Nothing of this batch is on disk: the engine goes back to what is, and the senders retry.
       log(fmt::format("could not commit {} request(s): {}; answering 503", jobs.size(), e.what()));
@@ -320,18 +521,19 @@ struct Service::Impl {
   void writer_loop() {
     while (true) {
       std::vector<std::shared_ptr<Job>> jobs;
+      std::vector<std::function<void()>> todo;
       bool stop_now = false;
       {
         std::unique_lock<std::mutex> lock(qmu);
         qcv.wait_for(lock, std::chrono::milliseconds(500), [&] { return !queue.empty() || !reads.empty() || stopping; });
-        for (auto& r : reads) r();
-        reads.clear();
+        todo.swap(reads);
         while (!queue.empty() && jobs.size() < static_cast<std::size_t>(opt.max_batch)) {
           jobs.push_back(std::move(queue.front()));
           queue.pop_front();
         }
         stop_now = stopping && queue.empty();
       }
+      for (auto& r : todo) r();  // reads and reloads, outside the queue's lock
       batch(jobs);  // also the timers due by now, when there are no requests
       if (stop_now) return;
     }
@@ -500,6 +702,10 @@ struct Service::Impl {
       s += fmt::format("okuri_friends {}\n", c.friends);
     } catch (const std::exception&) {
     }
+    s += "# HELP okuri_reloads_total Hot reloads of the project, by result (failed: errors in the project, or a store failure).\n"
+         "# TYPE okuri_reloads_total counter\n";
+    s += fmt::format("okuri_reloads_total{{result=\"ok\"}} {}\nokuri_reloads_total{{result=\"failed\"}} {}\n", reloads_ok.load(),
+                     reloads_failed.load());
     s += "# HELP okuri_timer_backlog Pending waits.\n# TYPE okuri_timer_backlog gauge\n";
     s += fmt::format("okuri_timer_backlog {}\n", timer_backlog.load());
     s += metrics.request_latency.text("okuri_request_seconds", "Time from a request's arrival to its answer (after commit).");
@@ -520,7 +726,8 @@ struct Service::Impl {
   void accept(const httplib::Request& req, httplib::Response& res, std::chrono::steady_clock::time_point t0, Parse parse) {
     std::vector<rt::InputEvent> events;
     try {
-      rt::EventReader reader(*catalog);
+      const auto cat = current_catalog();
+      rt::EventReader reader(*cat);
       events = parse(reader, req.body);
     } catch (const std::exception& e) {
       metrics.reject("malformed");
@@ -540,6 +747,7 @@ struct Service::Impl {
     auto f = out.get_future();
     {
       std::lock_guard<std::mutex> lock(qmu);
+      if (stopping) return "null";
       reads.push_back([&] {
         const auto row = engine->store().find(id);
         if (!row) {
@@ -620,58 +828,69 @@ struct Service::Impl {
   }
 };
 
-Service::Service(const Program& p, ServeOptions options) : impl_(std::make_unique<Impl>(p, std::move(options))) {}
+Service::Service(std::shared_ptr<const Program> p, ServeOptions options) : impl_(std::make_unique<Impl>(std::move(p), std::move(options))) {}
 
 Service::~Service() {
   stop();
   if (impl_->writer.joinable()) impl_->writer.join();
   if (impl_->sender.joinable()) impl_->sender.join();
+  if (impl_->watcher.joinable()) impl_->watcher.join();
 }
 
-namespace {
-// What the saved friend states depend on: the schema's names and every scenario's steps.
-std::int64_t project_shape(rt::Engine& e) {
-  std::string s;
-  const auto& sc = e.schema();
-  for (const auto* list : {&sc.tags, &sc.links, &sc.messages, &sc.audiences, &sc.scores, &sc.visit_patterns}) {
-    for (const auto& n : *list) s += n + '\0';
-    s += '\1';
-  }
-  for (const auto& f : sc.fields) s += f.name + '\0' + std::to_string(static_cast<int>(f.type.kind)) + '\0';
-  for (std::size_t f = 0; f < e.flow_count(); ++f) {
-    const auto& g = e.flow(f);
-    s += g.name + '\2';
-    for (std::uint32_t n = 0; n < g.node_count(); ++n) s += g.node(n).id + '\0';
-  }
-  return static_cast<std::int64_t>(XXH64(s.data(), s.size(), 0) & 0x7FFFFFFFFFFFFFFF) | 1;
-}
-}  // namespace
+bool Service::reload(const std::string& why) { return impl_->reload(why); }
+
 
 void Service::run() {
   Impl& m = *impl_;
   m.store = open_sqlite_store(m.opt.db_path);
-  m.catalog = std::make_unique<rt::EventCatalog>(m.p);
+  m.catalog = std::make_shared<const rt::EventCatalog>(*m.prog);
+  const std::string sources = sources_of(*m.prog);
+  std::int64_t shape = 0;
   {
-    // Saved states hold positions in the scenarios as they were: a project whose scenarios or
-    // declarations changed cannot take them over until versions are migrated (not built yet).
-    rt::Engine probe(m.p, rt::EngineOptions{});
-    const std::int64_t shape = project_shape(probe);
-    const std::int64_t saved = m.store->project_shape();
-    if (saved != 0 && saved != shape) {
+    rt::Engine probe(*m.prog, rt::EngineOptions{});
+    shape = project_shape(probe);
+  }
+  const std::int64_t saved = m.store->project_shape();
+  if (saved != 0 && saved != shape) {
+    // The states on disk were written by another version: load them with that version, then
+    // move them to this one as a hot reload would.
+    const std::string old_sources = m.store->project_sources(saved);
+    if (old_sources.empty()) {
       throw std::runtime_error(fmt::format(
-          "{} was written by a different version of the project (its scenarios or declarations changed); moving friends "
-          "mid-way to a new version is not supported yet: serve the version that wrote it, or start a new database",
+          "{} was written by a different version of the project, and does not hold that version's sources (it predates "
+          "them): serve the version that wrote it once, so that it records itself, then this one",
           m.opt.db_path));
     }
-    if (saved == 0) m.store->set_project_shape(shape);
+    std::shared_ptr<const Program> old_p = program_from(old_sources);
+    if (old_p->diags.error_count() > 0) {
+      throw std::runtime_error(fmt::format("the version of the project that wrote {} no longer compiles, so its friends cannot be "
+                                           "moved to this one:\n{}", m.opt.db_path, error_text(*old_p)));
+    }
+    std::shared_ptr<const Program> new_p = m.prog;
+    m.prog = old_p;
+    m.load_engine();
+    m.log(fmt::format("{} was written by another version of the project: moving its friends to this one", m.opt.db_path));
+    if (!m.switch_to(new_p, std::make_unique<rt::Engine>(*new_p, m.opt.engine), sources)) {
+      throw std::runtime_error("could not move the friends to this version of the project");
+    }
+  } else {
+    m.load_engine();
+    if (m.store->project_sources(shape) != sources) {
+      m.in_transaction([&] {
+        m.store->set_project(shape, sources);
+        return true;
+      });
+    }
   }
-  m.load_engine();
+  m.running_sources = sources;
   if (const auto n = m.store->settle_inflight(); n > 0) {
     m.log(fmt::format("{} repl{} in flight when the process stopped: marked uncertain, not sent again", n, n == 1 ? "y was" : "ies were"));
   }
   m.log(fmt::format("{} friends loaded from {}", m.store->counts().friends, m.opt.db_path));
   m.writer = std::thread([&m] { m.writer_loop(); });
   m.sender = std::thread([&m] { m.sender_loop(); });
+  m.ready = true;
+  if (m.opt.watch && !m.opt.project_path.empty()) m.watcher = std::thread([&m] { m.watch_loop(); });
   m.routes();
   int port = m.opt.port;
   if (port == 0) {
@@ -684,6 +903,7 @@ void Service::run() {
       std::lock_guard<std::mutex> lock(m.qmu);
       m.stopping = true;
     }
+    m.stop_watching();
     m.qcv.notify_all();
     m.writer.join();
     m.sender_stop = true;
@@ -695,6 +915,7 @@ void Service::run() {
   m.log(fmt::format("listening on http://{}:{} (webhook: POST /webhook; events: POST /events; /healthz, /metrics)", m.opt.host, port));
   m.http.listen_after_bind();
   // The server has stopped: finish the queued requests, commit, stop the sender.
+  m.stop_watching();
   {
     std::lock_guard<std::mutex> lock(m.qmu);
     m.stopping = true;

@@ -2,6 +2,9 @@
 // events over HTTP, a timer loop, and a sender that drains the outbox to the
 // Messaging API exactly once (X-Line-Retry-Key).
 //
+// Hot reload (SIGHUP, or a changed file when watching): the new version is compiled
+// off the writer, then the writer moves every friend to it between two batches.
+//
 // Threads: HTTP handlers verify and parse a request, then hand its events to
 // the one writer thread and wait; the writer takes every request queued so far,
 // runs their events (and the timers due by now) through the engine, writes the
@@ -23,6 +26,9 @@ namespace okuri::svc {
 
 struct ServeOptions {
   std::string db_path;
+  std::string project_path;  // what reload() compiles (a folder or a file); empty: no reloads
+  bool watch = true;         // reload when a `.okuri` file of the project changes
+  int watch_interval_ms = 1000;
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string line_api = "https://api.line.me";  // the Messaging API base URL
@@ -48,7 +54,8 @@ std::string render_messages(const Program& p, rt::Engine& e, const rt::Delivery&
 
 class Service {
  public:
-  Service(const Program& p, ServeOptions options);
+  // `p` is the project as compiled now (without errors).
+  Service(std::shared_ptr<const Program> p, ServeOptions options);
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -58,6 +65,12 @@ class Service {
   void run();
   // Stops accepting requests, finishes the queued ones, commits, stops the sender. Safe from a signal-watching thread.
   void stop();
+  // Hot reload: recompiles the project (options.project_path). With errors, the running version
+  // goes on and the diagnostics are logged. Otherwise the writer switches between two batches:
+  // every friend is taken over by the new version (each scenario's `on_update`), and the states,
+  // the deliveries this makes and the new version's sources commit in one transaction.
+  // Returns whether the new version runs. Safe from any thread; `why` is for the log.
+  bool reload(const std::string& why);
   int port() const;
 
  private:

@@ -31,6 +31,8 @@ const char* const kMigrations[] = {
     "CREATE INDEX outbox_pending ON outbox(status, due) WHERE status = 'pending';",
     // 2: rich menu links travel through the outbox too
     "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';",
+    // 3: the sources of every version served, by shape (hot reload and restarts with a changed project)
+    "CREATE TABLE project_versions(shape INTEGER PRIMARY KEY, sources TEXT NOT NULL, served INTEGER NOT NULL);",
 };
 
 class Db {
@@ -118,6 +120,9 @@ class SqliteStore final : public Store {
     add_ = w_.prepare(
         "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, created, next_attempt, kind) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    version_ = w_.prepare(
+        "INSERT INTO project_versions(shape, sources, served) VALUES (?, ?, strftime('%s','now')) "
+        "ON CONFLICT(shape) DO UPDATE SET sources = excluded.sources, served = excluded.served");
     lease_ = w_.prepare("UPDATE meta SET value = ? WHERE key = 'clock' AND (SELECT value FROM meta WHERE key = 'epoch') = ?");
     due_ = r_->prepare(
         "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, status, error, kind "
@@ -130,9 +135,23 @@ class SqliteStore final : public Store {
     return w_.scalar("SELECT coalesce((SELECT value FROM meta WHERE key = 'project'), 0)");
   }
 
-  void set_project_shape(std::int64_t shape) override {
+  std::string project_sources(std::int64_t shape) override {
     std::lock_guard<std::mutex> lock(wm_);
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    sqlite3_prepare_v2(w_.raw(), "SELECT sources FROM project_versions WHERE shape = ?", -1, &s, nullptr);
+    bind(s, 1, shape);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) out = text_at(s, 0);
+    sqlite3_finalize(s);
+    return out;
+  }
+
+  void set_project(std::int64_t shape, std::string_view sources) override {
     w_.exec(fmt::format("INSERT INTO meta(key, value) VALUES ('project', {}) ON CONFLICT(key) DO UPDATE SET value = excluded.value", shape));
+    bind(version_, 1, shape);
+    bind(version_, 2, sources);
+    w_.step(version_);
+    sqlite3_reset(version_);
   }
 
   std::vector<FriendState> load_friends() override {
@@ -288,6 +307,7 @@ class SqliteStore final : public Store {
   sqlite3_stmt* save_ = nullptr;
   sqlite3_stmt* add_ = nullptr;
   sqlite3_stmt* lease_ = nullptr;
+  sqlite3_stmt* version_ = nullptr;
   sqlite3_stmt* due_ = nullptr;
   sqlite3_stmt* update_ = nullptr;
 

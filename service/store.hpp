@@ -62,9 +62,13 @@ class Store {
   };
   virtual std::vector<FriendState> load_friends() = 0;
   virtual std::int64_t clock() = 0;
-  // The shape of the project the saved states were written for (0: none yet); set at start.
+  // The shape of the project the saved states were written for (0: none yet), and the
+  // sources of each version served (empty when unknown): what a new version needs to take
+  // the friends over from the old one, after a restart as well as on a hot reload.
   virtual std::int64_t project_shape() = 0;
-  virtual void set_project_shape(std::int64_t shape) = 0;
+  virtual std::string project_sources(std::int64_t shape) = 0;
+  // Within a batch (between begin and commit): the version the saved states are now written for.
+  virtual void set_project(std::int64_t shape, std::string_view sources) = 0;
 
   // One batch. claim_event returns false for an id processed before (a redelivery).
   virtual void begin() = 0;

@@ -226,3 +226,146 @@ TEST_CASE("start when with a date enters at local midnight", "[engine][time]") {
   REQUIRE(e.deliveries().size() == 1);
   CHECK(e.deliveries()[0].time == at(2026, 6, 1, 10, 0));
 }
+
+namespace {
+// A friend added at `t0` to v1, then v2 takes over at `t1`; the deliveries of both until `to`.
+struct Reload {
+  std::unique_ptr<Program> p1, p2;
+  std::unique_ptr<rt::Engine> e1, e2;
+  rt::Engine::TakeOver sum;
+  std::vector<std::string> before, after;
+  Reload(const std::string& v1, const std::string& v2, std::int64_t t0, std::int64_t t1, std::int64_t to,
+         const std::vector<rt::InputEvent>& more = {}) {
+    p1 = compile(v1);
+    p2 = compile(v2);
+    e1 = std::make_unique<rt::Engine>(*p1);
+    e1->handle(event(t0, "U1", "friend_added"));
+    for (const auto& ev : more) e1->handle(ev);
+    e1->run_until(t1);
+    before = lines(*e1, t1);
+    e2 = std::make_unique<rt::Engine>(*p2);
+    e2->start_at(e1->now());
+    sum = e2->take_over(*e1);
+    e2->run_until(to);
+    after = lines(*e2, to);
+  }
+};
+
+std::string message_texts(const std::vector<std::string>& ls) {
+  std::string out;
+  for (const auto& l : ls) {
+    const auto at = l.find("\"messages\":[\"");
+    out += (out.empty() ? "" : ",") + (at == std::string::npos ? l : l.substr(at + 13, l.find('"', at + 13) - at - 13));
+  }
+  return out;
+}
+
+const char* kV1 = R"(
+message a text "a"
+message b text "b"
+message c text "c"
+tag vip
+scenario s {
+  start on friend_added
+  on_update POLICY
+  send a
+  step first {
+    wait 1d
+    send b
+  }
+  wait 2d
+  send c
+}
+)";
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+  return text;
+}
+}  // namespace
+
+TEST_CASE("a new version takes over friends mid-way by each scenario's on_update", "[engine][reload]") {
+  const std::int64_t t0 = at(2026, 3, 2, 10, 0);
+  const std::int64_t hour = 3600;
+  SECTION("continue: the same step keeps its wake-up time even when the wait changed") {
+    const std::string v1 = with(kV1, "POLICY", "continue");
+    Reload r(v1, with(v1, "wait 1d", "wait 3d"), t0, t0 + hour, t0 + 10 * 86400);
+    CHECK(message_texts(r.before) == "a");
+    CHECK(r.sum.friends == 1);
+    CHECK(r.sum.waiting == 1);
+    REQUIRE(r.after.size() == 2);
+    CHECK(message_texts(r.after) == "b,c");
+    CHECK(r.after[0].find("2026-03-03T10:00:00+09:00") != std::string::npos);  // the old deadline: 1d after joining
+  }
+  SECTION("continue: a removed wait goes on at the next step that survives, now") {
+    const std::string v1 = with(kV1, "POLICY", "continue");
+    const std::string v2 = with(v1, "  step first {\n    wait 1d\n    send b\n  }\n", "  step first {\n    send b\n  }\n");
+    Reload r(v1, v2, t0, t0 + hour, t0 + 10 * 86400);
+    CHECK(r.sum.moved == 1);
+    REQUIRE(message_texts(r.after) == "b,c");
+    CHECK(r.after[0].find("2026-03-02T11:00:00+09:00") != std::string::npos);  // at the update
+  }
+  SECTION("restart: from the top of the new version, with new delivery keys") {
+    const std::string v1 = with(kV1, "POLICY", "restart");
+    Reload r(v1, with(v1, "text \"a\"", "text \"a2\""), t0, t0 + hour, t0 + 10 * 86400);
+    CHECK(r.sum.restarted == 1);
+    CHECK(message_texts(r.after) == "a,b,c");
+    const auto key = [](const std::string& l) { return l.substr(l.find("\"key\"")); };
+    CHECK(key(r.after[0]) != key(r.before[0]));
+  }
+  SECTION("exit: the friend leaves and gets nothing more") {
+    const std::string v1 = with(kV1, "POLICY", "exit");
+    Reload r(v1, v1, t0, t0 + hour, t0 + 10 * 86400);
+    CHECK(r.sum.exited == 1);
+    CHECK(r.after.empty());
+    CHECK(!r.e2->position(0, 0));
+  }
+  SECTION("a removed scenario lets its friends go; a renamed one starts as new") {
+    const std::string v1 = with(kV1, "POLICY", "continue");
+    Reload r(v1, with(v1, "scenario s {", "scenario s2 {"), t0, t0 + hour, t0 + 10 * 86400);
+    CHECK(r.sum.exited == 1);
+    CHECK(r.after.empty());
+    CHECK(!r.e2->ever_entered(0, 0));
+  }
+}
+
+TEST_CASE("a new version keeps tags, fields and scores by name", "[engine][reload]") {
+  const std::string v1 = R"(
+tag vip
+tag trial
+field plan: one_of(basic, pro)
+field likes: set_of(knit, coat)
+field note: text
+field age2: int
+score engagement
+message a text "a"
+on friend_added { tag vip; set plan = pro; set likes = [coat]; set note = "メモ"; set age2 = 30; score(engagement) += 4; score += 2 }
+)";
+  const std::string v2 = R"(
+tag newcomer
+tag vip
+field plan: one_of(pro, basic, enterprise)
+field likes: set_of(coat, hat)
+field note: text
+field age2: text
+score engagement
+message a text "a"
+)";
+  const std::int64_t t0 = at(2026, 3, 2, 10, 0);
+  Reload r(v1, v2, t0, t0 + 60, t0 + 120);
+  CHECK(r.e1->store().score[0] == 2);
+  CHECK(r.e2->store().score[0] == 2);
+  CHECK(r.e2->store().size() == 1);
+  const auto& st = r.e2->store();
+  const auto& sc = r.e2->schema();
+  CHECK(st.tags[static_cast<std::size_t>(sc.tag_index("vip"))].get(0));
+  CHECK(!st.tags[static_cast<std::size_t>(sc.tag_index("newcomer"))].get(0));
+  auto field = [&](const char* name) -> const rt::FriendStore::Column& { return st.fields[static_cast<std::size_t>(sc.field_index(name))]; };
+  CHECK(field("plan").known.get(0));
+  CHECK(field("plan").values[0] == 0);  // pro is first in the new version
+  CHECK(field("likes").values[0] == 1);  // coat is now the first value: bit 0
+  CHECK(st.texts.get(static_cast<std::int32_t>(field("note").values[0])) == "メモ");
+  CHECK(st.named_scores[0][0] == 4);
+  // A field whose type changed is unknown in the new version.
+  CHECK(!r.e2->store().fields[static_cast<std::size_t>(r.e2->schema().field_index("age2"))].known.get(0));
+}
