@@ -1,8 +1,10 @@
 // Webhook client for the service tests.
 //   node client.mjs sign SECRET FILE           print the X-Line-Signature of FILE's bytes, checked with @line/bot-sdk
 //   node client.mjs check SECRET FILE SIG      exit 0 when @line/bot-sdk accepts SIG for FILE
-//   node client.mjs stream URL SECRET N FRIEND post N postback events (distinct webhookEventIds), each retried
-//                                              until answered 200 (the server may be killed and restarted meanwhile)
+//   node client.mjs stream URL SECRET N FRIEND [PER_BODY [SEND_EVERY]]
+//        post N postback events (distinct webhookEventIds), PER_BODY to a webhook body (as LINE batches
+//        them; default 1), every SEND_EVERY-th asking for a message (default 50); each body retried until
+//        answered 200 (the server may be killed and restarted meanwhile)
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -47,19 +49,22 @@ if (cmd === 'sign') {
   process.exit(validateSignature(readFileSync(file), secret, sig) ? 0 : 1);
 } else if (cmd === 'stream') {
   const [url, secret, n, friend] = args;
+  const perBody = Number(args[4] || 1);
+  const sendEvery = Number(args[5] || 50);
   let retries = 0;
-  for (let i = 0; i < Number(n); i++) {
-    const body = JSON.stringify({
-      destination: 'U00000000000000000000000000000000',
-      events: [{
+  for (let first = 0; first < Number(n); first += perBody) {
+    const events = [];
+    for (let i = first; i < Math.min(first + perBody, Number(n)); i++) {
+      events.push({
         type: 'postback', mode: 'active', timestamp: Date.now(),
         source: { type: 'user', userId: friend },
         webhookEventId: `01STREAM${String(i).padStart(18, '0')}`,
         deliveryContext: { isRedelivery: retries > 0 },
         replyToken: `token${i}`,
-        postback: { data: i % 50 === 0 ? 'send' : 'count' },
-      }],
-    });
+        postback: { data: i % sendEvery === 0 ? 'send' : 'count' },
+      });
+    }
+    const body = JSON.stringify({ destination: 'U00000000000000000000000000000000', events });
     for (;;) {
       try {
         const status = await post(url, body, { 'content-type': 'application/json', 'x-line-signature': sign(secret, body) });
