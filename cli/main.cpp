@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   okuri::cli::add_segment_command(app, status);
   okuri::cli::add_run_commands(app, status);
   okuri::cli::add_serve_command(app, status);
+  okuri::cli::add_lsp_command(app, status);
   app.footer(
       "Exit status: 0 ok (warnings allowed), 1 errors or failed tests, 2 bad usage or unreadable input.\n"
       "Docs: docs/language.md (the language), docs/runtime.md (simulate, test, explain),\n"
