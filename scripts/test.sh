@@ -21,6 +21,12 @@ if [ ! -x editors/vscode/node_modules/.bin/vscode-tmgrammar-test ] || [ editors/
     echo "test: npm install failed in editors/vscode: the grammar tests will be skipped" >&2
 fi
 
+# The language server's client test: vscode-languageserver-protocol, as VS Code's client uses it.
+if [ ! -d tests/editors/node_modules/vscode-languageserver-protocol ] || [ tests/editors/package.json -nt tests/editors/node_modules ]; then
+  (cd tests/editors && npm install --no-audit --no-fund --loglevel=error) ||
+    echo "test: npm install failed in tests/editors: the language server's client test will be skipped" >&2
+fi
+
 # The fuzz target needs clang and its own build folder.
 FUZZ_SECONDS="${OKURI_FUZZ_SECONDS:-30}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
