@@ -63,42 +63,48 @@ const Symbol* Program::find(SymbolKind k, std::string_view name, std::string_vie
 
 void check_program(Program& p) { detail::Checker(p).run(); }
 
+const std::vector<BuiltinEvent>& builtin_events() {
+  static const std::vector<BuiltinEvent> list = {
+      {"friend_added", {"source"}, std::nullopt, false, true,
+       "A friend added the account (optionally `from \"route\"`: only through that add route)."},
+      {"friend_blocked", {}, std::nullopt, false, false, "The friend blocked the account."},
+      {"friend_unblocked", {}, std::nullopt, false, false, "The friend unblocked the account."},
+      {"message_received", {"text"}, std::nullopt, false, true, "The friend sent a message."},
+      {"postback", {"data"}, std::nullopt, false, true, "The friend tapped a postback action."},
+      {"link_clicked", {"link", "url"}, SymbolKind::Link, false, false, "The friend clicked a tracked link (optionally one link)."},
+      {"message_opened", {"message"}, SymbolKind::Message, false, false, "The friend opened a message (from your own read tracking)."},
+      {"web_visited", {"url"}, std::nullopt, true, false, "The friend visited a web page (optionally matching a URL pattern)."},
+      {"form_submitted", {"form"}, SymbolKind::Form, false, false, "The friend submitted a form."},
+      {"tag_added", {"tag"}, SymbolKind::Tag, false, false, "A tag was added to the friend."},
+      {"tag_removed", {"tag"}, SymbolKind::Tag, false, false, "A tag was removed from the friend."},
+      {"field_changed", {"field"}, SymbolKind::Field, false, false, "A field of the friend changed."},
+  };
+  return list;
+}
+
 namespace detail {
 
 namespace {
 
-// Fields of the built-in events, readable as `event.<field>`.
-std::vector<EventInfo> builtin_events() {
-  const Type text = Type::of(TypeKind::Text);
-  return {
-      {"friend_added", {{"source", text}}, true, true},
-      {"friend_blocked", {}, true, false},
-      {"friend_unblocked", {}, true, false},
-      {"message_received", {{"text", text}}, true, true},
-      {"postback", {{"data", text}}, true, true},
-      {"link_clicked", {{"link", text}, {"url", text}}, true, false},
-      {"message_opened", {{"message", text}}, true, false},
-      {"web_visited", {{"url", text}}, true, false},
-      {"form_submitted", {{"form", text}}, true, false},
-      {"tag_added", {{"tag", text}}, true, false},
-      {"tag_removed", {{"tag", text}}, true, false},
-      {"field_changed", {{"field", text}}, true, false},
-  };
-}
-
 const std::vector<EventInfo>& builtins_list() {
-  static const std::vector<EventInfo> list = builtin_events();
+  static const std::vector<EventInfo> list = [] {
+    std::vector<EventInfo> out;
+    for (const auto& b : builtin_events()) {
+      EventInfo e{std::string(b.name), {}, true, b.reply_token};
+      for (const auto f : b.fields) e.fields.emplace_back(std::string(f), Type::of(TypeKind::Text));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }();
   return list;
 }
 
-// The kind of argument a built-in event takes in parentheses.
-std::optional<SymbolKind> event_arg_kind(std::string_view ev) {
-  if (ev == "link_clicked") return SymbolKind::Link;
-  if (ev == "message_opened") return SymbolKind::Message;
-  if (ev == "form_submitted") return SymbolKind::Form;
-  if (ev == "tag_added" || ev == "tag_removed") return SymbolKind::Tag;
-  if (ev == "field_changed") return SymbolKind::Field;
-  return std::nullopt;
+// The kind of argument a built-in event takes in parentheses (nullptr: none).
+const SymbolKind* event_arg_kind(std::string_view ev) {
+  for (const auto& b : builtin_events()) {
+    if (b.name == ev) return b.argument ? &*b.argument : nullptr;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -236,9 +242,9 @@ void Checker::check_event_pattern(const ast::EventPattern& e) {
   if (!info->builtin) {
     if (auto i = lookup(SymbolKind::Event, e.name.text)) use(*i, e.name.span);
   }
-  const auto arg_kind = info->builtin ? event_arg_kind(info->name) : std::nullopt;
+  const SymbolKind* arg_kind = info->builtin ? event_arg_kind(info->name) : nullptr;
   if (e.arg) {
-    if (arg_kind) {
+    if (arg_kind != nullptr) {
       resolve(*arg_kind, *e.arg);
     } else if (info->name == "web_visited") {
       p_.diags.report(Code::E003, e.arg_span,
@@ -247,7 +253,7 @@ void Checker::check_event_pattern(const ast::EventPattern& e) {
       p_.diags.report(Code::E003, e.arg_span, fmt::format("event `{}` takes no argument", info->name));
     }
   } else if (e.arg_text && info->name != "web_visited") {
-    if (arg_kind) {
+    if (arg_kind != nullptr) {
       p_.diags.report(Code::E003, e.arg_span,
                       fmt::format("type mismatch: `{}` takes a {} name, not a text", info->name, kind_word(*arg_kind)));
     } else {
@@ -280,16 +286,9 @@ Type Checker::type_from_spec(const ast::TypeSpec& t, const std::string& owner) {
     case ast::TypeSpec::Named:
       break;
   }
-  static const std::pair<const char*, TypeKind> kNamed[] = {
-      {"int", TypeKind::Int},       {"bool", TypeKind::Bool},         {"text", TypeKind::Text},
-      {"date", TypeKind::Date},     {"datetime", TypeKind::DateTime}, {"duration", TypeKind::Duration},
-      {"time", TypeKind::Time},
-  };
-  for (const auto& [n, k] : kNamed) {
-    if (t.name.text == n) return Type::of(k);
-  }
+  if (const auto k = plain_type(t.name.text)) return Type::of(*k);
   std::vector<std::string> cands;
-  for (const auto& [n, k] : kNamed) cands.emplace_back(n);
+  for (const auto n : plain_type_names()) cands.emplace_back(n);
   cands.emplace_back("one_of");
   cands.emplace_back("set_of");
   auto best = suggest(t.name.text, cands);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <string_view>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -16,6 +18,17 @@ namespace okuri {
 
 // Checks `p.ast` and fills the symbols, side tables and diagnostics of `p`.
 void check_program(Program& p);
+
+// The built-in events, one table for the checker and the tools (hover, completion).
+struct BuiltinEvent {
+  std::string_view name;
+  std::vector<std::string_view> fields;  // text fields, readable as `event.<field>`
+  std::optional<SymbolKind> argument;    // the kind of name it takes in parentheses
+  bool text_argument = false;            // web_visited("pattern")
+  bool reply_token = false;              // the event carries a reply token
+  std::string_view doc;                  // one sentence for people
+};
+const std::vector<BuiltinEvent>& builtin_events();
 
 namespace detail {
 

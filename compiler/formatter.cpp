@@ -6,6 +6,7 @@
 // caller verifies that by comparing the ASTs.
 #include "compiler/formatter.hpp"
 
+#include "compiler/lexer.hpp"
 #include "compiler/text_width.hpp"
 
 #include <algorithm>
@@ -23,62 +24,30 @@ struct Token {
   std::string text;
 };
 
-bool is_word_byte(unsigned char c) { return c >= 0x80 || std::isalnum(c) != 0 || c == '_'; }
-
-std::vector<Token> lex(std::string_view s) {
+// The shared lexer's tokens, as the layout below sees them: numbers are words.
+std::vector<Token> tokens_of(std::string_view s) {
   std::vector<Token> out;
-  std::size_t i = 0;
-  auto digits = [&](std::size_t at) {
-    std::size_t n = 0;
-    while (at + n < s.size() && std::isdigit(static_cast<unsigned char>(s[at + n])) != 0) ++n;
-    return n;
-  };
-  while (i < s.size()) {
-    const char c = s[i];
-    if (c == '\n') {
-      out.push_back({Tok::Newline, "\n"});
-      ++i;
-    } else if (c == ' ' || c == '\t' || c == '\r') {
-      ++i;
-    } else if (c == '#') {
-      std::size_t j = i;
-      while (j < s.size() && s[j] != '\n') ++j;
-      std::size_t e = j;
-      while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
-      out.push_back({Tok::Comment, std::string(s.substr(i, e - i))});
-      i = j;
-    } else if (c == '"') {
-      std::size_t j = i + 1;
-      while (j < s.size() && s[j] != '"' && s[j] != '\n') j += (s[j] == '\\' && j + 1 < s.size() && s[j + 1] != '\n') ? 2 : 1;
-      if (j < s.size() && s[j] == '"') ++j;
-      out.push_back({Tok::String, std::string(s.substr(i, j - i))});
-      i = j;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
-      std::size_t j = i + digits(i);
-      // 2026-12-01 and 10:00 are one token each.
-      if (j - i == 4 && j < s.size() && s[j] == '-' && digits(j + 1) > 0) {
-        j += 1 + digits(j + 1);
-        if (j < s.size() && s[j] == '-' && digits(j + 1) > 0) j += 1 + digits(j + 1);
-      } else if (j < s.size() && s[j] == ':' && digits(j + 1) > 0) {
-        j += 1 + digits(j + 1);
-      }
-      while (j < s.size() && (is_word_byte(static_cast<unsigned char>(s[j])) || s[j] == '%')) ++j;
-      out.push_back({Tok::Word, std::string(s.substr(i, j - i))});
-      i = j;
-    } else if (is_word_byte(static_cast<unsigned char>(c))) {
-      std::size_t j = i;
-      while (j < s.size() && is_word_byte(static_cast<unsigned char>(s[j]))) ++j;
-      out.push_back({Tok::Word, std::string(s.substr(i, j - i))});
-      i = j;
-    } else {
-      static const char* const kTwo[] = {"==", "!=", "<=", ">=", "=>", "+=", "-=", ".."};
-      std::string p(1, c);
-      for (const char* t : kTwo) {
-        if (s.substr(i, 2) == t) p = t;
-      }
-      out.push_back({Tok::Punct, p});
-      i += p.size();
+  for (const auto& t : lex::tokenize(s)) {
+    Tok k = Tok::Word;
+    switch (t.kind) {
+      case lex::Kind::Word:
+      case lex::Kind::Number:
+        k = Tok::Word;
+        break;
+      case lex::Kind::String:
+        k = Tok::String;
+        break;
+      case lex::Kind::Punct:
+        k = Tok::Punct;
+        break;
+      case lex::Kind::Comment:
+        k = Tok::Comment;
+        break;
+      case lex::Kind::Newline:
+        k = Tok::Newline;
+        break;
     }
+    out.push_back({k, std::string(t.text(s))});
   }
   return out;
 }
@@ -127,7 +96,7 @@ bool space_between(const Token& a, const Token& b, const Token* before_a) {
 }  // namespace
 
 std::string format_source(std::string_view src) {
-  const auto toks = lex(src);
+  const auto toks = tokens_of(src);
   // Split into lines of tokens.
   std::vector<std::vector<Token>> lines(1);
   for (const auto& t : toks) {

@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <tuple>
 
+#include "compiler/checker.hpp"
+#include "compiler/lexer.hpp"
+
 namespace okuri::query {
 namespace {
 
 bool contains(Span s, std::uint32_t file, std::uint32_t offset) {
   return s.file == file && s.begin <= offset && offset <= s.end;
-}
-
-bool is_name_byte(unsigned char c) {
-  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // `{name}` interpolations in the raw text of a message literal. The raw text is
@@ -28,7 +27,7 @@ void interpolations(const Program& p, const ast::MessageDecl& m, std::vector<Occ
     const auto begin = static_cast<std::uint32_t>(m.value_span.begin + pos + 1);
     pos = close + 1;
     if (inner.empty() ||
-        !std::all_of(inner.begin(), inner.end(), [](char c) { return is_name_byte(static_cast<unsigned char>(c)); })) {
+        !std::all_of(inner.begin(), inner.end(), [](char c) { return lex::is_name_byte(static_cast<unsigned char>(c)); })) {
       continue;
     }
     // The checker's order: built-in attributes, then links, then fields.
@@ -189,14 +188,7 @@ Type named_type(const Program& p, const ast::TypeSpec& t, const std::string& own
     }
     return Type::error();
   }
-  static const std::pair<const char*, TypeKind> kNamed[] = {
-      {"int", TypeKind::Int},   {"bool", TypeKind::Bool},         {"text", TypeKind::Text},
-      {"date", TypeKind::Date}, {"datetime", TypeKind::DateTime}, {"duration", TypeKind::Duration},
-      {"time", TypeKind::Time},
-  };
-  for (const auto& [n, k] : kNamed) {
-    if (t.name.text == n) return Type::of(k);
-  }
+  if (const auto k = plain_type(t.name.text)) return Type::of(*k);
   return Type::error();
 }
 
@@ -310,45 +302,17 @@ const ast::EventPattern* event_in_scope(const Program& p, std::uint32_t file, st
 }
 
 std::vector<EventSpec> events(const Program& p) {
-  const Type text = Type::of(TypeKind::Text);
-  std::vector<EventSpec> out = {
-      {"friend_added",
-       {{"source", text}},
-       std::nullopt,
-       false,
-       true,
-       true,
-       "A friend added the account (optionally `from \"route\"`: only through that add route)."},
-      {"friend_blocked", {}, std::nullopt, false, false, true, "The friend blocked the account."},
-      {"friend_unblocked", {}, std::nullopt, false, false, true, "The friend unblocked the account."},
-      {"message_received", {{"text", text}}, std::nullopt, false, true, true, "The friend sent a message."},
-      {"postback", {{"data", text}}, std::nullopt, false, true, true, "The friend tapped a postback action."},
-      {"link_clicked",
-       {{"link", text}, {"url", text}},
-       SymbolKind::Link,
-       false,
-       false,
-       true,
-       "The friend clicked a tracked link (optionally one link)."},
-      {"message_opened",
-       {{"message", text}},
-       SymbolKind::Message,
-       false,
-       false,
-       true,
-       "The friend opened a message (from your own read tracking)."},
-      {"web_visited",
-       {{"url", text}},
-       std::nullopt,
-       true,
-       false,
-       true,
-       "The friend visited a web page (optionally matching a URL pattern)."},
-      {"form_submitted", {{"form", text}}, SymbolKind::Form, false, false, true, "The friend submitted a form."},
-      {"tag_added", {{"tag", text}}, SymbolKind::Tag, false, false, true, "A tag was added to the friend."},
-      {"tag_removed", {{"tag", text}}, SymbolKind::Tag, false, false, true, "A tag was removed from the friend."},
-      {"field_changed", {{"field", text}}, SymbolKind::Field, false, false, true, "A field of the friend changed."},
-  };
+  std::vector<EventSpec> out;
+  for (const auto& b : builtin_events()) {
+    EventSpec s;
+    s.name = std::string(b.name);
+    for (const auto f : b.fields) s.fields.emplace_back(std::string(f), Type::of(TypeKind::Text));
+    s.argument = b.argument;
+    s.text_argument = b.text_argument;
+    s.reply_token = b.reply_token;
+    s.doc = std::string(b.doc);
+    out.push_back(std::move(s));
+  }
   for (const auto& f : p.ast.files) {
     for (const auto& d : f.decls) {
       const auto* e = std::get_if<ast::EventDecl>(&d.v);

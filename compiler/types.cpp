@@ -73,4 +73,28 @@ std::string TypeTable::describe(Type t) const {
   return "unknown";
 }
 
+namespace {
+constexpr std::pair<std::string_view, TypeKind> kPlainTypes[] = {
+    {"int", TypeKind::Int},   {"bool", TypeKind::Bool},         {"text", TypeKind::Text},
+    {"date", TypeKind::Date}, {"datetime", TypeKind::DateTime}, {"duration", TypeKind::Duration},
+    {"time", TypeKind::Time},
+};
+}  // namespace
+
+std::optional<TypeKind> plain_type(std::string_view name) {
+  for (const auto& [n, k] : kPlainTypes) {
+    if (n == name) return k;
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string_view>& plain_type_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const auto& [n, k] : kPlainTypes) out.push_back(n);
+    return out;
+  }();
+  return names;
+}
+
 }  // namespace okuri

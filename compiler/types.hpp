@@ -56,4 +56,8 @@ class TypeTable {
   std::vector<EnumDef> enums_;
 };
 
+// The field types written by name (`int`, `bool`, `text`, `date`, `datetime`, `duration`, `time`).
+std::optional<TypeKind> plain_type(std::string_view name);
+const std::vector<std::string_view>& plain_type_names();
+
 }  // namespace okuri

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/lexer.hpp"
 #include "compiler/query.hpp"
 #include "lsp/features.hpp"
 #include "lsp/hover_text.hpp"
@@ -17,7 +18,7 @@
 namespace okuri::lsp {
 namespace {
 
-enum class Tk { Word, Number, String, Punct, Newline };
+using Tk = lex::Kind;
 
 struct Token {
   Tk kind;
@@ -26,69 +27,29 @@ struct Token {
 };
 
 struct Lexed {
-  std::vector<Token> tokens;
+  std::vector<Token> tokens;  // no comments
   bool in_string = false;  // the cursor is inside an unterminated text literal
   std::uint32_t string_begin = 0;
   bool in_comment = false;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-Lexed lex(std::string_view s) {
+// The text before the cursor, lexed: the cursor may be inside a text or a comment.
+Lexed lex_before(std::string_view s) {
   Lexed out;
-  std::size_t i = 0;
-  auto digits = [&](std::size_t at) {
-    std::size_t n = 0;
-    while (at + n < s.size() && is_digit(s[at + n])) ++n;
-    return n;
-  };
-  while (i < s.size()) {
-    const char c = s[i];
-    const auto at = static_cast<std::uint32_t>(i);
-    if (c == '\n') {
-      out.tokens.push_back({Tk::Newline, s.substr(i, 1), at});
-      ++i;
-    } else if (c == ' ' || c == '\t' || c == '\r') {
-      ++i;
-    } else if (c == '#') {
-      while (i < s.size() && s[i] != '\n') ++i;
-      if (i == s.size()) out.in_comment = true;
-    } else if (c == '"') {
-      std::size_t j = i + 1;
-      while (j < s.size() && s[j] != '"' && s[j] != '\n') j += (s[j] == '\\' && j + 1 < s.size()) ? 2 : 1;
-      if (j >= s.size()) {
-        out.in_string = true;
-        out.string_begin = at;
-        return out;
-      }
-      if (s[j] == '"') ++j;
-      out.tokens.push_back({Tk::String, s.substr(i, j - i), at});
-      i = j;
-    } else if (is_digit(c)) {
-      std::size_t j = i + digits(i);
-      if (j - i == 4 && j < s.size() && s[j] == '-' && digits(j + 1) > 0) {
-        j += 1 + digits(j + 1);
-        if (j < s.size() && s[j] == '-' && digits(j + 1) > 0) j += 1 + digits(j + 1);
-      } else if (j < s.size() && s[j] == ':' && digits(j + 1) > 0) {
-        j += 1 + digits(j + 1);
-      }
-      while (j < s.size() && (is_name_byte(static_cast<unsigned char>(s[j])) || s[j] == '%')) ++j;
-      out.tokens.push_back({Tk::Number, s.substr(i, j - i), at});
-      i = j;
-    } else if (is_name_byte(static_cast<unsigned char>(c))) {
-      std::size_t j = i;
-      while (j < s.size() && is_name_byte(static_cast<unsigned char>(s[j]))) ++j;
-      out.tokens.push_back({Tk::Word, s.substr(i, j - i), at});
-      i = j;
-    } else {
-      static const char* const kTwo[] = {"==", "!=", "<=", ">=", "=>", "+=", "-=", ".."};
-      std::size_t n = 1;
-      for (const char* t : kTwo) {
-        if (s.substr(i, 2) == t) n = 2;
-      }
-      out.tokens.push_back({Tk::Punct, s.substr(i, n), at});
-      i += n;
+  for (const auto& t : lex::tokenize(s)) {
+    if (t.kind == Tk::Comment) {
+      // A comment the cursor is in runs to the end of the text (blanks after it trimmed).
+      std::size_t e = t.end;
+      while (e < s.size() && s[e] != '\n') ++e;
+      if (e == s.size()) out.in_comment = true;
+      continue;
     }
+    if (t.kind == Tk::String && !t.closed && t.end == s.size()) {
+      out.in_string = true;
+      out.string_begin = t.begin;
+      return out;
+    }
+    out.tokens.push_back({t.kind, t.text(s), t.begin});
   }
   return out;
 }
@@ -715,10 +676,10 @@ CompletionResult complete(std::string_view text, std::uint32_t offset, const Pro
   offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
   CompletionResult r;
   std::uint32_t b = offset;
-  while (b > 0 && is_name_byte(static_cast<unsigned char>(text[b - 1]))) --b;
+  while (b > 0 && lex::is_name_byte(static_cast<unsigned char>(text[b - 1]))) --b;
   r.begin = b;
   r.end = offset;
-  const Lexed lx = lex(text.substr(0, b));
+  const Lexed lx = lex_before(text.substr(0, b));
   Items items(names, fallback);
   if (lx.in_comment) return r;
   if (lx.in_string) {

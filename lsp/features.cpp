@@ -9,6 +9,7 @@
 #include <map>
 
 #include "compiler/formatter.hpp"
+#include "compiler/lexer.hpp"
 #include "compiler/query.hpp"
 #include "compiler/workspace.hpp"
 #include "lsp/hover_text.hpp"
@@ -42,22 +43,18 @@ bool any_syntax_error(const Program& p) {
 
 // ------------------------------------------------------------------ helpers
 
-bool is_name_byte(unsigned char c) {
-  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 Word word_at(std::string_view text, std::uint32_t offset) {
   offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
   std::uint32_t b = offset;
   std::uint32_t e = offset;
-  while (b > 0 && is_name_byte(static_cast<unsigned char>(text[b - 1]))) --b;
-  while (e < text.size() && is_name_byte(static_cast<unsigned char>(text[e]))) ++e;
+  while (b > 0 && lex::is_name_byte(static_cast<unsigned char>(text[b - 1]))) --b;
+  while (e < text.size() && lex::is_name_byte(static_cast<unsigned char>(text[e]))) ++e;
   return Word{b, e};
 }
 
 bool is_valid_name(std::string_view s) {
   if (s.empty() || s.size() > 256) return false;
-  if (!std::all_of(s.begin(), s.end(), [](char c) { return is_name_byte(static_cast<unsigned char>(c)); }))
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return lex::is_name_byte(static_cast<unsigned char>(c)); }))
     return false;
   // The grammar decides what a name is (Unicode XID rules, reserved words):
   // a one-name declaration must parse back to exactly that name.

@@ -228,7 +228,6 @@ struct Word {
   std::uint32_t end = 0;
 };
 Word word_at(std::string_view text, std::uint32_t offset);
-bool is_name_byte(unsigned char c);
 // A valid Okuri name that is not a reserved word.
 bool is_valid_name(std::string_view s);
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 
+#include "compiler/lexer.hpp"
 #include "compiler/query.hpp"
 #include "lsp/features.hpp"
 #include "stdlib/builtins.hpp"
@@ -59,8 +60,6 @@ bool is_keyword(std::string_view w) {
   return kWords.count(w) != 0;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 }  // namespace
 
 std::vector<SemanticToken> semantic_tokens(const DocumentView& v) {
@@ -111,51 +110,31 @@ std::vector<SemanticToken> semantic_tokens(const DocumentView& v) {
   auto emit = [&](std::size_t b, std::size_t e, TokenType t, std::uint32_t mods = 0) {
     out.push_back(SemanticToken{static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(e), t, mods});
   };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const char c = s[i];
-    if (c == '\n' || c == ' ' || c == '\t' || c == '\r') {
-      ++i;
-    } else if (c == '#') {
-      std::size_t j = i;
-      while (j < s.size() && s[j] != '\n' && s[j] != '\r') ++j;
-      emit(i, j, TokenType::Comment);
-      i = j;
-    } else if (c == '"') {
-      std::size_t j = i + 1;
-      while (j < s.size() && s[j] != '"' && s[j] != '\n')
-        j += (s[j] == '\\' && j + 1 < s.size() && s[j + 1] != '\n') ? 2 : 1;
-      if (j < s.size() && s[j] == '"') ++j;
-      emit(i, j, TokenType::String);
-      i = j;
-    } else if (is_digit(c)) {
-      std::size_t j = i;
-      // Numbers, durations, percentages, dates and times of day are one token each.
-      while (j < s.size() && (is_name_byte(static_cast<unsigned char>(s[j])) || s[j] == '%' ||
-                              ((s[j] == '-' || s[j] == ':') && j + 1 < s.size() && is_digit(s[j + 1])))) {
-        ++j;
+  for (const auto& t : lex::tokenize(s)) {
+    switch (t.kind) {
+      case lex::Kind::Comment:
+        emit(t.begin, t.end, TokenType::Comment);
+        break;
+      case lex::Kind::String:
+        emit(t.begin, t.end, TokenType::String);
+        break;
+      case lex::Kind::Number:  // numbers, durations, percentages, dates and times of day
+        emit(t.begin, t.end, TokenType::Number);
+        break;
+      case lex::Kind::Word:
+        if (const auto it = known.find(t.begin); it != known.end()) {
+          emit(t.begin, t.end, it->second.type, it->second.modifiers);
+        } else if (is_keyword(t.text(s))) {
+          emit(t.begin, t.end, TokenType::Keyword);
+        }
+        break;
+      case lex::Kind::Punct: {
+        static const std::string_view kOps = "=<>+-!";
+        if (t.end - t.begin == 2 || kOps.find(s[t.begin]) != std::string_view::npos) emit(t.begin, t.end, TokenType::Operator);
+        break;
       }
-      emit(i, j, TokenType::Number);
-      i = j;
-    } else if (is_name_byte(static_cast<unsigned char>(c))) {
-      std::size_t j = i;
-      while (j < s.size() && is_name_byte(static_cast<unsigned char>(s[j]))) ++j;
-      const auto it = known.find(static_cast<std::uint32_t>(i));
-      if (it != known.end()) {
-        emit(i, j, it->second.type, it->second.modifiers);
-      } else if (is_keyword(s.substr(i, j - i))) {
-        emit(i, j, TokenType::Keyword);
-      }
-      i = j;
-    } else {
-      static const char* const kTwo[] = {"==", "!=", "<=", ">=", "=>", "+=", "-=", ".."};
-      std::size_t n = 1;
-      for (const char* t : kTwo) {
-        if (s.substr(i, 2) == t) n = 2;
-      }
-      static const std::string_view kOps = "=<>+-!";
-      if (kOps.find(c) != std::string_view::npos || n == 2) emit(i, i + n, TokenType::Operator);
-      i += n;
+      case lex::Kind::Newline:
+        break;
     }
   }
   return out;

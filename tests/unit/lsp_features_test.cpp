@@ -356,7 +356,7 @@ TEST_CASE("lsp: code actions apply the did-you-mean fix-its", "[lsp][features]")
   CHECK(one[0].edit.text == "region");
 }
 
-TEST_CASE("lsp: the built-in events of the query module match the checker", "[lsp][features]") {
+TEST_CASE("lsp: every field query::events lists is readable in a rule on that event", "[lsp][features]") {
   // Every field query::events lists is readable in a rule on that event.
   Program empty;
   std::string src = "tag t\nlink l \"https://x\"\nmessage m text \"x\"\nform f\nfield memo: text\n";
