@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status: 0 ok (warnings allowed), 1 errors or failed tests, 2 bad usage or unreadable input.\n"
       "Docs: docs/language.md (the language), docs/runtime.md (simulate, test, explain),\n"
-      "docs/diagnostics/ (one page per code).");
+      "docs/serve.md (running an account), docs/editors.md (VS Code, Neovim), docs/diagnostics/ (one page per code).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
