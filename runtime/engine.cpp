@@ -1786,6 +1786,16 @@ Engine::TakeOver Engine::take_over(const Engine& old_engine) {
   Impl& m = *impl_;
   const Impl& o = *old_engine.impl_;
   if (!m.started) m.start_at(o.now);
+  // Broadcasts the old version has sent (up to its last one) are not sent again, and
+  // `start when` conditions that read the date are next evaluated when the old version's would be.
+  if (o.next_broadcast > 0) {
+    const std::int64_t sent_until = o.flows[static_cast<std::size_t>(o.broadcast_order[o.next_broadcast - 1])].at;
+    while (m.next_broadcast < m.broadcast_order.size() &&
+           m.flows[static_cast<std::size_t>(m.broadcast_order[m.next_broadcast])].at <= sent_until) {
+      ++m.next_broadcast;
+    }
+  }
+  if (o.next_tick > 0) m.next_tick = o.next_tick;
   TakeOver sum;
   const FriendStore& os = *o.store;
   FriendStore& s = *m.store;

@@ -369,3 +369,22 @@ message a text "a"
   // A field whose type changed is unknown in the new version.
   CHECK(!r.e2->store().fields[static_cast<std::size_t>(r.e2->schema().field_index("age2"))].known.get(0));
 }
+
+TEST_CASE("a new version does not send again a broadcast the old one sent", "[engine][reload]") {
+  const std::string v1 = R"(
+message news text "news"
+broadcast weekly at 2026-03-02 12:00 {
+  send news
+}
+)";
+  const std::int64_t t0 = at(2026, 3, 2, 10, 0);
+  const std::int64_t noon = at(2026, 3, 2, 12, 0);
+  // The reload happens at the very second of the broadcast, after the old version sent it.
+  Reload r(v1, with(v1, "text \"news\"", "text \"news!\""), t0, noon, noon + 86400);
+  CHECK(r.before.size() == 1);
+  CHECK(r.after.empty());
+  // A broadcast the new version adds later than now is sent.
+  Reload r2(v1, v1 + "broadcast later at 2026-03-03 12:00 {\n  send news\n}\n", t0, noon, noon + 2 * 86400);
+  CHECK(r2.before.size() == 1);
+  CHECK(r2.after.size() == 1);
+}
