@@ -2,7 +2,9 @@
 // latency with concurrent clients — side by side with a bare SQLite loop that writes
 // the same rows (processed event id + the friend's state) with synchronous=FULL and the
 // same group-commit batch size, and the ratio (target: the service ≥ half the bare loop).
-//   build/bench/okuri_bench_serve [--events N] [--clients C] [--friends F]
+// Then a hot reload of the project with R friends (the new version declares one more
+// tag, so every friend's state is rewritten): the time it holds the writer.
+//   build/bench/okuri_bench_serve [--events N] [--clients C] [--friends F] [--reload-friends R]
 #include <fmt/format.h>
 #include <httplib.h>
 #include <sqlite3.h>
@@ -11,8 +13,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -41,15 +45,19 @@ std::string body_for(std::size_t i, std::size_t friends, std::int64_t now_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t events = 20000, clients = 16, friends = 5000;
+  std::size_t events = 20000, clients = 16, friends = 5000, reload_friends = 100000;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc) events = std::strtoull(argv[++i], nullptr, 10);
     if (std::strcmp(argv[i], "--clients") == 0 && i + 1 < argc) clients = std::strtoull(argv[++i], nullptr, 10);
     if (std::strcmp(argv[i], "--friends") == 0 && i + 1 < argc) friends = std::strtoull(argv[++i], nullptr, 10);
+    if (std::strcmp(argv[i], "--reload-friends") == 0 && i + 1 < argc) reload_friends = std::strtoull(argv[++i], nullptr, 10);
   }
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("okuri-serve-bench-{}", getpid());
   std::filesystem::create_directories(dir);
-  auto p = compile_sources(".", {{"bench.okuri", kProject}});
+  const auto project = dir / "project";
+  std::filesystem::create_directories(project);
+  std::ofstream(project / "bench.okuri") << kProject;
+  auto p = compile_path(project.string());
   const std::string secret = "bench-secret";
 
   // ---- the service
@@ -60,6 +68,9 @@ int main(int argc, char** argv) {
   so.channel_secret = secret;
   so.access_token = "x";
   so.quiet = true;
+  so.events_token = "bench-token";
+  so.project_path = project.string();
+  so.watch = false;
   svc::Service service(std::move(p), so);
   std::thread server([&] { service.run(); });
   while (service.port() <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -103,6 +114,36 @@ int main(int argc, char** argv) {
       const auto pos = res->body.find("okuri_commit_seconds_count ");
       if (pos != std::string::npos) commits = std::strtoull(res->body.c_str() + pos + 27, nullptr, 10);
     }
+  }
+  // ---- hot reload with many friends
+  double reload_ms = 0;
+  std::size_t total_friends = friends;
+  if (reload_friends > friends) {
+    httplib::Client cli("127.0.0.1", service.port());
+    char when[32];
+    const std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    for (std::size_t i = friends; i < reload_friends; i += 2000) {
+      std::string body;
+      for (std::size_t k = i; k < std::min(reload_friends, i + 2000); ++k) {
+        body += fmt::format(R"({{"time":"{}","friend":"U{:032x}","type":"ping","n":1}})", when, k) + "\n";
+      }
+      auto res = cli.Post("/events", {{"Authorization", "Bearer bench-token"}}, body, "application/x-ndjson");
+      if (!res || res->status != 200) {
+        std::fprintf(stderr, "loading friends for the reload failed: %s\n", res ? res->body.c_str() : "no answer");
+        return 1;
+      }
+    }
+    total_friends = reload_friends;
+    std::ofstream(project / "bench.okuri", std::ios::app) << "tag added_by_the_reload\n";
+    const auto r0 = Clock::now();
+    if (!service.reload("bench")) {
+      std::fprintf(stderr, "the reload failed\n");
+      return 1;
+    }
+    reload_ms = std::chrono::duration<double, std::milli>(Clock::now() - r0).count();
   }
   service.stop();
   server.join();
@@ -162,5 +203,9 @@ int main(int argc, char** argv) {
               failed.load());
   std::printf("  bare SQLite   %9.0f events/s   (same rows, synchronous=FULL, commits of %zu)\n", bare_rate, batch);
   std::printf("  service / bare: %.2f   target >= 0.5\n", serve_rate / bare_rate);
+  if (reload_ms > 0) {
+    std::printf("hot reload with %zu friends (each friend's state rewritten): %.0f ms, %.1f us per friend\n", total_friends, reload_ms,
+                reload_ms * 1000.0 / static_cast<double>(total_friends));
+  }
   return failed.load() == 0 ? 0 : 1;
 }
