@@ -34,12 +34,16 @@ std::unique_ptr<Program> compile_sources(std::string root, std::vector<std::pair
     p->ast.files.push_back(build_ast(tree, f, i, next, p->diags));
   }
   p->ast.node_count = next;
-  p->expr_types.resize(next + 1);
-  check_program(*p);
-  p->graphs = lower_program(*p);
-  check_graphs(*p, p->graphs);
-  p->diags.sort();
+  check_parsed(*p);
   return p;
+}
+
+void check_parsed(Program& p) {
+  p.expr_types.resize(p.ast.node_count + 1);
+  check_program(p);
+  p.graphs = lower_program(p);
+  check_graphs(p, p.graphs);
+  p.diags.sort();
 }
 
 std::vector<std::string> project_files(const std::string& path) {

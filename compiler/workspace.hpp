@@ -21,6 +21,12 @@ struct LoadError : std::runtime_error {
 // message json paths are resolved.
 std::unique_ptr<Program> compile_sources(std::string root, std::vector<std::pair<std::string, std::string>> files);
 
+// The phases after parsing, as compile_sources runs them: `p.ast` holds every
+// file's AST with node ids 1 … `p.ast.node_count`; resolves and checks names
+// and types, lowers the step graphs, runs the graph checks and sorts the
+// diagnostics. (IncrementalCompiler shares it.)
+void check_parsed(Program& p);
+
 // A folder: all `*.okuri` files in it (not in subfolders), sorted by name.
 // A file: that file alone, with its folder as the root.
 std::unique_ptr<Program> compile_path(const std::string& path);

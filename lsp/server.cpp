@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -16,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compiler/incremental.hpp"
 #include "compiler/query.hpp"
 #include "compiler/workspace.hpp"
 #include "lsp/features.hpp"
@@ -103,6 +105,8 @@ struct Server::Impl {
     std::string text;
   };
   std::map<std::string, DiskFile> disk;
+  // The diagnostics worker's incremental compilers, by project key (that thread only).
+  std::map<std::string, std::unique_ptr<IncrementalCompiler>> incremental;
 
   // Requests.
   std::mutex jobs_mu;
@@ -190,7 +194,9 @@ struct Server::Impl {
     return in;
   }
 
-  Compiled compile(const Snapshot& snap, const std::string& key) {
+  // `recheck`: the diagnostics worker's re-check, which compiles incrementally
+  // from that project's previous re-check (same result as compile_sources).
+  Compiled compile(const Snapshot& snap, const std::string& key, bool recheck = false) {
     Compiled c;
     c.inputs = gather(snap, key);
     {
@@ -203,7 +209,14 @@ struct Server::Impl {
       }
     }
     if (!c.program) {
-      std::shared_ptr<const Program> p = compile_sources(c.inputs.root, c.inputs.files);
+      std::shared_ptr<const Program> p;
+      if (recheck) {
+        auto& inc = incremental[key];
+        if (!inc) inc = std::make_unique<IncrementalCompiler>();
+        p = inc->compile(c.inputs.root, c.inputs.files);
+      } else {
+        p = compile_sources(c.inputs.root, c.inputs.files);
+      }
       std::lock_guard lock(cache_mu);
       cache.emplace_front(c.inputs, p);
       if (cache.size() > 8) cache.pop_back();
@@ -638,7 +651,7 @@ struct Server::Impl {
       auto snap = current_snapshot();
       Compiled c;
       try {
-        c = compile(*snap, key);
+        c = compile(*snap, key, true);
       } catch (const std::exception& e) {
         log("check failed: " + std::string(e.what()));
         continue;
@@ -649,6 +662,11 @@ struct Server::Impl {
         if (dirty.count(key) != 0) continue;
       }
       publish(*snap, key, c);
+      // A project without open documents keeps no incremental state.
+      if (std::none_of(snap->by_uri.begin(), snap->by_uri.end(),
+                       [&](const auto& d) { return project_key(d.second->path) == key; })) {
+        incremental.erase(key);
+      }
     }
   }
 

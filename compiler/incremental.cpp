@@ -1,0 +1,514 @@
+#include "compiler/incremental.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "compiler/ast_builder.hpp"
+#include "compiler/text_width.hpp"
+#include "compiler/workspace.hpp"
+#include "grammar/syntax_tree.hpp"
+
+namespace okuri {
+
+using namespace ast;
+
+// What the next compile needs to know about one declaration of a compiled file.
+namespace {
+
+struct DeclInfo {
+  std::uint32_t begin = 0;    // the declaration's span in its file's text
+  std::uint32_t end = 0;
+  std::uint32_t dep_end = 0;  // its parse reads no text at or after this (the end of its last line)
+  NodeId id_lo = 0;           // its node ids: id_lo … id_lo + id_count - 1 (the Decl's own id first)
+  std::uint32_t id_count = 0;
+  std::vector<Diagnostic> build_diags;  // reported while building its AST (E004, E007)
+};
+
+// ------------------------------------------------------------------ copying an AST to a new place
+
+static_assert(std::variant_size_v<decltype(Expr::v)> == 18, "a new expression kind: copy it in Rebase");
+static_assert(std::variant_size_v<decltype(Stmt::v)> == 20, "a new statement kind: copy it in Rebase");
+static_assert(std::variant_size_v<decltype(Decl::v)> == 12, "a new declaration kind: copy it in Rebase");
+static_assert(std::variant_size_v<decltype(TestItem::v)> == 5, "a new test item kind: copy it in Rebase");
+
+// Deep-copies declarations with their byte offsets moved by `delta` and their
+// node ids by `id_shift`: what a full parse of the edited text builds for them.
+// A field added to an AST struct must be copied here too (the unit test
+// compares ASTs, ids, spans and everything the checker derives from them).
+struct Rebase {
+  std::int64_t delta = 0;
+  std::int64_t id_shift = 0;
+
+  Span s(Span x) const {
+    if (delta == 0 || (x.begin == 0 && x.end == 0)) return x;  // a span that was never set stays unset
+    x.begin = static_cast<std::uint32_t>(x.begin + delta);
+    x.end = static_cast<std::uint32_t>(x.end + delta);
+    return x;
+  }
+  NodeId id(NodeId i) const { return static_cast<NodeId>(i + id_shift); }
+  Name n(const Name& x) const { return Name{x.text, s(x.span)}; }
+  std::optional<Name> n(const std::optional<Name>& x) const {
+    if (!x) return std::nullopt;
+    return n(*x);
+  }
+  std::vector<Name> n(const std::vector<Name>& v) const {
+    std::vector<Name> out;
+    out.reserve(v.size());
+    for (const auto& x : v) out.push_back(n(x));
+    return out;
+  }
+
+  // ---- expressions
+  ExprPtr e(const ExprPtr& x) const {
+    if (!x) return nullptr;
+    return ExprPtr(new Expr{id(x->id), s(x->span), std::visit([&](const auto& v) -> decltype(Expr::v) { return ev(v); }, x->v)});
+  }
+  std::vector<ExprPtr> e(const std::vector<ExprPtr>& v) const {
+    std::vector<ExprPtr> out;
+    out.reserve(v.size());
+    for (const auto& x : v) out.push_back(e(x));
+    return out;
+  }
+  template <typename T>
+  T ev(const T& v) const {  // literals and plain names: no spans, no children
+    return v;
+  }
+  Member ev(const Member& v) const { return Member{n(v.object), n(v.field)}; }
+  Call ev(const Call& v) const { return Call{n(v.callee), e(v.args), v.within, s(v.within_span)}; }
+  Not ev(const Not& v) const { return Not{e(v.operand)}; }
+  Neg ev(const Neg& v) const { return Neg{e(v.operand)}; }
+  Binary ev(const Binary& v) const { return Binary{v.op, e(v.lhs), e(v.rhs), s(v.op_span)}; }
+  SetLit ev(const SetLit& v) const { return SetLit{e(v.items)}; }
+  RangeLit ev(const RangeLit& v) const { return RangeLit{e(v.lo), e(v.hi)}; }
+  Paren ev(const Paren& v) const { return Paren{e(v.inner)}; }
+
+  EventPattern event(const EventPattern& x) const {
+    EventPattern out = x;
+    out.name = n(x.name);
+    out.arg = n(x.arg);
+    out.arg_span = s(x.arg_span);
+    out.from_span = s(x.from_span);
+    out.span = s(x.span);
+    return out;
+  }
+
+  // ---- statements
+  Block block(const Block& b) const {
+    Block out;
+    out.span = s(b.span);
+    out.stmts.reserve(b.stmts.size());
+    for (const auto& st : b.stmts) {
+      out.stmts.push_back(
+          st ? StmtPtr(new Stmt{id(st->id), s(st->span),
+                                std::visit([&](const auto& v) -> decltype(Stmt::v) { return sv(v); }, st->v)})
+             : nullptr);
+    }
+    return out;
+  }
+  SendStmt sv(const SendStmt& v) const { return SendStmt{n(v.messages)}; }
+  ReplyStmt sv(const ReplyStmt& v) const { return ReplyStmt{n(v.messages)}; }
+  TagStmt sv(const TagStmt& v) const { return TagStmt{n(v.tags), v.remove}; }
+  ScoreStmt sv(const ScoreStmt& v) const { return ScoreStmt{n(v.score), v.op, e(v.value)}; }
+  SetStmt sv(const SetStmt& v) const { return SetStmt{n(v.field), e(v.value)}; }
+  ClearStmt sv(const ClearStmt& v) const { return ClearStmt{n(v.field)}; }
+  StartStmt sv(const StartStmt& v) const { return StartStmt{n(v.scenario)}; }
+  StopStmt sv(const StopStmt& v) const { return StopStmt{n(v.scenario)}; }
+  MenuStmt sv(const MenuStmt& v) const { return MenuStmt{v.richmenu, s(v.richmenu_span)}; }
+  NotifyStmt sv(const NotifyStmt& v) const { return NotifyStmt{v.text, s(v.text_span)}; }
+  PassStmt sv(const PassStmt& v) const { return v; }
+  GotoStmt sv(const GotoStmt& v) const { return GotoStmt{n(v.step)}; }
+  RepeatStmt sv(const RepeatStmt& v) const { return RepeatStmt{block(v.body)}; }
+  StepStmt sv(const StepStmt& v) const { return StepStmt{n(v.name), block(v.body)}; }
+  GoalStmt sv(const GoalStmt& v) const { return GoalStmt{e(v.cond), v.within, s(v.within_span)}; }
+  IfStmt sv(const IfStmt& v) const {
+    IfStmt out;
+    out.arms.reserve(v.arms.size());
+    for (const auto& a : v.arms) out.arms.push_back(IfArm{e(a.cond), block(a.body)});
+    if (v.else_body) out.else_body = block(*v.else_body);
+    return out;
+  }
+  SplitStmt sv(const SplitStmt& v) const {
+    SplitStmt out;
+    out.arms.reserve(v.arms.size());
+    for (const auto& a : v.arms) {
+      out.arms.push_back(SplitArm{a.percent, s(a.percent_span), n(a.name), block(a.body), s(a.span)});
+    }
+    return out;
+  }
+  WaitStmt sv(const WaitStmt& v) const {
+    WaitStmt out;
+    out.kind = v.kind;
+    out.seconds = v.seconds;
+    out.duration_span = s(v.duration_span);
+    out.at = v.at;
+    out.at_span = s(v.at_span);
+    out.at_valid = v.at_valid;
+    out.until = e(v.until);
+    out.cases.reserve(v.cases.size());
+    for (const auto& c : v.cases) {
+      WaitCase wc;
+      wc.kind = c.kind;
+      if (c.event) wc.event = event(*c.event);
+      wc.cond = e(c.cond);
+      wc.body = block(c.body);
+      wc.span = s(c.span);
+      out.cases.push_back(std::move(wc));
+    }
+    return out;
+  }
+  ThrottleStmt sv(const ThrottleStmt& v) const { return ThrottleStmt{v.count, n(v.unit)}; }
+  ErrorStmt sv(const ErrorStmt& v) const { return v; }
+
+  // ---- declarations
+  TypeSpec type(const TypeSpec& t) const { return TypeSpec{t.kind, n(t.name), n(t.values), s(t.span)}; }
+  std::vector<TestAttr> attrs(const std::vector<TestAttr>& v) const {
+    std::vector<TestAttr> out;
+    out.reserve(v.size());
+    for (const auto& a : v) out.push_back(TestAttr{n(a.name), e(a.value)});
+    return out;
+  }
+  Decl decl(const Decl& x) const {
+    return Decl{id(x.id), s(x.span), std::visit([&](const auto& v) -> decltype(Decl::v) { return dv(v); }, x.v)};
+  }
+  AccountDecl dv(const AccountDecl& v) const {
+    AccountDecl out = v;
+    out.timezone_span = s(v.timezone_span);
+    out.quiet_span = s(v.quiet_span);
+    out.quiet_from_span = s(v.quiet_from_span);
+    out.quiet_to_span = s(v.quiet_to_span);
+    out.daily_limit_span = s(v.daily_limit_span);
+    out.plan = n(v.plan);
+    return out;
+  }
+  FieldDecl dv(const FieldDecl& v) const { return FieldDecl{n(v.name), type(v.type), e(v.default_value)}; }
+  ListDecl dv(const ListDecl& v) const { return ListDecl{v.kind, n(v.names)}; }
+  LinkDecl dv(const LinkDecl& v) const { return LinkDecl{n(v.name), v.url, s(v.url_span)}; }
+  MessageDecl dv(const MessageDecl& v) const {
+    MessageDecl out = v;
+    out.name = n(v.name);
+    out.value_span = s(v.value_span);
+    return out;
+  }
+  EventDecl dv(const EventDecl& v) const {
+    EventDecl out;
+    out.name = n(v.name);
+    out.fields.reserve(v.fields.size());
+    for (const auto& f : v.fields) out.fields.push_back(EventFieldDecl{n(f.name), type(f.type)});
+    return out;
+  }
+  SegmentDecl dv(const SegmentDecl& v) const { return SegmentDecl{n(v.name), e(v.expr)}; }
+  RuleDecl dv(const RuleDecl& v) const { return RuleDecl{event(v.event), e(v.when), block(v.body)}; }
+  ScenarioDecl dv(const ScenarioDecl& v) const {
+    ScenarioDecl out;
+    out.name = n(v.name);
+    out.start_on.reserve(v.start_on.size());
+    for (const auto& so : v.start_on) out.start_on.push_back(StartOn{event(so.event), e(so.when), s(so.span)});
+    out.start_when = e(v.start_when);
+    out.restart = v.restart;
+    out.restart_after = v.restart_after;
+    out.restart_span = s(v.restart_span);
+    out.stop_when = e(v.stop_when);
+    out.on_update = n(v.on_update);
+    out.body = block(v.body);
+    return out;
+  }
+  BroadcastDecl dv(const BroadcastDecl& v) const {
+    return BroadcastDecl{n(v.name), v.at, s(v.at_span), v.at_valid, e(v.target), block(v.body)};
+  }
+  TestDecl dv(const TestDecl& v) const {
+    TestDecl out;
+    out.name = v.name;
+    out.name_span = s(v.name_span);
+    out.items.reserve(v.items.size());
+    for (const auto& it : v.items) {
+      TestItem ti;
+      ti.id = id(it.id);
+      ti.span = s(it.span);
+      ti.v = std::visit([&](const auto& x) -> decltype(TestItem::v) { return tv(x); }, it.v);
+      out.items.push_back(std::move(ti));
+    }
+    return out;
+  }
+  TestFriend tv(const TestFriend& v) const { return TestFriend{n(v.id), attrs(v.attrs)}; }
+  TestEvent tv(const TestEvent& v) const {
+    return TestEvent{v.at, s(v.at_span), v.at_valid, event(v.event), attrs(v.payload), n(v.friend_id)};
+  }
+  ExpectSend tv(const ExpectSend& v) const {
+    ExpectSend out = v;
+    out.messages = n(v.messages);
+    out.friend_id = n(v.friend_id);
+    out.at_span = s(v.at_span);
+    return out;
+  }
+  ExpectValue tv(const ExpectValue& v) const {
+    return ExpectValue{e(v.value), n(v.friend_id), v.op, s(v.op_span), e(v.rhs)};
+  }
+  ErrorStmt tv(const ErrorStmt& v) const { return v; }
+  ErrorDecl dv(const ErrorDecl& v) const { return v; }
+
+  Diagnostic diag(const Diagnostic& d) const {
+    Diagnostic out = d;
+    out.span = s(d.span);
+    for (auto& note : out.notes) {
+      if (note.span) note.span = s(*note.span);
+    }
+    if (out.fix) out.fix->span = s(out.fix->span);
+    return out;
+  }
+};
+
+// One past the first '\n' at or after `at` (or the end of the text).
+std::uint32_t line_end_after(std::string_view text, std::uint32_t at) {
+  const auto nl = text.find('\n', at);
+  return nl == std::string_view::npos ? static_cast<std::uint32_t>(text.size()) : static_cast<std::uint32_t>(nl + 1);
+}
+
+bool within(Span s, std::uint32_t begin, std::uint32_t end) { return s.begin >= begin && s.end <= end; }
+
+// Gives each of `diags` (reported while building `decls`) to the declaration
+// that contains it. False when one lies outside every declaration.
+bool place_diags(std::vector<Diagnostic>& diags, std::vector<DeclInfo>& infos, std::size_t first_info) {
+  for (auto& d : diags) {
+    bool placed = false;
+    for (std::size_t k = first_info; k < infos.size() && !placed; ++k) {
+      if (within(d.span, infos[k].begin, infos[k].end)) {
+        infos[k].build_diags.push_back(std::move(d));
+        placed = true;
+      }
+    }
+    if (!placed) return false;
+  }
+  return true;
+}
+
+// Describes declarations [first, decls.size()) just built; `id_end` is the
+// last node id given to them.
+void describe(const std::vector<Decl>& decls, std::size_t first, NodeId id_end, std::string_view text,
+              std::vector<DeclInfo>& out) {
+  for (std::size_t k = first; k < decls.size(); ++k) {
+    DeclInfo info;
+    info.begin = decls[k].span.begin;
+    info.end = decls[k].span.end;
+    info.dep_end = line_end_after(text, info.end);
+    info.id_lo = decls[k].id;
+    const NodeId next_lo = k + 1 < decls.size() ? decls[k + 1].id : id_end + 1;
+    info.id_count = next_lo - decls[k].id;
+    out.push_back(std::move(info));
+  }
+}
+
+}  // namespace
+
+struct IncrementalCompiler::FileState {
+  std::string path;
+  bool reusable = false;       // parsed without syntax errors, every build diagnostic inside a declaration
+  // The Program that holds this file's text and declarations: the last
+  // compile in which the file parsed cleanly (a text with a syntax error
+  // keeps the previous base, so that the next edit diffs against it).
+  std::shared_ptr<const Program> base;
+  std::uint32_t source = 0;    // index into base->sources
+  std::int64_t ast_file = -1;  // index into base->ast.files
+  std::vector<DeclInfo> decls;
+};
+
+IncrementalCompiler::IncrementalCompiler() = default;
+IncrementalCompiler::~IncrementalCompiler() = default;
+
+void IncrementalCompiler::reset() {
+  compiled_ = false;
+  prev_files_.clear();
+  prev_root_.clear();
+}
+
+std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
+                                                            std::vector<std::pair<std::string, std::string>> files) {
+  stats_ = Stats{};
+  auto p = std::make_shared<Program>();
+  p->root = std::move(root);
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [path, text] : files) p->sources.add(std::move(path), std::move(text));
+
+  // Reuse only when the same files, in the same order, were compiled last time.
+  bool same_files = compiled_ && prev_root_ == p->root && prev_files_.size() == p->sources.size();
+  for (std::uint32_t i = 0; same_files && i < p->sources.size(); ++i) {
+    same_files = prev_files_[i].path == p->sources.file(i).path;
+  }
+
+  std::vector<FileState> states(p->sources.size());
+  NodeId next = 0;
+  for (std::uint32_t i = 0; i < p->sources.size(); ++i) {
+    const auto& f = p->sources.file(i);
+    FileState& st = states[i];
+    st.path = f.path;
+    const std::string_view text = f.text;
+
+    // Reuse: the previous file had a clean parse and the text is valid UTF-8 of a sane size.
+    const FileState* old = same_files && prev_files_[i].reusable ? &prev_files_[i] : nullptr;
+    if (old != nullptr && text.size() >= 0xFFFFFFF0u) old = nullptr;
+    std::string_view otext;
+    std::size_t pre = 0;
+    std::size_t suf = 0;
+    if (old != nullptr) {
+      otext = old->base->sources.file(old->source).text;
+      // The edit: common prefix and suffix of the old and new texts.
+      const std::size_t lim = std::min(otext.size(), text.size());
+      pre = static_cast<std::size_t>(std::mismatch(otext.begin(), otext.begin() + static_cast<std::ptrdiff_t>(lim),
+                                                   text.begin()).first - otext.begin());
+      while (suf < lim - pre && otext[otext.size() - 1 - suf] == text[text.size() - 1 - suf]) ++suf;
+      // The old text was valid UTF-8 and the lines outside the edit are the same
+      // bytes: only the edited lines need the check.
+      const auto from = pre == 0 ? std::string_view::npos : text.rfind('\n', pre - 1);
+      const std::size_t lo = from == std::string_view::npos ? 0 : from + 1;
+      const auto to = text.find('\n', text.size() - suf);
+      const std::size_t hi = to == std::string_view::npos ? text.size() : to;
+      if (first_invalid_utf8(text.substr(lo, hi - lo)) != std::string::npos) old = nullptr;
+    }
+    if (old != nullptr) {
+      const auto& old_file = old->base->ast.files[static_cast<std::size_t>(old->ast_file)];
+      const auto n = old->decls.size();
+      const bool unchanged = pre == otext.size() && pre == text.size();
+      const auto change_end = static_cast<std::uint32_t>(otext.size() - suf);  // in the old text
+      const std::int64_t delta = static_cast<std::int64_t>(text.size()) - static_cast<std::int64_t>(otext.size());
+      const auto p0 = static_cast<std::uint32_t>(pre);
+
+      // Declarations [i0, j) are re-parsed from the text [a, b) (new offsets).
+      //
+      // Why this equals a full parse: between declarations the file rule only
+      // skips separators, so a full parse reaches a declaration's start in the
+      // same state whatever came before. A declaration's rules look ahead at
+      // most to the end of the line where it ends (`sp` never crosses a line;
+      // a continuation on the next line needs an operator, comma or bracket
+      // before the line break, which is inside the declaration), so a
+      // declaration whose last line ends before the edit (`dep_end`) parses
+      // the same. Re-parsing starts at the first declaration that can see the
+      // edit (or at the start of the edited line when the edit is between
+      // declarations: a line start is never inside a comment) and stops at the
+      // first declaration after the edit that starts a line; the stretch must
+      // parse without errors, and its last declaration must end before that
+      // line break. The declarations after it are the same text, so they parse
+      // the same, only shifted.
+      std::size_t i0 = n;
+      std::size_t j = n;
+      std::uint32_t a = 0;
+      std::uint32_t b = 0;
+      bool ok = true;
+      if (!unchanged) {
+        i0 = static_cast<std::size_t>(
+            std::upper_bound(old->decls.begin(), old->decls.end(), p0,
+                             [](std::uint32_t at, const DeclInfo& d) { return at < d.dep_end; }) -
+            old->decls.begin());
+        if (i0 < n && old->decls[i0].begin <= p0) {
+          a = old->decls[i0].begin;
+        } else {
+          const auto nl = p0 == 0 ? std::string_view::npos : otext.rfind('\n', p0 - 1);
+          a = nl == std::string_view::npos ? 0 : static_cast<std::uint32_t>(nl + 1);
+        }
+        j = i0;
+        while (j < n && old->decls[j].begin < change_end) ++j;
+        b = j < n ? static_cast<std::uint32_t>(old->decls[j].begin + delta) : static_cast<std::uint32_t>(text.size());
+        // The next reused declaration must start a line, so that nothing re-parsed reads into it.
+        if (j < n && (b == 0 || text[b - 1] != '\n')) ok = false;
+      }
+
+      grammar::SyntaxTree tree;
+      if (ok && !unchanged) {
+        tree = grammar::parse(text.substr(a, b - a));
+        ok = tree.errors.empty() && tree.nodes.back().kind == grammar::Syn::File;
+        if (ok) {
+          for (auto& node : tree.nodes) {
+            node.begin += a;
+            node.end += a;
+          }
+          // The last re-parsed declaration ends before the line break that precedes the reused one.
+          const auto kids = tree.children(tree.root());
+          if (!kids.empty() && j < n && tree.nodes[kids.back()].end >= b) ok = false;
+        }
+      }
+
+      if (ok) {
+        File out;
+        out.source = i;
+        out.decls.reserve(n + 4);
+        auto reuse = [&](std::size_t k, std::int64_t d) {
+          const DeclInfo& di = old->decls[k];
+          Rebase r{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(di.id_lo)};
+          out.decls.push_back(r.decl(old_file.decls[k]));
+          DeclInfo ni;
+          ni.begin = static_cast<std::uint32_t>(di.begin + d);
+          ni.end = static_cast<std::uint32_t>(di.end + d);
+          ni.dep_end = static_cast<std::uint32_t>(di.dep_end + d);
+          ni.id_lo = next + 1;
+          ni.id_count = di.id_count;
+          for (const auto& bd : di.build_diags) {
+            ni.build_diags.push_back(r.diag(bd));
+            p->diags.all().push_back(ni.build_diags.back());
+          }
+          next += di.id_count;
+          st.decls.push_back(std::move(ni));
+          ++stats_.decls_reused;
+        };
+        for (std::size_t k = 0; k < i0; ++k) reuse(k, 0);
+        bool placed = true;
+        if (!unchanged) {
+          Diagnostics built;
+          const std::size_t first = out.decls.size();
+          File fresh = build_ast(tree, f, i, next, built);
+          for (auto& d : fresh.decls) out.decls.push_back(std::move(d));
+          describe(out.decls, first, next, text, st.decls);
+          stats_.decls_reparsed += static_cast<std::uint32_t>(out.decls.size() - first);
+          for (const auto& d : built.all()) p->diags.all().push_back(d);
+          // (Every diagnostic of a declaration lies inside it; should one not, this
+          // compile is still right, but the next one parses the file whole.)
+          placed = place_diags(built.all(), st.decls, first);
+        }
+        for (std::size_t k = j; k < n; ++k) reuse(k, delta);
+        st.reusable = placed;
+        if (!placed) st.decls.clear();
+        st.ast_file = static_cast<std::int64_t>(p->ast.files.size());
+        p->ast.files.push_back(std::move(out));
+        ++(unchanged ? stats_.files_reused : stats_.files_patched);
+        continue;
+      }
+    }
+
+    // A whole file, exactly as compile_sources does it.
+    ++stats_.files_parsed;
+    if (f.text.size() >= 0xFFFFFFF0u) {
+      p->diags.report(Code::E001, Span{i, 0, 0}, "file is too large (4 GiB or more)");
+      continue;
+    }
+    bool clean = true;
+    if (const auto bad = first_invalid_utf8(f.text); bad != std::string::npos) {
+      p->diags.report(Code::E001, Span{i, static_cast<std::uint32_t>(bad), static_cast<std::uint32_t>(bad + 1)},
+                      "the file is not valid UTF-8 here; save it as UTF-8");
+      clean = false;
+    }
+    const auto tree = grammar::parse(f.text);
+    Diagnostics built;
+    File out = build_ast(tree, f, i, next, built);
+    for (const auto& d : built.all()) p->diags.all().push_back(d);
+    clean = clean && tree.errors.empty();
+    describe(out.decls, 0, next, text, st.decls);
+    st.reusable = clean && place_diags(built.all(), st.decls, 0);
+    if (!st.reusable) st.decls.clear();
+    st.ast_file = static_cast<std::int64_t>(p->ast.files.size());
+    p->ast.files.push_back(std::move(out));
+  }
+  p->ast.node_count = next;
+  check_parsed(*p);
+
+  for (std::uint32_t i = 0; i < states.size(); ++i) {
+    if (states[i].reusable) {
+      states[i].base = p;
+      states[i].source = i;
+    } else if (same_files && prev_files_[i].reusable) {
+      states[i] = std::move(prev_files_[i]);  // a syntax error: the next edit diffs against the last clean text
+    }
+  }
+  compiled_ = true;
+  prev_root_ = p->root;
+  prev_files_ = std::move(states);
+  return p;
+}
+
+}  // namespace okuri

@@ -1,0 +1,198 @@
+// The incremental compiler against compile_sources: after every random edit
+// (of the benchmark fixture and of the example projects) the Program must be
+// the same — AST, node ids, spans, symbols, references, types and diagnostics.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bench/project_gen.hpp"
+#include "compiler/ast_dump.hpp"
+#include "compiler/incremental.hpp"
+#include "compiler/workspace.hpp"
+
+namespace {
+
+using namespace okuri;
+using Files = std::vector<std::pair<std::string, std::string>>;
+
+std::string span_text(Span s) { return fmt::format("{}:{}-{}", s.file, s.begin, s.end); }
+
+// Everything a Program says, as text.
+std::string describe(const Program& p) {
+  std::string out;
+  for (const auto& f : p.ast.files) {
+    out += fmt::format("file {}\n{}\n", f.source, dump_ast(f));
+    for (const auto& d : f.decls) out += fmt::format("decl {} {}\n", d.id, span_text(d.span));
+  }
+  out += fmt::format("nodes {}\n", p.ast.node_count);
+  for (const auto& s : p.symbols) {
+    out += fmt::format("sym {} {} {} {} uses {} msgs {}\n", kind_word(s.kind), s.name, span_text(s.span), s.scope, s.uses,
+                       s.message_count);
+  }
+  for (const auto& r : p.references) out += fmt::format("ref {} {}\n", span_text(r.span), r.symbol);
+  for (std::size_t i = 0; i < p.expr_types.size(); ++i) {
+    out += fmt::format("type {} {} {}\n", i, static_cast<int>(p.expr_types[i].kind), p.types.describe(p.expr_types[i]));
+  }
+  std::vector<std::pair<ast::NodeId, std::uint32_t>> es(p.expr_symbols.begin(), p.expr_symbols.end());
+  std::sort(es.begin(), es.end());
+  for (const auto& [id, sym] : es) out += fmt::format("exprsym {} {}\n", id, sym);
+  for (const auto& d : p.diags.all()) {
+    out += fmt::format("diag {} {} {}\n", info(d.code).name, span_text(d.span), d.message);
+    for (const auto& n : d.notes) out += fmt::format("  note {} {}\n", n.span ? span_text(*n.span) : "-", n.message);
+    if (d.fix) out += fmt::format("  fix {} {}\n", span_text(d.fix->span), d.fix->replacement);
+  }
+  for (const auto& g : p.graphs) {
+    out += fmt::format("graph {} {} nodes {}\n", g.name, g.decl ? g.decl->id : 0, g.node_count());
+    for (std::size_t i = 0; i < g.node_count(); ++i) {
+      const auto& n = g.node(static_cast<std::uint32_t>(i));
+      out += fmt::format("  {} {} {} {}\n", n.id, n.label, span_text(n.span), n.stmt ? n.stmt->id : 0);
+    }
+  }
+  return out;
+}
+
+// One random edit: a character typed or deleted, a line break, a bracket, a
+// quote, a comment, a whole line duplicated or removed, a word pasted.
+void random_edit(std::string& text, std::mt19937& rng) {
+  auto pick = [&](std::size_t n) { return n == 0 ? std::size_t{0} : static_cast<std::size_t>(rng() % n); };
+  const std::size_t at = pick(text.size() + 1);
+  static const char* const kBits[] = {"a", "x", "1", " ", "\n", "{", "}", "(", ")", "\"", "#", ",", "=", "_",
+                                      "send ", "tag ", "on ", "message ", "segment z = ", "or ", " and ", "é",
+                                      "\n}\n", "\nscenario q {\n", "\ntag zz\n", "7d", "ー", "\t"};
+  switch (pick(6)) {
+    case 0:
+    case 1:
+      text.insert(at, kBits[pick(std::size(kBits))]);
+      break;
+    case 2:
+    case 3:
+      if (at < text.size()) text.erase(at, 1 + pick(std::min<std::size_t>(3, text.size() - at)));
+      break;
+    case 4: {  // duplicate or remove a line
+      const auto ls = at == 0 ? 0 : text.rfind('\n', at - 1) + 1;
+      auto le = text.find('\n', at);
+      le = le == std::string::npos ? text.size() : le + 1;
+      const std::string line = text.substr(ls, le - ls);
+      if (pick(2) == 0) {
+        text.insert(ls, line);
+      } else {
+        text.erase(ls, le - ls);
+      }
+      break;
+    }
+    default: {  // paste a fragment of the text elsewhere
+      const std::size_t from = pick(text.size());
+      const std::size_t len = std::min<std::size_t>(1 + pick(40), text.size() - from);
+      text.insert(at, text.substr(from, len));
+      break;
+    }
+  }
+  // Keep the text valid UTF-8 most of the time: a cut inside a character is repaired by dropping its tail.
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    bool good = len != 0 && i + len <= text.size();
+    for (std::size_t k = 1; good && k < len; ++k) good = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!good) {
+      text.erase(i, 1);
+      continue;
+    }
+    i += len;
+  }
+}
+
+// Applies `edits` random edits (one file at a time) and compares after each,
+// undoing an edit that broke the syntax (after comparing) and some others.
+void run(Files files, unsigned seed, int edits) {
+  std::mt19937 rng(seed);
+  IncrementalCompiler inc;
+  bool syntax_error = false;
+  auto check = [&](const Files& fs) {
+    auto full = compile_sources(".", fs);
+    syntax_error = std::any_of(full->diags.all().begin(), full->diags.all().end(),
+                               [](const Diagnostic& d) { return d.code == Code::E001; });
+    auto part = inc.compile(".", fs);
+    const auto a = describe(*full);
+    const auto b = describe(*part);
+    if (a != b) {
+      std::string texts;
+      for (const auto& [path, text] : fs) texts += "--- " + path + "\n" + text + "\n";
+      INFO(texts);
+      REQUIRE(b == a);
+    }
+  };
+  check(files);
+  std::uint32_t patched = 0;
+  for (int e = 0; e < edits; ++e) {
+    auto& f = files[rng() % files.size()];
+    const std::string before = f.second;
+    random_edit(f.second, rng);
+    check(files);
+    patched += inc.last_stats().files_patched;
+    // Back to the text before after a syntax error, and half of the time
+    // otherwise: most keystrokes land in a file that parses.
+    if (syntax_error || rng() % 2 == 0) {
+      f.second = before;
+      check(files);
+      patched += inc.last_stats().files_patched;
+    }
+  }
+  // The point of it all: most edits were handled without parsing a whole file.
+  CHECK(patched > static_cast<std::uint32_t>(edits / 2));
+}
+
+Files read_project(const std::string& dir) {
+  Files out;
+  for (const auto& path : project_files(dir)) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out.emplace_back(std::filesystem::path(path).filename().string(), ss.str());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("incremental compile equals a full compile after random edits of the 500-line fixture", "[incremental]") {
+  run({{"bench.okuri", bench::generate_project(500)}}, 1, 300);
+}
+
+TEST_CASE("incremental compile equals a full compile after random edits of the examples", "[incremental]") {
+  unsigned seed = 10;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(OKURI_SOURCE_DIR) + "/examples")) {
+    if (!entry.is_directory()) continue;
+    SECTION(entry.path().filename().string()) { run(read_project(entry.path().string()), seed, 150); }
+    ++seed;
+  }
+}
+
+TEST_CASE("incremental compile: an edit in one declaration re-parses only that declaration", "[incremental]") {
+  std::string text = bench::generate_project(500);
+  IncrementalCompiler inc;
+  inc.compile(".", {{"bench.okuri", text}});
+  CHECK(inc.last_stats().files_parsed == 1);
+  const auto at = text.find("segment s0_7 = age in ");
+  REQUIRE(at != std::string::npos);
+  text.insert(at + std::string("segment s0_7 = age in ").size(), "1");
+  auto p = inc.compile(".", {{"bench.okuri", text}});
+  CHECK(inc.last_stats().files_patched == 1);
+  CHECK(inc.last_stats().decls_reparsed == 1);
+  CHECK(describe(*p) == describe(*compile_sources(".", {{"bench.okuri", text}})));
+  // The same text again: nothing re-parsed, still a fresh check.
+  inc.compile(".", {{"bench.okuri", text}});
+  CHECK(inc.last_stats().files_reused == 1);
+  CHECK(inc.last_stats().decls_reparsed == 0);
+  // A file added: a full parse.
+  inc.compile(".", {{"bench.okuri", text}, {"more.okuri", "tag extra\n"}});
+  CHECK(inc.last_stats().files_parsed == 2);
+}
