@@ -127,8 +127,8 @@ void Checker::run() {
 std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, const ast::Decl* d, std::string scope) {
   if (n.text.empty()) return std::nullopt;
   const std::string key = scope.empty() ? n.text : scope + "/" + n.text;
-  auto it = by_name_.find({k, key});
-  if (it != by_name_.end()) {
+  auto it = names_for(k).find(key);
+  if (it != names_for(k).end()) {
     auto& diag = p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of {} `{}`", kind_word(k), n.text));
     diag.notes.push_back(Note{p_.symbols[it->second].span, "first defined here"});
     return std::nullopt;
@@ -136,8 +136,8 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
   // Fields and segments share the names that expressions read.
   if (k == SymbolKind::Field || k == SymbolKind::Segment) {
     const SymbolKind other = k == SymbolKind::Field ? SymbolKind::Segment : SymbolKind::Field;
-    auto o = by_name_.find({other, n.text});
-    if (o != by_name_.end()) {
+    auto o = names_for(other).find(n.text);
+    if (o != names_for(other).end()) {
       auto& diag = p_.diags.report(Code::E004, n.span,
                                    fmt::format("duplicate definition of `{}`: it is already a {}", n.text, kind_word(other)));
       diag.notes.push_back(Note{p_.symbols[o->second].span, "first defined here"});
@@ -165,14 +165,14 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
   s.scope = std::move(scope);
   p_.symbols.push_back(std::move(s));
   const auto idx = static_cast<std::uint32_t>(p_.symbols.size() - 1);
-  by_name_[{k, key}] = idx;
+  names_for(k).emplace(key, idx);
   return idx;
 }
 
 std::optional<std::uint32_t> Checker::lookup(SymbolKind k, std::string_view name, std::string_view scope) const {
-  const std::string key = scope.empty() ? std::string(name) : std::string(scope) + "/" + std::string(name);
-  auto it = by_name_.find({k, key});
-  if (it == by_name_.end()) return std::nullopt;
+  const NameTable& table = names_for(k);
+  auto it = scope.empty() ? table.find(name) : table.find(std::string(scope) + "/" + std::string(name));
+  if (it == table.end()) return std::nullopt;
   return it->second;
 }
 

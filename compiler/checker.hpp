@@ -3,6 +3,7 @@
 // public entry point is check_program().
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -61,7 +62,15 @@ class Checker {
 
  private:
   Program& p_;
-  std::map<std::pair<SymbolKind, std::string>, std::uint32_t> by_name_;  // steps keyed "scenario/step"
+  // Symbols by kind, then name (steps keyed "scenario/step"); looked up without copying the name.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using NameTable = std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>>;
+  std::array<NameTable, static_cast<std::size_t>(SymbolKind::Test) + 1> by_name_;
+  NameTable& names_for(SymbolKind k) { return by_name_[static_cast<std::size_t>(k)]; }
+  const NameTable& names_for(SymbolKind k) const { return by_name_[static_cast<std::size_t>(k)]; }
   std::vector<EventInfo> custom_events_;
   std::set<std::string> started_scenarios_;
   std::unordered_map<std::string, int> segment_state_;  // 0 unseen, 1 in progress, 2 done

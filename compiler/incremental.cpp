@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "compiler/ast_builder.hpp"
+#include "compiler/checker.hpp"
 #include "compiler/text_width.hpp"
 #include "compiler/workspace.hpp"
 #include "grammar/syntax_tree.hpp"
@@ -22,6 +23,17 @@ struct DeclInfo {
   NodeId id_lo = 0;           // its node ids: id_lo … id_lo + id_count - 1 (the Decl's own id first)
   std::uint32_t id_count = 0;
   std::vector<Diagnostic> build_diags;  // reported while building its AST (E004, E007)
+  // Scenarios and broadcasts: its step graph (an index into the base
+  // Program's graphs) and what the graph checks reported for it.
+  std::int32_t graph = -1;
+  std::vector<Diagnostic> graph_diags;
+  // During a compile only, for a declaration copied from the previous one:
+  // where it came from, how far it moved, and (scenarios and broadcasts) its
+  // new statements and expressions by node id - id_lo.
+  const DeclInfo* from = nullptr;
+  const Program* from_program = nullptr;
+  std::int64_t delta = 0;
+  std::vector<const void*> nodes;
 };
 
 // ------------------------------------------------------------------ copying an AST to a new place
@@ -38,6 +50,8 @@ static_assert(std::variant_size_v<decltype(TestItem::v)> == 5, "a new test item 
 struct Rebase {
   std::int64_t delta = 0;
   std::int64_t id_shift = 0;
+  std::vector<const void*>* rec = nullptr;  // when set: each new Stmt and Expr, by new id - rec_lo
+  NodeId rec_lo = 0;
 
   Span s(Span x) const {
     if (delta == 0 || (x.begin == 0 && x.end == 0)) return x;  // a span that was never set stays unset
@@ -61,7 +75,9 @@ struct Rebase {
   // ---- expressions
   ExprPtr e(const ExprPtr& x) const {
     if (!x) return nullptr;
-    return ExprPtr(new Expr{id(x->id), s(x->span), std::visit([&](const auto& v) -> decltype(Expr::v) { return ev(v); }, x->v)});
+    ExprPtr out(new Expr{id(x->id), s(x->span), std::visit([&](const auto& v) -> decltype(Expr::v) { return ev(v); }, x->v)});
+    if (rec != nullptr) (*rec)[out->id - rec_lo] = out.get();
+    return out;
   }
   std::vector<ExprPtr> e(const std::vector<ExprPtr>& v) const {
     std::vector<ExprPtr> out;
@@ -102,6 +118,7 @@ struct Rebase {
           st ? StmtPtr(new Stmt{id(st->id), s(st->span),
                                 std::visit([&](const auto& v) -> decltype(Stmt::v) { return sv(v); }, st->v)})
              : nullptr);
+      if (rec != nullptr && out.stmts.back()) (*rec)[out.stmts.back()->id - rec_lo] = out.stmts.back().get();
     }
     return out;
   }
@@ -312,6 +329,93 @@ struct IncrementalCompiler::FileState {
 };
 
 IncrementalCompiler::IncrementalCompiler() = default;
+
+// check_parsed's phases, reusing what the previous compile found for
+// declarations copied unchanged: the step graph of a scenario or broadcast
+// depends only on its own text and on the types of its expressions (a `wait
+// until` waits differently for a time than for a date), and the graph checks
+// only on the graph, so when every expression of the copy has the type it had
+// before, the old graph is copied with its spans and AST pointers moved, and
+// the graph checks' diagnostics with their spans moved.
+void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
+  p.expr_types.resize(p.ast.node_count + 1);
+  check_program(p);
+  for (auto& st : states) {
+    if (st.ast_file < 0) continue;
+    const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
+    const bool described = st.reusable && st.decls.size() == file.decls.size();
+    for (std::size_t k = 0; k < file.decls.size(); ++k) {
+      const Decl& d = file.decls[k];
+      if (!std::holds_alternative<ScenarioDecl>(d.v) && !std::holds_alternative<BroadcastDecl>(d.v)) continue;
+      DeclInfo* info = described ? &st.decls[k] : nullptr;
+      const std::size_t diags_before = p.diags.all().size();
+      bool reused = false;
+      if (info != nullptr && info->from != nullptr && info->from->graph >= 0 &&
+          info->nodes.size() == info->from->id_count) {
+        const DeclInfo& old = *info->from;
+        const Program& op = *info->from_program;
+        bool same = info->id_lo + info->id_count <= p.expr_types.size() &&
+                    old.id_lo + old.id_count <= op.expr_types.size() &&
+                    static_cast<std::size_t>(old.graph) < op.graphs.size();
+        for (std::uint32_t n = 0; same && n < info->id_count; ++n) {
+          same = p.expr_types[info->id_lo + n] == op.expr_types[old.id_lo + n];
+        }
+        if (same) {
+          const StepGraph& og = op.graphs[static_cast<std::size_t>(old.graph)];
+          const Rebase r{info->delta, 0};
+          bool ok = true;
+          auto moved = [&](const void* old_node, NodeId old_id) -> const void* {
+            if (old_node == nullptr) return nullptr;
+            if (old_id < old.id_lo || old_id - old.id_lo >= info->nodes.size()) {
+              ok = false;
+              return nullptr;
+            }
+            const void* n = info->nodes[old_id - old.id_lo];
+            if (n == nullptr) ok = false;
+            return n;
+          };
+          StepGraph g = og.copy_with(
+              [&](StepNode& n) {
+                n.span = r.s(n.span);
+                if (n.stmt != nullptr) n.stmt = static_cast<const Stmt*>(moved(n.stmt, n.stmt->id));
+              },
+              [&](StepEdge& e) {
+                if (e.cond != nullptr) e.cond = static_cast<const Expr*>(moved(e.cond, e.cond->id));
+                if (e.wait_case != nullptr) {
+                  // A case edge leaves the wait node of its `wait … for`.
+                  const Stmt* ws = e.from < og.node_count() ? og.node(e.from).stmt : nullptr;
+                  const auto* w = ws != nullptr ? std::get_if<WaitStmt>(&ws->v) : nullptr;
+                  const auto* nws = ws != nullptr ? static_cast<const Stmt*>(moved(ws, ws->id)) : nullptr;
+                  const auto* nw = nws != nullptr ? std::get_if<WaitStmt>(&nws->v) : nullptr;
+                  if (w == nullptr || nw == nullptr || e.wait_case < w->cases.data() ||
+                      e.wait_case >= w->cases.data() + w->cases.size() || nw->cases.size() != w->cases.size()) {
+                    ok = false;
+                    e.wait_case = nullptr;
+                  } else {
+                    e.wait_case = nw->cases.data() + (e.wait_case - w->cases.data());
+                  }
+                }
+              });
+          if (ok) {
+            g.decl = &d;
+            p.graphs.push_back(std::move(g));
+            for (const auto& gd : old.graph_diags) p.diags.all().push_back(r.diag(gd));
+            reused = true;
+          }
+        }
+      }
+      if (!reused) {
+        p.graphs.push_back(std::move(*lower_decl(p, d)));
+        check_graph(p, p.graphs.back());
+      }
+      if (info != nullptr) {
+        info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
+        info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before), p.diags.all().end());
+      }
+    }
+  }
+  p.diags.sort();
+}
 IncrementalCompiler::~IncrementalCompiler() = default;
 
 void IncrementalCompiler::reset() {
@@ -432,8 +536,16 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
         auto reuse = [&](std::size_t k, std::int64_t d) {
           const DeclInfo& di = old->decls[k];
           Rebase r{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(di.id_lo)};
-          out.decls.push_back(r.decl(old_file.decls[k]));
           DeclInfo ni;
+          ni.from = &di;
+          ni.from_program = old->base.get();
+          ni.delta = d;
+          if (di.graph >= 0) {  // its step graph may be reused: keep where its statements went
+            ni.nodes.assign(di.id_count, nullptr);
+            r.rec = &ni.nodes;
+            r.rec_lo = next + 1;
+          }
+          out.decls.push_back(r.decl(old_file.decls[k]));
           ni.begin = static_cast<std::uint32_t>(di.begin + d);
           ni.end = static_cast<std::uint32_t>(di.end + d);
           ni.dep_end = static_cast<std::uint32_t>(di.dep_end + d);
@@ -495,7 +607,7 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
     p->ast.files.push_back(std::move(out));
   }
   p->ast.node_count = next;
-  check_parsed(*p);
+  check(*p, states);
 
   for (std::uint32_t i = 0; i < states.size(); ++i) {
     if (states[i].reusable) {
@@ -503,6 +615,13 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
       states[i].source = i;
     } else if (same_files && prev_files_[i].reusable) {
       states[i] = std::move(prev_files_[i]);  // a syntax error: the next edit diffs against the last clean text
+    }
+  }
+  for (auto& st : states) {
+    for (auto& d : st.decls) {
+      d.from = nullptr;
+      d.from_program = nullptr;
+      d.nodes = {};
     }
   }
   compiled_ = true;

@@ -7,9 +7,12 @@
 // unchanged reuses its declarations' ASTs; a file with an edit re-parses only
 // the declarations the edit can reach (the grammar's file rule over that
 // stretch of text, offsets shifted) and reuses the others, with spans and
-// node ids moved to where a full parse would put them. Name resolution, types, step graphs and graph checks then run over the
-// whole project as compile_sources runs them: those are global (uses,
-// never-started scenarios, suggestions), so they are not reused.
+// node ids moved to where a full parse would put them. Name resolution and
+// types then run over the whole project as compile_sources runs them: those
+// are global (uses, never-started scenarios, suggestions), so they are not
+// reused. A scenario or broadcast copied unchanged whose expressions kept
+// their types keeps its step graph and graph-check diagnostics (copied, spans
+// and AST pointers moved); edited ones are lowered and checked again.
 //
 // It falls back to a full parse of a file whenever reuse is not provably
 // equal: the file never parsed cleanly (or had a build diagnostic outside its
@@ -55,6 +58,7 @@ class IncrementalCompiler {
 
  private:
   struct FileState;
+  void check(Program& p, std::vector<FileState>& states);
   bool compiled_ = false;
   std::string prev_root_;
   std::vector<FileState> prev_files_;  // by file index of the last compile

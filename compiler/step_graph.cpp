@@ -108,6 +108,19 @@ std::vector<StepEdge> StepGraph::edges() const {
   return out;
 }
 
+StepGraph StepGraph::copy_with(const std::function<void(StepNode&)>& fix_node,
+                               const std::function<void(StepEdge&)>& fix_edge) const {
+  StepGraph out;
+  out.name = name;
+  out.is_broadcast = is_broadcast;
+  out.decl = decl;
+  out.impl_->g = impl_->g;
+  Graph& g = out.impl_->g;
+  for (std::uint32_t i = 0; i < out.node_count(); ++i) fix_node(g[i]);
+  for (auto [it, end] = boost::edges(g); it != end; ++it) fix_edge(g[*it]);
+  return out;
+}
+
 std::optional<std::uint32_t> StepGraph::find(std::string_view id) const {
   for (std::uint32_t i = 0; i < node_count(); ++i) {
     if (impl_->g[i].id == id) return i;
@@ -484,24 +497,30 @@ class Lowerer {
 
 }  // namespace
 
+std::optional<StepGraph> lower_decl(const Program& p, const ast::Decl& d) {
+  if (const auto* sc = std::get_if<ast::ScenarioDecl>(&d.v)) {
+    StepGraph g;
+    g.name = sc->name.text;
+    g.decl = &d;
+    Lowerer(p, g).lower(sc->name.text, sc->body);
+    return g;
+  }
+  if (const auto* b = std::get_if<ast::BroadcastDecl>(&d.v)) {
+    StepGraph g;
+    g.name = b->name.text;
+    g.is_broadcast = true;
+    g.decl = &d;
+    Lowerer(p, g).lower(b->name.text, b->body);
+    return g;
+  }
+  return std::nullopt;
+}
+
 std::vector<StepGraph> lower_program(const Program& p) {
   std::vector<StepGraph> out;
   for (const auto& f : p.ast.files) {
     for (const auto& d : f.decls) {
-      if (const auto* sc = std::get_if<ast::ScenarioDecl>(&d.v)) {
-        StepGraph g;
-        g.name = sc->name.text;
-        g.decl = &d;
-        Lowerer(p, g).lower(sc->name.text, sc->body);
-        out.push_back(std::move(g));
-      } else if (const auto* b = std::get_if<ast::BroadcastDecl>(&d.v)) {
-        StepGraph g;
-        g.name = b->name.text;
-        g.is_broadcast = true;
-        g.decl = &d;
-        Lowerer(p, g).lower(b->name.text, b->body);
-        out.push_back(std::move(g));
-      }
+      if (auto g = lower_decl(p, d)) out.push_back(std::move(*g));
     }
   }
   return out;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,12 @@ class StepGraph {
   // or nullopt when a loop that waits makes it unbounded.
   std::optional<std::int64_t> longest_time() const;
 
+  // A copy of this graph with every node and edge passed through `fix_node`
+  // and `fix_edge` (which move spans and AST pointers when the same
+  // declaration was copied to a new place; used by incremental re-checks).
+  StepGraph copy_with(const std::function<void(StepNode&)>& fix_node,
+                      const std::function<void(StepEdge&)>& fix_edge) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -93,10 +100,14 @@ class StepGraph {
 
 // Lowers every scenario and broadcast of a checked program (in source order).
 std::vector<StepGraph> lower_program(const Program& p);
+// Lowers one declaration; nullopt unless it is a scenario or a broadcast.
+std::optional<StepGraph> lower_decl(const Program& p, const ast::Decl& d);
 
 // Graph checks: E006 (zero-time cycles), W101 (unreachable steps) and W106
 // (`restart after` shorter than the scenario). Adds diagnostics to `p`.
 void check_graphs(Program& p, const std::vector<StepGraph>& graphs);
+// The same checks on one graph (check_graphs runs them graph by graph, in order).
+void check_graph(Program& p, const StepGraph& g);
 
 // Pictures.
 std::string to_dot(const StepGraph& g);

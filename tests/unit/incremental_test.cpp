@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "bench/project_gen.hpp"
 #include "compiler/ast_dump.hpp"
@@ -24,6 +26,36 @@ using namespace okuri;
 using Files = std::vector<std::pair<std::string, std::string>>;
 
 std::string span_text(Span s) { return fmt::format("{}:{}-{}", s.file, s.begin, s.end); }
+
+// The statements, wait cases and conditions of a Program's AST, by address.
+struct AstNodes {
+  std::set<const void*> decls, stmts, cases, exprs;
+  void block(const ast::Block& b) {
+    for (const auto& st : b.stmts) {
+      if (!st) continue;
+      stmts.insert(st.get());
+      if (const auto* r = std::get_if<ast::RepeatStmt>(&st->v)) block(r->body);
+      if (const auto* s = std::get_if<ast::StepStmt>(&st->v)) block(s->body);
+      if (const auto* i = std::get_if<ast::IfStmt>(&st->v)) {
+        for (const auto& a : i->arms) {
+          exprs.insert(a.cond.get());
+          block(a.body);
+        }
+        if (i->else_body) block(*i->else_body);
+      }
+      if (const auto* sp = std::get_if<ast::SplitStmt>(&st->v)) {
+        for (const auto& a : sp->arms) block(a.body);
+      }
+      if (const auto* w = std::get_if<ast::WaitStmt>(&st->v)) {
+        for (const auto& c : w->cases) {
+          cases.insert(&c);
+          exprs.insert(c.cond.get());
+          block(c.body);
+        }
+      }
+    }
+  }
+};
 
 // Everything a Program says, as text.
 std::string describe(const Program& p) {
@@ -49,11 +81,31 @@ std::string describe(const Program& p) {
     for (const auto& n : d.notes) out += fmt::format("  note {} {}\n", n.span ? span_text(*n.span) : "-", n.message);
     if (d.fix) out += fmt::format("  fix {} {}\n", span_text(d.fix->span), d.fix->replacement);
   }
+  // The graphs point into this Program's AST (not a previous one's).
+  AstNodes own;
+  for (const auto& f : p.ast.files) {
+    for (const auto& d : f.decls) {
+      own.decls.insert(&d);
+      if (const auto* sc = std::get_if<ast::ScenarioDecl>(&d.v)) own.block(sc->body);
+      if (const auto* b = std::get_if<ast::BroadcastDecl>(&d.v)) own.block(b->body);
+      if (const auto* r = std::get_if<ast::RuleDecl>(&d.v)) own.block(r->body);
+    }
+  }
+  auto mine = [](const auto& set, const void* x) { return x == nullptr || set.count(x) > 0 ? "" : " FOREIGN"; };
   for (const auto& g : p.graphs) {
-    out += fmt::format("graph {} {} nodes {}\n", g.name, g.decl ? g.decl->id : 0, g.node_count());
+    out += fmt::format("graph {} {} {} nodes {}{}\n", g.name, g.is_broadcast, g.decl ? g.decl->id : 0, g.node_count(),
+                       mine(own.decls, g.decl));
     for (std::size_t i = 0; i < g.node_count(); ++i) {
       const auto& n = g.node(static_cast<std::uint32_t>(i));
-      out += fmt::format("  {} {} {} {}\n", n.id, n.label, span_text(n.span), n.stmt ? n.stmt->id : 0);
+      out += fmt::format("  {} {} {} {} {} {} [{}] {} {} {}{}\n", n.id, static_cast<int>(n.kind), n.named, n.label,
+                         span_text(n.span), n.stmt ? n.stmt->id : 0, fmt::join(n.messages, ","), n.max_wait,
+                         n.may_not_wait, n.stmt ? span_text(n.stmt->span) : "-", mine(own.stmts, n.stmt));
+      for (const auto& e : g.out_edges(static_cast<std::uint32_t>(i))) {
+        out += fmt::format("    -> {} {} {} {} {} cond {} {}{} case {}{}\n", e.to, static_cast<int>(e.kind), e.label,
+                           e.percent, e.takes_time, e.cond ? e.cond->id : 0, e.cond ? span_text(e.cond->span) : "-",
+                           mine(own.exprs, e.cond), e.wait_case ? span_text(e.wait_case->span) : "-",
+                           mine(own.cases, e.wait_case));
+      }
     }
   }
   return out;
