@@ -1,9 +1,14 @@
-// One evaluator serves both forms: it evaluates the IR over a block of up to
-// 64 consecutive friends (lanes), node by node in post-order, keeping for each
+// The lane evaluator: it evaluates the IR over a block of up to 64
+// consecutive friends (lanes), node by node in post-order, keeping for each
 // node 64 values and a mask of the lanes where the value is known. The row
-// form is the same code with one lane, so the two forms cannot disagree.
+// form is this code with one lane: it is the meaning. The scan runs the
+// column-at-a-time evaluator of interpreter_scan.cpp over full batches of
+// friends and this one over the rest; tests/unit/interpreter_scan_test.cpp
+// checks the scan against the row form.
 // For a Bool node the mask *is* the value: booleans are never unknown.
 #include "runtime/interpreter.hpp"
+
+#include "runtime/interpreter_scan.hpp"
 
 #include <bit>
 #include <string_view>
@@ -392,8 +397,11 @@ Value eval_value(const ir::Predicate& p, const FriendStore& s, std::uint32_t row
 void scan(const ir::Predicate& p, const FriendStore& s, const EvalEnv& env, std::vector<std::uint64_t>& out) {
   const std::size_t n = s.size();
   out.assign((n + 63) / 64, 0);
+  // Full batches column at a time (interpreter_scan.cpp); the rest 64 friends at a time.
+  const std::size_t batches = n / detail::kScanBatch;
+  detail::scan_batches(p, s, env, batches, out.data());
   Lanes l(p, s, env, nullptr);
-  for (std::size_t k = 0; k < out.size(); ++k) {
+  for (std::size_t k = batches * (detail::kScanBatch / 64); k < out.size(); ++k) {
     const auto lanes = static_cast<unsigned>(std::min<std::size_t>(64, n - k * 64));
     out[k] = l.run(k * 64, lanes);
   }

@@ -1,6 +1,6 @@
 // The reference interpreter of the predicate IR: the meaning of a predicate.
 // Row form for one friend (with the triggering event, if any); scan form over
-// the whole store, 64 friends at a time into a bit mask.
+// the whole store, column at a time over batches of friends, into a bit mask.
 #pragma once
 
 #include <cstdint>
