@@ -74,6 +74,14 @@ hook_body() {  # hook_body ID TYPE EXTRA [FRIEND] → a webhook body with one ev
 metric() {  # metric NAME → its value
   curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+score_of() {  # score_of FRIEND → the friend's score
+  curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$1" | sed -n 's/.*"score":\([0-9]*\).*/\1/p'
+}
+now_z() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+custom() {  # custom JSONL → the status of posting it to /events
+  printf '%s\n' "$1" >"$work/c.jsonl"
+  curl -s -o /dev/null -w "%{http_code}" -X POST "$url/events" -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @"$work/c.jsonl"
+}
 
 # ---- 1. Webhooks: signatures, validation against webhook.yml, replies and pushes to Prism
 echo "[${SECONDS}s] part 1" >&2
@@ -111,7 +119,7 @@ sleep 5
 check "sent (3 messages, 1 menu link)" 4 "$(metric 'okuri_deliveries{status="sent"}')"
 check "replies to LINE" 2 "$(metric 'okuri_line_requests_total{outcome="reply_sent"}')"
 check "pushes to LINE" 1 "$(metric 'okuri_line_requests_total{outcome="push_sent"}')"
-check "score from two postbacks (2) and ping (5)" 7 "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$friend" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+check "score from two postbacks (2) and ping (5)" 7 "$(score_of "$friend")"
 sends_log() { grep -A2 "post /v2/bot/message/.*Request received" "$work/api.log"; }
 check "rich menu linked through the API (validated)" 1 \
   "$(grep -A2 "post /v2/bot/user/$friend/richmenu/richmenu-.*Request received" "$work/api.log" | grep -c "passed the validation")"
@@ -130,7 +138,7 @@ kill -TERM "$serve_pid"
 wait "$serve_pid"
 check "exit status after SIGTERM" 0 "$?"
 start_serve "$work/state.db" "http://127.0.0.1:$api_port" || exit 1
-check "state after restart" 7 "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$friend_before" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+check "state after restart" 7 "$(score_of "$friend_before")"
 sleep 5
 check "pushes after the restart (the second friend's wait fired)" 2 "$(grep -c "post /v2/bot/message/push" "$work/api.log")"
 check "replies after the restart (nothing sent twice)" 3 "$(grep -c "post /v2/bot/message/reply" "$work/api.log")"
@@ -165,9 +173,6 @@ inside() {  # → the friend's position in `course`, or "none"
   curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$student" |
     sed -n 's/.*"course":"\([^"]*\)".*/\1/p' | grep . || echo none
 }
-score_of() {
-  curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$1" | sed -n 's/.*"score":\([0-9]*\).*/\1/p'
-}
 wait_metric() {  # wait_metric NAME VALUE → prints the value it reached
   for _ in $(seq 1 50); do
     [ "$(metric "$1")" = "$2" ] && break
@@ -175,13 +180,8 @@ wait_metric() {  # wait_metric NAME VALUE → prints the value it reached
   done
   metric "$1"
 }
-custom() {  # custom JSONL → the status
-  printf '%s\n' "$1" >"$work/c.jsonl"
-  curl -s -o /dev/null -w "%{http_code}" -X POST "$url/events" -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @"$work/c.jsonl"
-}
 pushes() { grep -c "post /v2/bot/message/push" "$work/api.log"; }
 start_serve "$work/reload.db" "http://127.0.0.1:$api_port" "$work/reload" || exit 1
-now_z() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 check "enrol" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$student\",\"type\":\"enroll\"}")"
 check "ping" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$student\",\"type\":\"ping\",\"n\":5}")"
 check "waiting at the first wait" "first/1" "$(inside)"
@@ -256,7 +256,7 @@ done
 check "outbox drained" 0 "$(metric okuri_outbox_depth)"
 echo "[${SECONDS}s] outbox drained" >&2
 check "score after 10 crashes (100,000 events, each once)" 100000 \
-  "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$crash_friend" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+  "$(score_of "$crash_friend")"
 # One delivery per 5,000 events: each arrived once (a reply, or a push by its retry key) or, when the
 # process died with its reply in flight, is reported uncertain; none arrived twice.
 delivered="$(grep -cE "^/v2/bot/message/(reply|push) 200" "$work/mock.log")"
@@ -301,8 +301,7 @@ if command -v prlimit >/dev/null; then
   start_serve "$work/full.db" "http://127.0.0.1:$api_port" || exit 1
   full_friend="U00000000000000000000000000000f11"
   ping() {  # → the status
-    printf '{"time":"%s","friend":"%s","type":"ping","n":1}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$full_friend" >"$work/p.jsonl"
-    curl -s -o /dev/null -w "%{http_code}" -X POST "$url/events" -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @"$work/p.jsonl"
+    custom "$(printf '{"time":"%s","friend":"%s","type":"ping","n":1}' "$(now_z)" "$full_friend")"
   }
   check "first ping" 200 "$(ping)"
   size="$(du -b "$work"/full.db* | awk '{ if ($1 > m) m = $1 } END { print m }')"
@@ -322,7 +321,7 @@ if command -v prlimit >/dev/null; then
   [ "$refused" -gt 0 ] || { echo "FAIL: the full disk refused nothing" >&2; fail=1; }
   check "still up after the disk filled" ok "$(curl -s "$url/healthz" | tr -d '\n')"
   check "every accepted ping applied once" 100 \
-    "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$full_friend" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+    "$(score_of "$full_friend")"
   echo "disk full: $refused requests answered 503 while the disk was full"
   kill -TERM "$serve_pid"
   wait "$serve_pid"
