@@ -62,6 +62,7 @@ const Symbol* Program::find(SymbolKind k, std::string_view name, std::string_vie
 }
 
 void check_program(Program& p) { detail::Checker(p).run(); }
+void check_program_incremental(Program& p, IncrementalCheck& ic) { detail::Checker(p).run_incremental(ic); }
 
 const std::vector<BuiltinEvent>& builtin_events() {
   static const std::vector<BuiltinEvent> list = {
@@ -86,6 +87,10 @@ namespace detail {
 
 namespace {
 
+bool reference_order(const Reference& a, const Reference& b) {
+  return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) < std::tie(b.span.file, b.span.begin, b.span.end, b.symbol);
+}
+
 const std::vector<EventInfo>& builtins_list() {
   static const std::vector<EventInfo> list = [] {
     std::vector<EventInfo> out;
@@ -109,17 +114,178 @@ const SymbolKind* event_arg_kind(std::string_view ev) {
 
 }  // namespace
 
-void Checker::run() {
+void Checker::collect_all() {
   // Pass 1: every declaration, so that order does not matter.
   for (const auto& f : p_.ast.files) {
     for (const auto& d : f.decls) collect(d);
   }
+}
+
+void Checker::run() {
+  p_.expr_symbols.assign(p_.ast.node_count + 1, Program::kNoSymbol);
+  collect_all();
   // Pass 2: bodies.
   for (const auto& f : p_.ast.files) {
     for (const auto& d : f.decls) check_decl(d);
   }
   check_never_started();
   report_unused();
+  std::sort(p_.references.begin(), p_.references.end(), reference_order);
+}
+
+// ------------------------------------------------------------------ incremental checks
+
+CheckInterface Checker::interface() const {
+  CheckInterface out;
+  out.symbols.reserve(p_.symbols.size());
+  for (const auto& s : p_.symbols) out.symbols.push_back({s.kind, s.name, s.scope, s.type, s.message_count});
+  for (const auto& e : custom_events_) out.events.emplace_back(e.name, e.fields);
+  for (std::size_t i = TypeTable::kLineOs + 1; i < p_.types.enum_count(); ++i) {
+    const auto& e = p_.types.enum_def(static_cast<std::uint32_t>(i));
+    out.enums.emplace_back(e.name, e.values);
+  }
+  out.account = p_.account;
+  return out;
+}
+
+std::uint32_t Checker::flat_index(const ast::Decl* d) const {
+  for (auto it = file_decls_.rbegin(); it != file_decls_.rend(); ++it) {
+    if (d >= it->first) return static_cast<std::uint32_t>(it->second + static_cast<std::size_t>(d - it->first));
+  }
+  return 0;
+}
+
+// Gives what was reported since the last change of owner to the current owner.
+void Checker::flush_owner() {
+  if (ic_ != nullptr && !owners_.empty()) {
+    DeclCheck& r = *ic_->records[owners_.back()];
+    const auto& all = p_.diags.all();
+    r.diags.insert(r.diags.end(), all.begin() + static_cast<std::ptrdiff_t>(diags_mark_), all.end());
+    r.refs.insert(r.refs.end(), p_.references.begin() + static_cast<std::ptrdiff_t>(refs_mark_), p_.references.end());
+    r.plain_uses.insert(r.plain_uses.end(), plain_uses_.begin(), plain_uses_.end());
+    for (auto& s : started_log_) r.started.push_back(std::move(s));
+  }
+  diags_mark_ = p_.diags.all().size();
+  refs_mark_ = p_.references.size();
+  plain_uses_.clear();
+  started_log_.clear();
+}
+
+void Checker::begin_owner(std::uint32_t k) {
+  flush_owner();
+  owners_.push_back(k);
+}
+
+void Checker::end_owner() {
+  flush_owner();
+  owners_.pop_back();
+}
+
+void Checker::plain_use(std::uint32_t sym) {
+  p_.symbols[sym].uses++;
+  if (ic_ != nullptr) plain_uses_.push_back(sym);
+}
+
+// Whether segment `target` is reachable from `e` through the segments it names.
+bool Checker::segment_reaches(const ast::Expr& e, std::string_view target, std::set<std::string_view>& seen) const {
+  return std::visit(
+      [&](const auto& v) -> bool {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, ast::NameRef>) {
+          if (v.name == target) return true;
+          auto s = lookup(SymbolKind::Segment, v.name);
+          if (!s || !seen.insert(p_.symbols[*s].name).second) return false;
+          const auto& seg = std::get<ast::SegmentDecl>(p_.symbols[*s].decl->v);
+          return seg.expr && segment_reaches(*seg.expr, target, seen);
+        } else if constexpr (std::is_same_v<T, ast::Call>) {
+          for (const auto& a : v.args) {
+            if (a && segment_reaches(*a, target, seen)) return true;
+          }
+          return false;
+        } else if constexpr (std::is_same_v<T, ast::Not> || std::is_same_v<T, ast::Neg>) {
+          return v.operand && segment_reaches(*v.operand, target, seen);
+        } else if constexpr (std::is_same_v<T, ast::Binary>) {
+          return (v.lhs && segment_reaches(*v.lhs, target, seen)) || (v.rhs && segment_reaches(*v.rhs, target, seen));
+        } else if constexpr (std::is_same_v<T, ast::SetLit>) {
+          for (const auto& a : v.items) {
+            if (a && segment_reaches(*a, target, seen)) return true;
+          }
+          return false;
+        } else if constexpr (std::is_same_v<T, ast::RangeLit>) {
+          return (v.lo && segment_reaches(*v.lo, target, seen)) || (v.hi && segment_reaches(*v.hi, target, seen));
+        } else if constexpr (std::is_same_v<T, ast::Paren>) {
+          return v.inner && segment_reaches(*v.inner, target, seen);
+        } else {
+          return false;
+        }
+      },
+      e.v);
+}
+
+void Checker::run_incremental(IncrementalCheck& ic) {
+  ic_ = &ic;
+  std::vector<const ast::Decl*> decls;
+  for (const auto& f : p_.ast.files) {
+    if (!f.decls.empty()) file_decls_.emplace_back(f.decls.data(), decls.size());
+    for (const auto& d : f.decls) decls.push_back(&d);
+  }
+  collect_all();
+  CheckInterface now = interface();
+  bool reuse = ic.have_interface && !ic.segment_cycle && now == ic.interface && ic.records.size() == decls.size() &&
+               ic.replay.size() == decls.size();
+  // A segment checked again must not close a cycle that the replayed ones would hide.
+  for (std::size_t k = 0; reuse && k < decls.size(); ++k) {
+    const auto* seg = std::get_if<ast::SegmentDecl>(&decls[k]->v);
+    if (ic.replay[k] || seg == nullptr || !seg->expr) continue;
+    std::set<std::string_view> seen;
+    if (segment_reaches(*seg->expr, seg->name.text, seen)) reuse = false;
+  }
+  ic.same_interface = reuse;
+  ic.interface = std::move(now);
+  ic.have_interface = true;
+  if (!reuse) {
+    std::fill(p_.expr_types.begin(), p_.expr_types.end(), Type{});
+    p_.expr_symbols.assign(p_.ast.node_count + 1, Program::kNoSymbol);
+  }
+  ic.replayed = 0;
+  ic.checked = 0;
+  std::vector<bool> live(decls.size(), true);
+  for (std::size_t k = 0; k < decls.size(); ++k) {
+    if (!reuse || !ic.replay[k] || ic.records[k] == nullptr) continue;
+    live[k] = false;
+    ++ic.replayed;
+    const DeclCheck& r = *ic.records[k];
+    for (const auto& ref : r.refs) p_.symbols[ref.symbol].uses++;
+    for (const auto u : r.plain_uses) p_.symbols[u].uses++;
+    for (const auto& s : r.started) started_scenarios_.insert(s);
+    for (const auto& d : r.diags) p_.diags.all().push_back(d);
+    if (const auto* seg = std::get_if<ast::SegmentDecl>(&decls[k]->v)) {
+      auto i = lookup(SymbolKind::Segment, seg->name.text);
+      if (i && p_.symbols[*i].decl == decls[k]) segment_state_[seg->name.text] = 2;
+    }
+  }
+  for (std::size_t k = 0; k < decls.size(); ++k) {
+    if (live[k]) *ic.records[k] = DeclCheck{};
+  }
+  diags_mark_ = p_.diags.all().size();
+  refs_mark_ = p_.references.size();
+  for (std::size_t k = 0; k < decls.size(); ++k) {
+    if (!live[k]) continue;
+    ++ic.checked;
+    begin_owner(static_cast<std::uint32_t>(k));
+    check_decl(*decls[k]);
+    end_owner();
+  }
+  check_never_started();
+  report_unused();
+  p_.references.clear();
+  for (std::size_t k = 0; k < decls.size(); ++k) {
+    auto& refs = ic.records[k]->refs;
+    if (live[k]) std::sort(refs.begin(), refs.end(), reference_order);
+    p_.references.insert(p_.references.end(), refs.begin(), refs.end());
+  }
+  ic.segment_cycle = segment_cycle_;
+  ic_ = nullptr;
 }
 
 // ------------------------------------------------------------------ names
@@ -337,7 +503,27 @@ void Checker::collect(const ast::Decl& d) {
         } else if constexpr (std::is_same_v<T, ast::LinkDecl>) {
           declare(SymbolKind::Link, v.name, &d);
         } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {
-          declare(SymbolKind::Message, v.name, &d);
+          const auto i = declare(SymbolKind::Message, v.name, &d);
+          // A json message's count of LINE messages is part of what it declares: sends check it.
+          if (v.kind == ast::MessageKind::Json) {
+            auto r = check_message_file(p_.root, v.value);
+            if (!r.error.empty()) {
+              p_.diags.report(Code::E013, v.value_span, r.error);
+            } else if (i) {
+              p_.symbols[*i].message_count = r.message_count;
+            }
+          }
+        } else if constexpr (std::is_same_v<T, ast::AccountDecl>) {
+          // The settings apply to every declaration, wherever the account block stands.
+          if (first_account_ != nullptr) {
+            const Span first = first_account_->span;
+            auto& diag = p_.diags.report(Code::E004, Span{d.span.file, d.span.begin, d.span.begin + 7},
+                                         "duplicate definition of the account settings");
+            diag.notes.push_back(Note{Span{first.file, first.begin, first.begin + 7}, "first defined here"});
+          } else {
+            first_account_ = &d;
+            check_account(v, d.span);
+          }
         } else if constexpr (std::is_same_v<T, ast::EventDecl>) {
           if (declare(SymbolKind::Event, v.name, &d)) {
             EventInfo info;
@@ -430,7 +616,7 @@ void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
   }
 }
 
-void Checker::check_message(const ast::MessageDecl& m, Symbol& sym) {
+void Checker::check_message(const ast::MessageDecl& m) {
   switch (m.kind) {
     case ast::MessageKind::Text: {
       if (m.value.empty()) {
@@ -450,11 +636,11 @@ void Checker::check_message(const ast::MessageDecl& m, Symbol& sym) {
         if (inner.empty()) continue;
         if (stdlib::find_attribute(inner) != nullptr) continue;
         if (auto i = lookup(SymbolKind::Link, inner)) {
-          p_.symbols[*i].uses++;
+          plain_use(*i);
           continue;
         }
         if (auto i = lookup(SymbolKind::Field, inner)) {
-          p_.symbols[*i].uses++;
+          plain_use(*i);
           continue;
         }
         std::vector<std::string> cands = names_of(SymbolKind::Link);
@@ -467,15 +653,8 @@ void Checker::check_message(const ast::MessageDecl& m, Symbol& sym) {
       }
       break;
     }
-    case ast::MessageKind::Json: {
-      auto r = check_message_file(p_.root, m.value);
-      if (!r.error.empty()) {
-        p_.diags.report(Code::E013, m.value_span, r.error);
-      } else {
-        sym.message_count = r.message_count;
-      }
+    case ast::MessageKind::Json:  // read by the first pass
       break;
-    }
     case ast::MessageKind::Sticker:
       if (m.package_id <= 0 || m.sticker_id <= 0) {
         p_.diags.report(Code::E007, m.value_span, "sticker package and sticker ids must be positive numbers");
@@ -489,23 +668,7 @@ void Checker::check_decl(const ast::Decl& d) {
   std::visit(
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, ast::AccountDecl>) {
-          bool first = true;
-          for (const auto& f : p_.ast.files) {
-            for (const auto& other : f.decls) {
-              if (&other == &d) goto done;
-              if (std::holds_alternative<ast::AccountDecl>(other.v)) {
-                auto& diag = p_.diags.report(Code::E004, Span{d.span.file, d.span.begin, d.span.begin + 7},
-                                             "duplicate definition of the account settings");
-                diag.notes.push_back(Note{Span{other.span.file, other.span.begin, other.span.begin + 7}, "first defined here"});
-                first = false;
-                goto done;
-              }
-            }
-          }
-        done:
-          if (first) check_account(v, d.span);
-        } else if constexpr (std::is_same_v<T, ast::FieldDecl>) {
+        if constexpr (std::is_same_v<T, ast::FieldDecl>) {
           if (v.default_value) {
             auto i = lookup(SymbolKind::Field, v.name.text);
             const Type ft = i ? p_.symbols[*i].type : Type{};
@@ -517,7 +680,7 @@ void Checker::check_decl(const ast::Decl& d) {
             }
           }
         } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {
-          if (auto i = lookup(SymbolKind::Message, v.name.text)) check_message(v, p_.symbols[*i]);
+          if (lookup(SymbolKind::Message, v.name.text)) check_message(v);
         } else if constexpr (std::is_same_v<T, ast::SegmentDecl>) {
           if (segment_state_[v.name.text] == 0) {
             segment_state_[v.name.text] = 1;

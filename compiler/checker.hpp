@@ -20,6 +20,60 @@ namespace okuri {
 // Checks `p.ast` and fills the symbols, side tables and diagnostics of `p`.
 void check_program(Program& p);
 
+// Incremental checking, for the language server's re-check.
+//
+// The checker runs in two passes: the first declares every name (with its
+// type, a message's LINE message count, custom events, the account
+// settings); the second checks each top-level declaration's body against
+// what the first declared. A body's check reads nothing of other bodies,
+// except the segments it uses (checked once, at first use, to find cycles):
+// so when the first pass declares exactly what it declared last time, the
+// check of an unchanged declaration gives what it gave last time, and can be
+// replayed from its record instead of run. A segment's own check is recorded
+// as the segment's, whichever declaration used it first.
+struct DeclCheck {
+  std::vector<Diagnostic> diags;
+  std::vector<Reference> refs;            // in span order
+  std::vector<std::uint32_t> plain_uses;  // symbols used without a reference (`{link}` in a message text)
+  std::vector<std::string> started;       // scenarios a `start` names
+};
+
+// What the first pass declared, as far as the second pass can read it.
+struct CheckInterface {
+  struct Sym {
+    SymbolKind kind;
+    std::string name;
+    std::string scope;
+    Type type;
+    std::int64_t message_count;
+    bool operator==(const Sym&) const = default;
+  };
+  std::vector<Sym> symbols;
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, Type>>>> events;
+  std::vector<std::pair<std::string, std::vector<std::string>>> enums;  // user enumerations
+  AccountSettings account;
+  bool operator==(const CheckInterface& o) const = default;
+};
+
+struct IncrementalCheck {
+  // In, by top-level declaration in file order: the record to replay, or
+  // nullptr to check the declaration. The caller has put the replayed
+  // declarations' expression types and symbols into p.expr_types and
+  // p.expr_symbols, and moved their records' spans to where they are now.
+  std::vector<DeclCheck*> records;
+  std::vector<bool> replay;
+  // In: the previous check's; out: this one's.
+  CheckInterface interface;
+  bool have_interface = false;
+  bool segment_cycle = false;  // E006 for a segment defined in terms of itself
+  // Out: the records of the declarations checked are rewritten; whether the
+  // interface was the same (records were replayed), how many were replayed.
+  bool same_interface = false;
+  std::uint32_t replayed = 0;
+  std::uint32_t checked = 0;
+};
+void check_program_incremental(Program& p, IncrementalCheck& ic);
+
 // The built-in events, one table for the checker and the tools (hover, completion).
 struct BuiltinEvent {
   std::string_view name;
@@ -59,6 +113,7 @@ class Checker {
  public:
   explicit Checker(Program& p) : p_(p) {}
   void run();
+  void run_incremental(IncrementalCheck& ic);
 
  private:
   Program& p_;
@@ -74,6 +129,29 @@ class Checker {
   std::vector<EventInfo> custom_events_;
   std::set<std::string> started_scenarios_;
   std::unordered_map<std::string, int> segment_state_;  // 0 unseen, 1 in progress, 2 done
+  const ast::Decl* first_account_ = nullptr;
+  bool segment_cycle_ = false;
+
+  // Recording (incremental checks): whose check the effects belong to.
+  IncrementalCheck* ic_ = nullptr;
+  std::vector<std::uint32_t> owners_;  // flat declaration indices, innermost last
+  std::vector<std::pair<const ast::Decl*, std::size_t>> file_decls_;  // each file's first Decl, its flat index
+  std::size_t diags_mark_ = 0;
+  std::size_t refs_mark_ = 0;
+  std::vector<std::uint32_t> plain_uses_;
+  std::vector<std::string> started_log_;
+  std::uint32_t flat_index(const ast::Decl* d) const;
+  void flush_owner();
+  void begin_owner(std::uint32_t k);
+  void end_owner();
+  void plain_use(std::uint32_t sym);
+  void set_symbol(ast::NodeId id, std::uint32_t sym) {
+    if (p_.expr_symbols.size() <= id) p_.expr_symbols.resize(id + 1, Program::kNoSymbol);
+    p_.expr_symbols[id] = sym;
+  }
+  void collect_all();
+  CheckInterface interface() const;
+  bool segment_reaches(const ast::Expr& e, std::string_view target, std::set<std::string_view>& seen) const;
 
   // declarations (checker.cpp)
   std::optional<std::uint32_t> declare(SymbolKind k, const ast::Name& n, const ast::Decl* d, std::string scope = {});
@@ -82,7 +160,7 @@ class Checker {
   void check_account(const ast::AccountDecl& a, Span decl_span);
   Type type_from_spec(const ast::TypeSpec& t, const std::string& owner);
   void check_decl(const ast::Decl& d);
-  void check_message(const ast::MessageDecl& m, Symbol& sym);
+  void check_message(const ast::MessageDecl& m);
   void check_test(const ast::TestDecl& t);
   void check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of);
   void report_unused();

@@ -84,22 +84,26 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
   }
   if (auto f = lookup(SymbolKind::Field, n.name)) {
     use(*f, e.span);
-    p_.expr_symbols[e.id] = *f;
+    set_symbol(e.id, *f);
     return p_.symbols[*f].type;
   }
   if (auto s = lookup(SymbolKind::Segment, n.name)) {
     use(*s, e.span);
-    p_.expr_symbols[e.id] = *s;
+    set_symbol(e.id, *s);
     // Check the segment's own expression first so that cycles are found.
     const auto& decl = std::get<ast::SegmentDecl>(p_.symbols[*s].decl->v);
     int& state = segment_state_[n.name];
     if (state == 1) {
       p_.diags.report(Code::E006, e.span, fmt::format("segment `{}` is defined in terms of itself", n.name));
+      segment_cycle_ = true;
       return Type::error();
     }
     if (state == 0) {
       state = 1;
+      // What this check finds belongs to the segment, whoever used it first.
+      if (ic_ != nullptr) begin_owner(flat_index(p_.symbols[*s].decl));
       condition(decl.expr.get(), ExprCtx{});
+      if (ic_ != nullptr) end_owner();
       segment_state_[n.name] = 2;
     }
     return Type::of(TypeKind::Bool);
@@ -201,7 +205,7 @@ Type Checker::call(const ast::Expr& e, const ast::Call& c, const ExprCtx& ctx) {
     if (c.callee.text == "score" && c.args.size() == 1) {
       // score(engagement): a named score.
       if (const auto* n = std::get_if<ast::NameRef>(&c.args[0]->v)) {
-        if (auto s = resolve(SymbolKind::Score, ast::Name{n->name, c.args[0]->span})) p_.expr_symbols[e.id] = *s;
+        if (auto s = resolve(SymbolKind::Score, ast::Name{n->name, c.args[0]->span})) set_symbol(e.id, *s);
         return Type::of(TypeKind::Int);
       }
     }
@@ -232,7 +236,7 @@ Type Checker::call(const ast::Expr& e, const ast::Call& c, const ExprCtx& ctx) {
     const auto kind = b->args[i];
     auto named = [&](SymbolKind k) {
       if (const auto* n = std::get_if<ast::NameRef>(&a.v)) {
-        if (auto s = resolve(k, ast::Name{n->name, a.span})) p_.expr_symbols[a.id] = *s;
+        if (auto s = resolve(k, ast::Name{n->name, a.span})) set_symbol(a.id, *s);
       } else {
         p_.diags.report(Code::E003, a.span,
                         fmt::format("type mismatch: `{}` needs a {} name, but `{}` is not one", b->name, kind_word(k), show(a)));

@@ -121,7 +121,10 @@ void Checker::stmt(const ast::Stmt& s, const StmtCtx& ctx) {
             }
           }
         } else if constexpr (std::is_same_v<T, ast::StartStmt>) {
-          if (resolve(SymbolKind::Scenario, v.scenario)) started_scenarios_.insert(v.scenario.text);
+          if (resolve(SymbolKind::Scenario, v.scenario)) {
+            started_scenarios_.insert(v.scenario.text);
+            if (ic_ != nullptr) started_log_.push_back(v.scenario.text);
+          }
         } else if constexpr (std::is_same_v<T, ast::StopStmt>) {
           if (v.scenario) {
             resolve(SymbolKind::Scenario, *v.scenario);

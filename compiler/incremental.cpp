@@ -27,6 +27,10 @@ struct DeclInfo {
   // Program's graphs) and what the graph checks reported for it.
   std::int32_t graph = -1;
   std::vector<Diagnostic> graph_diags;
+  // What checking its body gave, and under which of the compiler's check
+  // interfaces (a record is replayed only under the same one).
+  DeclCheck check;
+  std::uint64_t check_gen = 0;  // 0: none
   // During a compile only, for a declaration copied from the previous one:
   // where it came from, how far it moved, and (scenarios and broadcasts) its
   // new statements and expressions by node id - id_lo.
@@ -338,8 +342,49 @@ IncrementalCompiler::IncrementalCompiler() = default;
 // before, the old graph is copied with its spans and AST pointers moved, and
 // the graph checks' diagnostics with their spans moved.
 void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
-  p.expr_types.resize(p.ast.node_count + 1);
-  check_program(p);
+  p.expr_types.assign(p.ast.node_count + 1, Type{});
+  p.expr_symbols.assign(p.ast.node_count + 1, Program::kNoSymbol);
+  // Records to replay: declarations copied unchanged whose record was made
+  // under the interface the last check saw. Their expression types and
+  // symbols come from the Program they were copied from.
+  IncrementalCheck& ic = check_;
+  ic.records.clear();
+  ic.replay.clear();
+  std::vector<DeclCheck> scratch;  // for declarations of files that keep no description
+  std::size_t scratch_count = 0;
+  for (std::size_t fi = 0; fi < p.ast.files.size(); ++fi) scratch_count += p.ast.files[fi].decls.size();
+  scratch.resize(scratch_count);
+  std::size_t flat = 0;
+  for (auto& st : states) {
+    if (st.ast_file < 0) continue;
+    const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
+    const bool described = st.reusable && st.decls.size() == file.decls.size();
+    for (std::size_t k = 0; k < file.decls.size(); ++k, ++flat) {
+      DeclInfo* info = described ? &st.decls[k] : nullptr;
+      const bool replay = info != nullptr && info->from != nullptr && info->check_gen != 0 &&
+                          info->check_gen == check_gen_ && info->id_count == info->from->id_count;
+      ic.records.push_back(info != nullptr ? &info->check : &scratch[flat]);
+      ic.replay.push_back(replay);
+      if (replay) {
+        const Program& op = *info->from_program;
+        const NodeId lo = info->from->id_lo;
+        if (lo + info->id_count <= op.expr_types.size() && lo + info->id_count <= op.expr_symbols.size()) {
+          std::copy_n(op.expr_types.begin() + lo, info->id_count, p.expr_types.begin() + info->id_lo);
+          std::copy_n(op.expr_symbols.begin() + lo, info->id_count, p.expr_symbols.begin() + info->id_lo);
+        } else {
+          ic.replay.back() = false;
+        }
+      }
+    }
+  }
+  check_program_incremental(p, ic);
+  if (!ic.same_interface) ++check_gen_;
+  // Every record now holds under the interface just seen.
+  for (auto& st : states) {
+    for (auto& d : st.decls) d.check_gen = check_gen_;
+  }
+  stats_.decls_checked = ic.checked;
+  stats_.decls_replayed = ic.replayed;
   for (auto& st : states) {
     if (st.ast_file < 0) continue;
     const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
@@ -554,6 +599,15 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
           for (const auto& bd : di.build_diags) {
             ni.build_diags.push_back(r.diag(bd));
             p->diags.all().push_back(ni.build_diags.back());
+          }
+          ni.check_gen = di.check_gen;
+          if (di.check_gen != 0) {
+            ni.check.diags.reserve(di.check.diags.size());
+            for (const auto& cd : di.check.diags) ni.check.diags.push_back(r.diag(cd));
+            ni.check.refs.reserve(di.check.refs.size());
+            for (const auto& ref : di.check.refs) ni.check.refs.push_back(Reference{r.s(ref.span), ref.symbol});
+            ni.check.plain_uses = di.check.plain_uses;
+            ni.check.started = di.check.started;
           }
           next += di.id_count;
           st.decls.push_back(std::move(ni));

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/checker.hpp"
 #include "compiler/program.hpp"
 
 namespace okuri {
@@ -41,6 +42,8 @@ class IncrementalCompiler {
     std::uint32_t files_parsed = 0;    // parsed whole
     std::uint32_t decls_reparsed = 0;  // in patched files
     std::uint32_t decls_reused = 0;
+    std::uint32_t decls_checked = 0;   // bodies checked
+    std::uint32_t decls_replayed = 0;  // bodies whose last check was replayed
   };
 
   IncrementalCompiler();
@@ -60,6 +63,8 @@ class IncrementalCompiler {
   struct FileState;
   void check(Program& p, std::vector<FileState>& states);
   bool compiled_ = false;
+  IncrementalCheck check_;       // the last check's interface
+  std::uint64_t check_gen_ = 1;  // changes with it
   std::string prev_root_;
   std::vector<FileState> prev_files_;  // by file index of the last compile
   Stats stats_;

@@ -180,9 +180,8 @@ class Lowerer {
 
   std::uint32_t name_ref(const ast::Expr& e, const ast::NameRef& n) {
     const Type t = p_.type_of(e.id);
-    auto sym = p_.expr_symbols.find(e.id);
-    if (sym != p_.expr_symbols.end()) {
-      const Symbol& s = p_.symbols[sym->second];
+    if (const Symbol* sym = p_.symbol_of(e.id)) {
+      const Symbol& s = *sym;
       if (s.kind == SymbolKind::Field) {
         return node(Op::Field, vtype(s.type), {}, s_.field_index(s.name));
       }
@@ -213,12 +212,10 @@ class Lowerer {
     const auto* b = stdlib::find_builtin(c.callee.text);
     auto arg_symbol = [&](std::size_t i) -> const Symbol* {
       if (i >= c.args.size()) return nullptr;
-      auto it = p_.expr_symbols.find(c.args[i]->id);
-      return it == p_.expr_symbols.end() ? nullptr : &p_.symbols[it->second];
+      return p_.symbol_of(c.args[i]->id);
     };
     if (b == nullptr) {  // score(name)
-      auto it = p_.expr_symbols.find(e.id);
-      if (it != p_.expr_symbols.end()) return node(Op::NamedScore, VType::Int, {}, index_of(s_.scores, p_.symbols[it->second].name));
+      if (const Symbol* s = p_.symbol_of(e.id)) return node(Op::NamedScore, VType::Int, {}, index_of(s_.scores, s->name));
       return const_int(0);
     }
     const std::int64_t within = c.within.value_or(0);
@@ -250,10 +247,9 @@ class Lowerer {
       case stdlib::BuiltinId::Known: {
         // A bool field can be unknown: load it as an int so that its known flag survives.
         const auto& arg = *c.args.at(0);
-        auto it = p_.expr_symbols.find(arg.id);
-        if (it != p_.expr_symbols.end() && p_.symbols[it->second].kind == SymbolKind::Field &&
-            p_.symbols[it->second].type.kind == TypeKind::Bool) {
-          const auto f = node(Op::Field, VType::Int, {}, s_.field_index(p_.symbols[it->second].name));
+        const Symbol* s = p_.symbol_of(arg.id);
+        if (s != nullptr && s->kind == SymbolKind::Field && s->type.kind == TypeKind::Bool) {
+          const auto f = node(Op::Field, VType::Int, {}, s_.field_index(s->name));
           return node(Op::Known, VType::Bool, {f});
         }
         return node(Op::Known, VType::Bool, {expr(arg)});

@@ -43,6 +43,7 @@ struct AccountSettings {
   std::string plan = "free";
   // Minute `m` falls inside the quiet window [from, to) (which may cross midnight).
   bool in_quiet_hours(MinuteOfDay m) const;
+  bool operator==(const AccountSettings&) const = default;
 };
 
 struct Program {
@@ -53,7 +54,7 @@ struct Program {
   std::vector<Symbol> symbols;
   std::vector<Reference> references;
   std::vector<Type> expr_types;                          // by NodeId
-  std::unordered_map<ast::NodeId, std::uint32_t> expr_symbols;  // NameRef/Call → symbol
+  std::vector<std::uint32_t> expr_symbols;                // by NodeId: NameRef/Call → symbol (kNoSymbol: none)
   AccountSettings account;
   Diagnostics diags;
   std::vector<StepGraph> graphs;  // one per scenario and broadcast, in source order
@@ -61,6 +62,11 @@ struct Program {
   const Symbol* find(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
   std::optional<std::uint32_t> find_index(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
   Type type_of(ast::NodeId id) const { return id < expr_types.size() ? expr_types[id] : Type{}; }
+  static constexpr std::uint32_t kNoSymbol = 0xFFFFFFFFu;
+  // The symbol a NameRef or Call resolved to, if any.
+  const Symbol* symbol_of(ast::NodeId id) const {
+    return id < expr_symbols.size() && expr_symbols[id] != kNoSymbol ? &symbols[expr_symbols[id]] : nullptr;
+  }
 };
 
 }  // namespace okuri

@@ -73,9 +73,9 @@ std::string describe(const Program& p) {
   for (std::size_t i = 0; i < p.expr_types.size(); ++i) {
     out += fmt::format("type {} {} {}\n", i, static_cast<int>(p.expr_types[i].kind), p.types.describe(p.expr_types[i]));
   }
-  std::vector<std::pair<ast::NodeId, std::uint32_t>> es(p.expr_symbols.begin(), p.expr_symbols.end());
-  std::sort(es.begin(), es.end());
-  for (const auto& [id, sym] : es) out += fmt::format("exprsym {} {}\n", id, sym);
+  for (std::size_t id = 0; id < p.expr_symbols.size(); ++id) {
+    if (p.expr_symbols[id] != Program::kNoSymbol) out += fmt::format("exprsym {} {}\n", id, p.expr_symbols[id]);
+  }
   for (const auto& d : p.diags.all()) {
     out += fmt::format("diag {} {} {}\n", info(d.code).name, span_text(d.span), d.message);
     for (const auto& n : d.notes) out += fmt::format("  note {} {}\n", n.span ? span_text(*n.span) : "-", n.message);
