@@ -31,21 +31,21 @@ struct DeclInfo {
   // interfaces (a record is replayed only under the same one).
   DeclCheck check;
   std::uint64_t check_gen = 0;  // 0: none
-  // During a compile only, for a declaration copied from the previous one:
-  // where it came from, how far it moved, and (scenarios and broadcasts) its
-  // new statements and expressions by node id - id_lo.
-  const DeclInfo* from = nullptr;
-  const Program* from_program = nullptr;
-  std::int64_t delta = 0;
-  std::vector<const void*> nodes;
+  // During a compile only, for a declaration taken from the previous one:
+  // its step graph (moved with it) and its expression types and symbols
+  // there (id_count of each).
+  bool reused = false;
+  std::optional<StepGraph> moved_graph;
+  const Type* old_types = nullptr;
+  const std::uint32_t* old_syms = nullptr;
 };
 
 // ------------------------------------------------------------------ copying an AST to a new place
 
-static_assert(std::variant_size_v<decltype(Expr::v)> == 18, "a new expression kind: copy it in Rebase");
-static_assert(std::variant_size_v<decltype(Stmt::v)> == 20, "a new statement kind: copy it in Rebase");
-static_assert(std::variant_size_v<decltype(Decl::v)> == 12, "a new declaration kind: copy it in Rebase");
-static_assert(std::variant_size_v<decltype(TestItem::v)> == 5, "a new test item kind: copy it in Rebase");
+static_assert(std::variant_size_v<decltype(Expr::v)> == 18, "a new expression kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(Stmt::v)> == 20, "a new statement kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(Decl::v)> == 12, "a new declaration kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(TestItem::v)> == 5, "a new test item kind: copy it in Rebase and move it in Shift");
 
 // Deep-copies declarations with their byte offsets moved by `delta` and their
 // node ids by `id_shift`: what a full parse of the edited text builds for them.
@@ -278,6 +278,250 @@ struct Rebase {
   }
 };
 
+// Moves declarations in place: byte offsets by `delta`, node ids by
+// `id_shift` (the declarations of a private copy, which nobody else reads).
+// Visits exactly the fields Rebase copies.
+struct Shift {
+  std::int64_t delta = 0;
+  std::int64_t id_shift = 0;
+
+  void s(Span& x) const {
+    if (delta == 0 || (x.begin == 0 && x.end == 0)) return;
+    x.begin = static_cast<std::uint32_t>(x.begin + delta);
+    x.end = static_cast<std::uint32_t>(x.end + delta);
+  }
+  void id(NodeId& i) const { i = static_cast<NodeId>(i + id_shift); }
+  void n(Name& x) const { s(x.span); }
+  void n(std::optional<Name>& x) const {
+    if (x) s(x->span);
+  }
+  void n(std::vector<Name>& v) const {
+    for (auto& x : v) s(x.span);
+  }
+
+  void e(ExprPtr& x) const {
+    if (!x) return;
+    id(x->id);
+    s(x->span);
+    std::visit([&](auto& v) { ev(v); }, x->v);
+  }
+  void e(std::vector<ExprPtr>& v) const {
+    for (auto& x : v) e(x);
+  }
+  template <typename T>
+  void ev(T&) const {}  // literals and plain names: no spans, no children
+  void ev(Member& v) const {
+    n(v.object);
+    n(v.field);
+  }
+  void ev(Call& v) const {
+    n(v.callee);
+    e(v.args);
+    s(v.within_span);
+  }
+  void ev(Not& v) const { e(v.operand); }
+  void ev(Neg& v) const { e(v.operand); }
+  void ev(Binary& v) const {
+    e(v.lhs);
+    e(v.rhs);
+    s(v.op_span);
+  }
+  void ev(SetLit& v) const { e(v.items); }
+  void ev(RangeLit& v) const {
+    e(v.lo);
+    e(v.hi);
+  }
+  void ev(Paren& v) const { e(v.inner); }
+
+  void event(EventPattern& x) const {
+    n(x.name);
+    n(x.arg);
+    s(x.arg_span);
+    s(x.from_span);
+    s(x.span);
+  }
+
+  void block(Block& b) const {
+    s(b.span);
+    for (auto& st : b.stmts) {
+      if (!st) continue;
+      id(st->id);
+      s(st->span);
+      std::visit([&](auto& v) { sv(v); }, st->v);
+    }
+  }
+  void sv(SendStmt& v) const { n(v.messages); }
+  void sv(ReplyStmt& v) const { n(v.messages); }
+  void sv(TagStmt& v) const { n(v.tags); }
+  void sv(ScoreStmt& v) const {
+    n(v.score);
+    e(v.value);
+  }
+  void sv(SetStmt& v) const {
+    n(v.field);
+    e(v.value);
+  }
+  void sv(ClearStmt& v) const { n(v.field); }
+  void sv(StartStmt& v) const { n(v.scenario); }
+  void sv(StopStmt& v) const { n(v.scenario); }
+  void sv(MenuStmt& v) const { s(v.richmenu_span); }
+  void sv(NotifyStmt& v) const { s(v.text_span); }
+  void sv(PassStmt&) const {}
+  void sv(GotoStmt& v) const { n(v.step); }
+  void sv(RepeatStmt& v) const { block(v.body); }
+  void sv(StepStmt& v) const {
+    n(v.name);
+    block(v.body);
+  }
+  void sv(GoalStmt& v) const {
+    e(v.cond);
+    s(v.within_span);
+  }
+  void sv(IfStmt& v) const {
+    for (auto& a : v.arms) {
+      e(a.cond);
+      block(a.body);
+    }
+    if (v.else_body) block(*v.else_body);
+  }
+  void sv(SplitStmt& v) const {
+    for (auto& a : v.arms) {
+      s(a.percent_span);
+      n(a.name);
+      block(a.body);
+      s(a.span);
+    }
+  }
+  void sv(WaitStmt& v) const {
+    s(v.duration_span);
+    s(v.at_span);
+    e(v.until);
+    for (auto& c : v.cases) {
+      if (c.event) event(*c.event);
+      e(c.cond);
+      block(c.body);
+      s(c.span);
+    }
+  }
+  void sv(ThrottleStmt& v) const { n(v.unit); }
+  void sv(ErrorStmt&) const {}
+
+  void type(TypeSpec& t) const {
+    n(t.name);
+    n(t.values);
+    s(t.span);
+  }
+  void attrs(std::vector<TestAttr>& v) const {
+    for (auto& a : v) {
+      n(a.name);
+      e(a.value);
+    }
+  }
+  void decl(Decl& x) const {
+    if (delta == 0 && id_shift == 0) return;
+    id(x.id);
+    s(x.span);
+    std::visit([&](auto& v) { dv(v); }, x.v);
+  }
+  void dv(AccountDecl& v) const {
+    s(v.timezone_span);
+    s(v.quiet_span);
+    s(v.quiet_from_span);
+    s(v.quiet_to_span);
+    s(v.daily_limit_span);
+    n(v.plan);
+  }
+  void dv(FieldDecl& v) const {
+    n(v.name);
+    type(v.type);
+    e(v.default_value);
+  }
+  void dv(ListDecl& v) const { n(v.names); }
+  void dv(LinkDecl& v) const {
+    n(v.name);
+    s(v.url_span);
+  }
+  void dv(MessageDecl& v) const {
+    n(v.name);
+    s(v.value_span);
+  }
+  void dv(EventDecl& v) const {
+    n(v.name);
+    for (auto& f : v.fields) {
+      n(f.name);
+      type(f.type);
+    }
+  }
+  void dv(SegmentDecl& v) const {
+    n(v.name);
+    e(v.expr);
+  }
+  void dv(RuleDecl& v) const {
+    event(v.event);
+    e(v.when);
+    block(v.body);
+  }
+  void dv(ScenarioDecl& v) const {
+    n(v.name);
+    for (auto& so : v.start_on) {
+      event(so.event);
+      e(so.when);
+      s(so.span);
+    }
+    e(v.start_when);
+    s(v.restart_span);
+    e(v.stop_when);
+    n(v.on_update);
+    block(v.body);
+  }
+  void dv(BroadcastDecl& v) const {
+    n(v.name);
+    s(v.at_span);
+    e(v.target);
+    block(v.body);
+  }
+  void dv(TestDecl& v) const {
+    s(v.name_span);
+    for (auto& it : v.items) {
+      id(it.id);
+      s(it.span);
+      std::visit([&](auto& x) { tv(x); }, it.v);
+    }
+  }
+  void tv(TestFriend& v) const {
+    n(v.id);
+    attrs(v.attrs);
+  }
+  void tv(TestEvent& v) const {
+    s(v.at_span);
+    event(v.event);
+    attrs(v.payload);
+    n(v.friend_id);
+  }
+  void tv(ExpectSend& v) const {
+    n(v.messages);
+    n(v.friend_id);
+    s(v.at_span);
+  }
+  void tv(ExpectValue& v) const {
+    e(v.value);
+    n(v.friend_id);
+    s(v.op_span);
+    e(v.rhs);
+  }
+  void tv(ErrorStmt&) const {}
+  void dv(ErrorDecl&) const {}
+
+  void diag(Diagnostic& d) const {
+    if (delta == 0) return;
+    s(d.span);
+    for (auto& note : d.notes) {
+      if (note.span) s(*note.span);
+    }
+    if (d.fix) s(d.fix->span);
+  }
+};
+
 // One past the first '\n' at or after `at` (or the end of the text).
 std::uint32_t line_end_after(std::string_view text, std::uint32_t at) {
   const auto nl = text.find('\n', at);
@@ -318,6 +562,45 @@ void describe(const std::vector<Decl>& decls, std::size_t first, NodeId id_end, 
   }
 }
 
+// A step graph copied with its declaration: the same graph, pointing at the
+// copy's statements and expressions (`nodes`: the copy's node by id - id_lo).
+std::optional<StepGraph> remap_graph(const StepGraph& og, NodeId id_lo, const std::vector<const void*>& nodes) {
+  bool ok = true;
+  auto moved = [&](const void* old_node, NodeId old_id) -> const void* {
+    if (old_node == nullptr) return nullptr;
+    if (old_id < id_lo || old_id - id_lo >= nodes.size()) {
+      ok = false;
+      return nullptr;
+    }
+    const void* n = nodes[old_id - id_lo];
+    if (n == nullptr) ok = false;
+    return n;
+  };
+  StepGraph g = og.copy_with(
+      [&](StepNode& n) {
+        if (n.stmt != nullptr) n.stmt = static_cast<const Stmt*>(moved(n.stmt, n.stmt->id));
+      },
+      [&](StepEdge& e) {
+        if (e.cond != nullptr) e.cond = static_cast<const Expr*>(moved(e.cond, e.cond->id));
+        if (e.wait_case != nullptr) {
+          // A case edge leaves the wait node of its `wait … for`.
+          const Stmt* ws = e.from < og.node_count() ? og.node(e.from).stmt : nullptr;
+          const auto* w = ws != nullptr ? std::get_if<WaitStmt>(&ws->v) : nullptr;
+          const auto* nws = ws != nullptr ? static_cast<const Stmt*>(moved(ws, ws->id)) : nullptr;
+          const auto* nw = nws != nullptr ? std::get_if<WaitStmt>(&nws->v) : nullptr;
+          if (w == nullptr || nw == nullptr || e.wait_case < w->cases.data() ||
+              e.wait_case >= w->cases.data() + w->cases.size() || nw->cases.size() != w->cases.size()) {
+            ok = false;
+            e.wait_case = nullptr;
+          } else {
+            e.wait_case = nw->cases.data() + (e.wait_case - w->cases.data());
+          }
+        }
+      });
+  if (!ok) return std::nullopt;
+  return g;
+}
+
 }  // namespace
 
 struct IncrementalCompiler::FileState {
@@ -332,28 +615,78 @@ struct IncrementalCompiler::FileState {
   std::vector<DeclInfo> decls;
 };
 
+// A private copy of one file's base, which the next compile moves into its
+// Program and edits in place: the declarations (same spans and node ids),
+// their step graphs pointing into the copy, and their expression types and
+// symbols (the declarations' node ids in order).
+struct IncrementalCompiler::Copy {
+  std::shared_ptr<const Program> of;
+  std::vector<Decl> decls;
+  std::vector<std::optional<StepGraph>> graphs;  // by declaration
+  std::vector<Type> types;
+  std::vector<std::uint32_t> syms;
+};
+
 IncrementalCompiler::IncrementalCompiler() = default;
+IncrementalCompiler::~IncrementalCompiler() = default;
+
+std::unique_ptr<IncrementalCompiler::Copy> IncrementalCompiler::make_copy(const FileState& st) {
+  auto c = std::make_unique<Copy>();
+  c->of = st.base;
+  const Program& b = *st.base;
+  const File& f = b.ast.files[static_cast<std::size_t>(st.ast_file)];
+  c->decls.reserve(f.decls.size());
+  c->graphs.resize(f.decls.size());
+  for (std::size_t k = 0; k < f.decls.size(); ++k) {
+    const DeclInfo& di = st.decls[k];
+    Rebase r;
+    std::vector<const void*> nodes;
+    const bool has_graph = di.graph >= 0 && static_cast<std::size_t>(di.graph) < b.graphs.size();
+    if (has_graph) {
+      nodes.assign(di.id_count, nullptr);
+      r.rec = &nodes;
+      r.rec_lo = di.id_lo;
+    }
+    c->decls.push_back(r.decl(f.decls[k]));
+    if (has_graph) c->graphs[k] = remap_graph(b.graphs[static_cast<std::size_t>(di.graph)], di.id_lo, nodes);
+    for (NodeId n = di.id_lo; n < di.id_lo + di.id_count; ++n) {
+      c->types.push_back(b.type_of(n));
+      c->syms.push_back(n < b.expr_symbols.size() ? b.expr_symbols[n] : Program::kNoSymbol);
+    }
+  }
+  return c;
+}
+
+void IncrementalCompiler::prepare() {
+  copies_.resize(prev_files_.size());
+  for (std::size_t i = 0; i < prev_files_.size(); ++i) {
+    const FileState& st = prev_files_[i];
+    if (!st.reusable || !st.base || st.ast_file < 0) {
+      copies_[i].reset();
+    } else if (!copies_[i] || copies_[i]->of != st.base) {
+      copies_[i] = make_copy(st);
+    }
+  }
+}
 
 // check_parsed's phases, reusing what the previous compile found for
-// declarations copied unchanged: the step graph of a scenario or broadcast
-// depends only on its own text and on the types of its expressions (a `wait
-// until` waits differently for a time than for a date), and the graph checks
-// only on the graph, so when every expression of the copy has the type it had
-// before, the old graph is copied with its spans and AST pointers moved, and
-// the graph checks' diagnostics with their spans moved.
+// declarations taken unchanged: their body checks are replayed when the
+// first pass declared what it declared last time (check_program_incremental);
+// the step graph of a scenario or broadcast depends only on its own text and
+// on the types of its expressions (a `wait until` waits differently for a
+// time than for a date), and the graph checks only on the graph, so when
+// every expression of the declaration has the type it had before, its graph
+// and the graph checks' diagnostics are kept (moved with it).
 void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
   p.expr_types.assign(p.ast.node_count + 1, Type{});
   p.expr_symbols.assign(p.ast.node_count + 1, Program::kNoSymbol);
-  // Records to replay: declarations copied unchanged whose record was made
-  // under the interface the last check saw. Their expression types and
-  // symbols come from the Program they were copied from.
   IncrementalCheck& ic = check_;
   ic.records.clear();
   ic.replay.clear();
   std::vector<DeclCheck> scratch;  // for declarations of files that keep no description
-  std::size_t scratch_count = 0;
-  for (std::size_t fi = 0; fi < p.ast.files.size(); ++fi) scratch_count += p.ast.files[fi].decls.size();
-  scratch.resize(scratch_count);
+  std::size_t flat_count = 0;
+  for (const auto& f : p.ast.files) flat_count += f.decls.size();
+  scratch.resize(flat_count);
   std::size_t flat = 0;
   for (auto& st : states) {
     if (st.ast_file < 0) continue;
@@ -361,112 +694,72 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
     const bool described = st.reusable && st.decls.size() == file.decls.size();
     for (std::size_t k = 0; k < file.decls.size(); ++k, ++flat) {
       DeclInfo* info = described ? &st.decls[k] : nullptr;
-      const bool replay = info != nullptr && info->from != nullptr && info->check_gen != 0 &&
-                          info->check_gen == check_gen_ && info->id_count == info->from->id_count;
+      const bool replay = info != nullptr && info->reused && info->old_types != nullptr && info->check_gen != 0 &&
+                          info->check_gen == check_gen_;
       ic.records.push_back(info != nullptr ? &info->check : &scratch[flat]);
       ic.replay.push_back(replay);
       if (replay) {
-        const Program& op = *info->from_program;
-        const NodeId lo = info->from->id_lo;
-        if (lo + info->id_count <= op.expr_types.size() && lo + info->id_count <= op.expr_symbols.size()) {
-          std::copy_n(op.expr_types.begin() + lo, info->id_count, p.expr_types.begin() + info->id_lo);
-          std::copy_n(op.expr_symbols.begin() + lo, info->id_count, p.expr_symbols.begin() + info->id_lo);
-        } else {
-          ic.replay.back() = false;
-        }
+        std::copy_n(info->old_types, info->id_count, p.expr_types.begin() + info->id_lo);
+        std::copy_n(info->old_syms, info->id_count, p.expr_symbols.begin() + info->id_lo);
       }
     }
   }
   check_program_incremental(p, ic);
   if (!ic.same_interface) ++check_gen_;
-  // Every record now holds under the interface just seen.
-  for (auto& st : states) {
-    for (auto& d : st.decls) d.check_gen = check_gen_;
-  }
   stats_.decls_checked = ic.checked;
   stats_.decls_replayed = ic.replayed;
+
+  flat = 0;
   for (auto& st : states) {
     if (st.ast_file < 0) continue;
     const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
     const bool described = st.reusable && st.decls.size() == file.decls.size();
-    for (std::size_t k = 0; k < file.decls.size(); ++k) {
+    for (std::size_t k = 0; k < file.decls.size(); ++k, ++flat) {
       const Decl& d = file.decls[k];
-      if (!std::holds_alternative<ScenarioDecl>(d.v) && !std::holds_alternative<BroadcastDecl>(d.v)) continue;
       DeclInfo* info = described ? &st.decls[k] : nullptr;
-      const std::size_t diags_before = p.diags.all().size();
-      bool reused = false;
-      if (info != nullptr && info->from != nullptr && info->from->graph >= 0 &&
-          info->nodes.size() == info->from->id_count) {
-        const DeclInfo& old = *info->from;
-        const Program& op = *info->from_program;
-        bool same = info->id_lo + info->id_count <= p.expr_types.size() &&
-                    old.id_lo + old.id_count <= op.expr_types.size() &&
-                    static_cast<std::size_t>(old.graph) < op.graphs.size();
-        for (std::uint32_t n = 0; same && n < info->id_count; ++n) {
-          same = p.expr_types[info->id_lo + n] == op.expr_types[old.id_lo + n];
-        }
+      if (!std::holds_alternative<ScenarioDecl>(d.v) && !std::holds_alternative<BroadcastDecl>(d.v)) continue;
+      bool kept = false;
+      if (info != nullptr && info->moved_graph && info->old_types != nullptr) {
+        const bool same = (ic.same_interface && ic.replay[flat]) ||
+                          std::equal(info->old_types, info->old_types + info->id_count,
+                                     p.expr_types.begin() + info->id_lo);
         if (same) {
-          const StepGraph& og = op.graphs[static_cast<std::size_t>(old.graph)];
-          const Rebase r{info->delta, 0};
-          bool ok = true;
-          auto moved = [&](const void* old_node, NodeId old_id) -> const void* {
-            if (old_node == nullptr) return nullptr;
-            if (old_id < old.id_lo || old_id - old.id_lo >= info->nodes.size()) {
-              ok = false;
-              return nullptr;
-            }
-            const void* n = info->nodes[old_id - old.id_lo];
-            if (n == nullptr) ok = false;
-            return n;
-          };
-          StepGraph g = og.copy_with(
-              [&](StepNode& n) {
-                n.span = r.s(n.span);
-                if (n.stmt != nullptr) n.stmt = static_cast<const Stmt*>(moved(n.stmt, n.stmt->id));
-              },
-              [&](StepEdge& e) {
-                if (e.cond != nullptr) e.cond = static_cast<const Expr*>(moved(e.cond, e.cond->id));
-                if (e.wait_case != nullptr) {
-                  // A case edge leaves the wait node of its `wait … for`.
-                  const Stmt* ws = e.from < og.node_count() ? og.node(e.from).stmt : nullptr;
-                  const auto* w = ws != nullptr ? std::get_if<WaitStmt>(&ws->v) : nullptr;
-                  const auto* nws = ws != nullptr ? static_cast<const Stmt*>(moved(ws, ws->id)) : nullptr;
-                  const auto* nw = nws != nullptr ? std::get_if<WaitStmt>(&nws->v) : nullptr;
-                  if (w == nullptr || nw == nullptr || e.wait_case < w->cases.data() ||
-                      e.wait_case >= w->cases.data() + w->cases.size() || nw->cases.size() != w->cases.size()) {
-                    ok = false;
-                    e.wait_case = nullptr;
-                  } else {
-                    e.wait_case = nw->cases.data() + (e.wait_case - w->cases.data());
-                  }
-                }
-              });
-          if (ok) {
-            g.decl = &d;
-            p.graphs.push_back(std::move(g));
-            for (const auto& gd : old.graph_diags) p.diags.all().push_back(r.diag(gd));
-            reused = true;
-          }
+          StepGraph g = std::move(*info->moved_graph);
+          g.decl = &d;
+          p.graphs.push_back(std::move(g));
+          for (const auto& gd : info->graph_diags) p.diags.all().push_back(gd);
+          kept = true;
         }
       }
-      if (!reused) {
+      if (!kept) {
+        const std::size_t diags_before = p.diags.all().size();
         p.graphs.push_back(std::move(*lower_decl(p, d)));
         check_graph(p, p.graphs.back());
+        if (info != nullptr) {
+          info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before), p.diags.all().end());
+        }
       }
-      if (info != nullptr) {
-        info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
-        info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before), p.diags.all().end());
-      }
+      if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
     }
   }
   p.diags.sort();
+  // Every record now holds under the interface just seen.
+  for (auto& st : states) {
+    for (auto& d : st.decls) {
+      d.check_gen = check_gen_;
+      d.reused = false;
+      d.moved_graph.reset();
+      d.old_types = nullptr;
+      d.old_syms = nullptr;
+    }
+  }
 }
-IncrementalCompiler::~IncrementalCompiler() = default;
 
 void IncrementalCompiler::reset() {
   compiled_ = false;
   prev_files_.clear();
   prev_root_.clear();
+  copies_.clear();
 }
 
 std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
@@ -482,8 +775,12 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
   for (std::uint32_t i = 0; same_files && i < p->sources.size(); ++i) {
     same_files = prev_files_[i].path == p->sources.file(i).path;
   }
+  if (!same_files) copies_.clear();
+  copies_.resize(p->sources.size());
 
   std::vector<FileState> states(p->sources.size());
+  std::vector<bool> consumed(p->sources.size(), false);  // the previous state gave its records away
+  std::vector<std::unique_ptr<Copy>> taken;              // copies in use by this compile
   NodeId next = 0;
   for (std::uint32_t i = 0; i < p->sources.size(); ++i) {
     const auto& f = p->sources.file(i);
@@ -492,7 +789,7 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
     const std::string_view text = f.text;
 
     // Reuse: the previous file had a clean parse and the text is valid UTF-8 of a sane size.
-    const FileState* old = same_files && prev_files_[i].reusable ? &prev_files_[i] : nullptr;
+    FileState* old = same_files && prev_files_[i].reusable ? &prev_files_[i] : nullptr;
     if (old != nullptr && text.size() >= 0xFFFFFFF0u) old = nullptr;
     std::string_view otext;
     std::size_t pre = 0;
@@ -513,7 +810,6 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
       if (first_invalid_utf8(text.substr(lo, hi - lo)) != std::string::npos) old = nullptr;
     }
     if (old != nullptr) {
-      const auto& old_file = old->base->ast.files[static_cast<std::size_t>(old->ast_file)];
       const auto n = old->decls.size();
       const bool unchanged = pre == otext.size() && pre == text.size();
       const auto change_end = static_cast<std::uint32_t>(otext.size() - suf);  // in the old text
@@ -575,40 +871,53 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
       }
 
       if (ok) {
+        // The base's declarations, as a private copy to move and edit: the one
+        // prepare() made while the user typed, or one made now.
+        std::unique_ptr<Copy> copy = std::move(copies_[i]);
+        if (!copy || copy->of != old->base) {
+          copy = make_copy(*old);
+          ++stats_.files_copied;
+        }
+        Copy& c = *copy;
+        taken.push_back(std::move(copy));
+        consumed[i] = true;
+        const NodeId first_id = n > 0 ? old->decls[0].id_lo : 0;
         File out;
         out.source = i;
         out.decls.reserve(n + 4);
         auto reuse = [&](std::size_t k, std::int64_t d) {
-          const DeclInfo& di = old->decls[k];
-          Rebase r{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(di.id_lo)};
+          DeclInfo& di = old->decls[k];
+          const Shift sh{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(di.id_lo)};
+          Decl decl = std::move(c.decls[k]);
+          sh.decl(decl);
+          out.decls.push_back(std::move(decl));
           DeclInfo ni;
-          ni.from = &di;
-          ni.from_program = old->base.get();
-          ni.delta = d;
-          if (di.graph >= 0) {  // its step graph may be reused: keep where its statements went
-            ni.nodes.assign(di.id_count, nullptr);
-            r.rec = &ni.nodes;
-            r.rec_lo = next + 1;
-          }
-          out.decls.push_back(r.decl(old_file.decls[k]));
+          ni.reused = true;
           ni.begin = static_cast<std::uint32_t>(di.begin + d);
           ni.end = static_cast<std::uint32_t>(di.end + d);
           ni.dep_end = static_cast<std::uint32_t>(di.dep_end + d);
           ni.id_lo = next + 1;
           ni.id_count = di.id_count;
-          for (const auto& bd : di.build_diags) {
-            ni.build_diags.push_back(r.diag(bd));
-            p->diags.all().push_back(ni.build_diags.back());
+          ni.build_diags = std::move(di.build_diags);
+          for (auto& bd : ni.build_diags) {
+            sh.diag(bd);
+            p->diags.all().push_back(bd);
           }
+          ni.check = std::move(di.check);
           ni.check_gen = di.check_gen;
-          if (di.check_gen != 0) {
-            ni.check.diags.reserve(di.check.diags.size());
-            for (const auto& cd : di.check.diags) ni.check.diags.push_back(r.diag(cd));
-            ni.check.refs.reserve(di.check.refs.size());
-            for (const auto& ref : di.check.refs) ni.check.refs.push_back(Reference{r.s(ref.span), ref.symbol});
-            ni.check.plain_uses = di.check.plain_uses;
-            ni.check.started = di.check.started;
+          di.check_gen = 0;
+          for (auto& cd : ni.check.diags) sh.diag(cd);
+          if (d != 0) {
+            for (auto& ref : ni.check.refs) sh.s(ref.span);
           }
+          if (c.graphs[k]) {
+            ni.moved_graph = std::move(c.graphs[k]);
+            if (d != 0) ni.moved_graph->update_nodes([&](StepNode& gn) { sh.s(gn.span); });
+            ni.graph_diags = std::move(di.graph_diags);
+            for (auto& gd : ni.graph_diags) sh.diag(gd);
+          }
+          ni.old_types = c.types.data() + (di.id_lo - first_id);
+          ni.old_syms = c.syms.data() + (di.id_lo - first_id);
           next += di.id_count;
           st.decls.push_back(std::move(ni));
           ++stats_.decls_reused;
@@ -667,17 +976,11 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
     if (states[i].reusable) {
       states[i].base = p;
       states[i].source = i;
-    } else if (same_files && prev_files_[i].reusable) {
+    } else if (same_files && prev_files_[i].reusable && !consumed[i]) {
       states[i] = std::move(prev_files_[i]);  // a syntax error: the next edit diffs against the last clean text
     }
   }
-  for (auto& st : states) {
-    for (auto& d : st.decls) {
-      d.from = nullptr;
-      d.from_program = nullptr;
-      d.nodes = {};
-    }
-  }
+  copies_.clear();  // moved into this Program, or copies of a base that is no longer the last
   compiled_ = true;
   prev_root_ = p->root;
   prev_files_ = std::move(states);

@@ -42,6 +42,7 @@ class IncrementalCompiler {
     std::uint32_t files_parsed = 0;    // parsed whole
     std::uint32_t decls_reparsed = 0;  // in patched files
     std::uint32_t decls_reused = 0;
+    std::uint32_t files_copied = 0;    // copies of a base made during the compile (prepare() makes them ahead)
     std::uint32_t decls_checked = 0;   // bodies checked
     std::uint32_t decls_replayed = 0;  // bodies whose last check was replayed
   };
@@ -55,13 +56,22 @@ class IncrementalCompiler {
   // later; the compiler may keep a reference to it for later calls.
   std::shared_ptr<const Program> compile(std::string root, std::vector<std::pair<std::string, std::string>> files);
 
+  // Makes, ahead of the next compile, the private copy of the last result's
+  // declarations that the next compile moves into its Program and edits in
+  // place (otherwise the next compile makes it itself). The language server
+  // calls it after publishing diagnostics, while the user types.
+  void prepare();
+
   const Stats& last_stats() const { return stats_; }
   // Forgets the previous Program: the next compile parses everything.
   void reset();
 
  private:
   struct FileState;
+  struct Copy;
+  static std::unique_ptr<Copy> make_copy(const FileState& st);
   void check(Program& p, std::vector<FileState>& states);
+  std::vector<std::unique_ptr<Copy>> copies_;  // by file index, made by prepare()
   bool compiled_ = false;
   IncrementalCheck check_;       // the last check's interface
   std::uint64_t check_gen_ = 1;  // changes with it

@@ -121,6 +121,11 @@ StepGraph StepGraph::copy_with(const std::function<void(StepNode&)>& fix_node,
   return out;
 }
 
+void StepGraph::update_nodes(const std::function<void(StepNode&)>& fix_node) {
+  Graph& g = impl_->g;
+  for (std::uint32_t i = 0; i < node_count(); ++i) fix_node(g[i]);
+}
+
 std::optional<std::uint32_t> StepGraph::find(std::string_view id) const {
   for (std::uint32_t i = 0; i < node_count(); ++i) {
     if (impl_->g[i].id == id) return i;

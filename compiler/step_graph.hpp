@@ -92,6 +92,8 @@ class StepGraph {
   // declaration was copied to a new place; used by incremental re-checks).
   StepGraph copy_with(const std::function<void(StepNode&)>& fix_node,
                       const std::function<void(StepEdge&)>& fix_edge) const;
+  // Passes every node through `fix_node`, in place.
+  void update_nodes(const std::function<void(StepNode&)>& fix_node);
 
  private:
   struct Impl;
