@@ -124,6 +124,7 @@ void Checker::collect_all() {
 void Checker::run() {
   p_.expr_symbols.assign(p_.ast.node_count + 1, Program::kNoSymbol);
   collect_all();
+  segment_state_.assign(p_.symbols.size(), 0);
   // Pass 2: bodies.
   for (const auto& f : p_.ast.files) {
     for (const auto& d : f.decls) check_decl(d);
@@ -230,6 +231,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     for (const auto& d : f.decls) decls.push_back(&d);
   }
   collect_all();
+  segment_state_.assign(p_.symbols.size(), 0);
   CheckInterface now = interface();
   bool reuse = ic.have_interface && !ic.segment_cycle && now == ic.interface && ic.records.size() == decls.size() &&
                ic.replay.size() == decls.size();
@@ -261,7 +263,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     for (const auto& d : r.diags) p_.diags.all().push_back(d);
     if (const auto* seg = std::get_if<ast::SegmentDecl>(&decls[k]->v)) {
       auto i = lookup(SymbolKind::Segment, seg->name.text);
-      if (i && p_.symbols[*i].decl == decls[k]) segment_state_[seg->name.text] = 2;
+      if (i && p_.symbols[*i].decl == decls[k]) segment_state_[*i] = 2;
     }
   }
   for (std::size_t k = 0; k < decls.size(); ++k) {
@@ -682,10 +684,13 @@ void Checker::check_decl(const ast::Decl& d) {
         } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {
           if (lookup(SymbolKind::Message, v.name.text)) check_message(v);
         } else if constexpr (std::is_same_v<T, ast::SegmentDecl>) {
-          if (segment_state_[v.name.text] == 0) {
-            segment_state_[v.name.text] = 1;
+          const auto i = lookup(SymbolKind::Segment, v.name.text);
+          if (!i) {
+            condition(v.expr.get(), plain);  // not declared (its name is taken): nothing can use it
+          } else if (segment_state_[*i] == 0) {
+            segment_state_[*i] = 1;
             condition(v.expr.get(), plain);
-            segment_state_[v.name.text] = 2;
+            segment_state_[*i] = 2;
           }
         } else if constexpr (std::is_same_v<T, ast::RuleDecl>) {
           check_event_pattern(v.event);

@@ -128,7 +128,7 @@ class Checker {
   const NameTable& names_for(SymbolKind k) const { return by_name_[static_cast<std::size_t>(k)]; }
   std::vector<EventInfo> custom_events_;
   std::set<std::string> started_scenarios_;
-  std::unordered_map<std::string, int> segment_state_;  // 0 unseen, 1 in progress, 2 done
+  std::vector<std::uint8_t> segment_state_;  // by segment symbol: 0 unseen, 1 in progress, 2 done
   const ast::Decl* first_account_ = nullptr;
   bool segment_cycle_ = false;
 

@@ -92,7 +92,7 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
     set_symbol(e.id, *s);
     // Check the segment's own expression first so that cycles are found.
     const auto& decl = std::get<ast::SegmentDecl>(p_.symbols[*s].decl->v);
-    int& state = segment_state_[n.name];
+    std::uint8_t& state = segment_state_[*s];
     if (state == 1) {
       p_.diags.report(Code::E006, e.span, fmt::format("segment `{}` is defined in terms of itself", n.name));
       segment_cycle_ = true;
@@ -104,7 +104,7 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
       if (ic_ != nullptr) begin_owner(flat_index(p_.symbols[*s].decl));
       condition(decl.expr.get(), ExprCtx{});
       if (ic_ != nullptr) end_owner();
-      segment_state_[n.name] = 2;
+      segment_state_[*s] = 2;
     }
     return Type::of(TypeKind::Bool);
   }

@@ -686,8 +686,16 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
   std::vector<DeclCheck> scratch;  // for declarations of files that keep no description
   std::size_t flat_count = 0;
   for (const auto& f : p.ast.files) flat_count += f.decls.size();
-  scratch.resize(flat_count);
+  ic.records.reserve(flat_count);
+  ic.replay.reserve(flat_count);
+  p.graphs.reserve(prev_graphs_);
   std::size_t flat = 0;
+  for (const auto& st : states) {
+    if (st.ast_file >= 0 && !(st.reusable && st.decls.size() == p.ast.files[static_cast<std::size_t>(st.ast_file)].decls.size())) {
+      scratch.resize(flat_count);
+      break;
+    }
+  }
   for (auto& st : states) {
     if (st.ast_file < 0) continue;
     const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
@@ -800,6 +808,12 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
       const std::size_t lim = std::min(otext.size(), text.size());
       pre = static_cast<std::size_t>(std::mismatch(otext.begin(), otext.begin() + static_cast<std::ptrdiff_t>(lim),
                                                    text.begin()).first - otext.begin());
+      // (The common suffix a block at a time, then a byte at a time.)
+      constexpr std::size_t kBlock = 64;
+      while (suf + kBlock <= lim - pre &&
+             std::memcmp(otext.data() + otext.size() - suf - kBlock, text.data() + text.size() - suf - kBlock, kBlock) == 0) {
+        suf += kBlock;
+      }
       while (suf < lim - pre && otext[otext.size() - 1 - suf] == text[text.size() - 1 - suf]) ++suf;
       // The old text was valid UTF-8 and the lines outside the edit are the same
       // bytes: only the edited lines need the check.
@@ -885,6 +899,7 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
         File out;
         out.source = i;
         out.decls.reserve(n + 4);
+        st.decls.reserve(n + 4);
         auto reuse = [&](std::size_t k, std::int64_t d) {
           DeclInfo& di = old->decls[k];
           const Shift sh{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(di.id_lo)};

@@ -1,13 +1,21 @@
 #include "compiler/source.hpp"
 
+#include <cstring>
+
 #include <algorithm>
 
 namespace okuri {
 
 SourceFile::SourceFile(std::string p, std::string t) : path(std::move(p)), text(std::move(t)) {
+  line_starts.reserve(text.size() / 32 + 1);
   line_starts.push_back(0);
-  for (std::uint32_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') line_starts.push_back(i + 1);
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  for (const char* at = begin; at < end;) {
+    const auto* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+    if (nl == nullptr) break;
+    line_starts.push_back(static_cast<std::uint32_t>(nl - begin + 1));
+    at = nl + 1;
   }
 }
 

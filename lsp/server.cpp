@@ -666,6 +666,9 @@ struct Server::Impl {
       if (std::none_of(snap->by_uri.begin(), snap->by_uri.end(),
                        [&](const auto& d) { return project_key(d.second->path) == key; })) {
         incremental.erase(key);
+      } else if (auto it = incremental.find(key); it != incremental.end()) {
+        // While the user types on: the copy the next re-check will edit in place.
+        it->second->prepare();
       }
     }
   }

@@ -168,11 +168,19 @@ void run(Files files, unsigned seed, int edits) {
   std::mt19937 rng(seed);
   IncrementalCompiler inc;
   bool syntax_error = false;
+  std::shared_ptr<const Program> last;  // the previous result, which later compiles must leave alone
+  std::string last_described;
+  std::uint32_t replayed = 0;
+  std::uint32_t checked = 0;
   auto check = [&](const Files& fs) {
     auto full = compile_sources(".", fs);
     syntax_error = std::any_of(full->diags.all().begin(), full->diags.all().end(),
                                [](const Diagnostic& d) { return d.code == Code::E001; });
+    // Half of the time the copy to edit is made ahead, as the server does.
+    if (rng() % 2 == 0) inc.prepare();
     auto part = inc.compile(".", fs);
+    replayed += inc.last_stats().decls_replayed;
+    checked += inc.last_stats().decls_checked;
     const auto a = describe(*full);
     const auto b = describe(*part);
     if (a != b) {
@@ -181,6 +189,9 @@ void run(Files files, unsigned seed, int edits) {
       INFO(texts);
       REQUIRE(b == a);
     }
+    if (last) REQUIRE(describe(*last) == last_described);
+    last = part;
+    last_described = b;
   };
   check(files);
   std::uint32_t patched = 0;
@@ -198,8 +209,12 @@ void run(Files files, unsigned seed, int edits) {
       patched += inc.last_stats().files_patched;
     }
   }
-  // The point of it all: most edits were handled without parsing a whole file.
+  // The point of it all: most edits were handled without parsing a whole
+  // file, and declarations' checks were replayed (random edits rename and
+  // add names often, which checks every body again).
   CHECK(patched > static_cast<std::uint32_t>(edits / 2));
+  CHECK(replayed > 0);
+  CHECK(checked > 0);
 }
 
 Files read_project(const std::string& dir) {
@@ -239,6 +254,27 @@ TEST_CASE("incremental compile: an edit in one declaration re-parses only that d
   auto p = inc.compile(".", {{"bench.okuri", text}});
   CHECK(inc.last_stats().files_patched == 1);
   CHECK(inc.last_stats().decls_reparsed == 1);
+  CHECK(inc.last_stats().files_copied == 1);  // no copy made ahead
+  // Only the edited segment's body is checked again; the others are replayed.
+  const auto decls = static_cast<std::uint32_t>(p->ast.files[0].decls.size());
+  CHECK(inc.last_stats().decls_checked == 1);
+  CHECK(inc.last_stats().decls_replayed == decls - 1);
+  CHECK(describe(*p) == describe(*compile_sources(".", {{"bench.okuri", text}})));
+  // With the copy made ahead, the compile makes none; a scenario edited.
+  inc.prepare();
+  const auto wait_at = text.find("  wait ");
+  REQUIRE(wait_at != std::string::npos);
+  text.insert(wait_at + std::string("  wait ").size(), "1");
+  p = inc.compile(".", {{"bench.okuri", text}});
+  CHECK(inc.last_stats().files_copied == 0);
+  CHECK(inc.last_stats().decls_checked == 1);
+  CHECK(describe(*p) == describe(*compile_sources(".", {{"bench.okuri", text}})));
+  // A renamed tag changes what the first pass declares: every body is checked.
+  const auto tag_at = text.find("tag t0_3\n");
+  REQUIRE(tag_at != std::string::npos);
+  text.insert(tag_at + std::string("tag t0_3").size(), "9");
+  p = inc.compile(".", {{"bench.okuri", text}});
+  CHECK(inc.last_stats().decls_replayed == 0);
   CHECK(describe(*p) == describe(*compile_sources(".", {{"bench.okuri", text}})));
   // The same text again: nothing re-parsed, still a fresh check.
   inc.compile(".", {{"bench.okuri", text}});
