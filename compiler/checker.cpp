@@ -230,11 +230,19 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     if (!f.decls.empty()) file_decls_.emplace_back(f.decls.data(), decls.size());
     for (const auto& d : f.decls) decls.push_back(&d);
   }
+  // The tables at the size they had last time, so that they do not grow step by step.
+  if (ic.have_interface) {
+    p_.symbols.reserve(ic.interface.symbols.size());
+    std::array<std::size_t, static_cast<std::size_t>(SymbolKind::Test) + 1> per_kind{};
+    for (const auto& s : ic.interface.symbols) ++per_kind[static_cast<std::size_t>(s.kind)];
+    for (std::size_t k = 0; k < per_kind.size(); ++k) by_name_[k].reserve(per_kind[k]);
+  }
   collect_all();
   segment_state_.assign(p_.symbols.size(), 0);
   CheckInterface now = interface();
-  bool reuse = ic.have_interface && !ic.segment_cycle && now == ic.interface && ic.records.size() == decls.size() &&
-               ic.replay.size() == decls.size();
+  const bool same = ic.have_interface && now == ic.interface;
+  bool reuse = same && !ic.segment_cycle && ic.records.size() == decls.size() && ic.replay.size() == decls.size() &&
+               std::find(ic.replay.begin(), ic.replay.end(), true) != ic.replay.end();
   // A segment checked again must not close a cycle that the replayed ones would hide.
   for (std::size_t k = 0; reuse && k < decls.size(); ++k) {
     const auto* seg = std::get_if<ast::SegmentDecl>(&decls[k]->v);
@@ -242,7 +250,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     std::set<std::string_view> seen;
     if (segment_reaches(*seg->expr, seg->name.text, seen)) reuse = false;
   }
-  ic.same_interface = reuse;
+  ic.same_interface = same;
   ic.interface = std::move(now);
   ic.have_interface = true;
   if (!reuse) {

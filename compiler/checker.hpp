@@ -67,7 +67,8 @@ struct IncrementalCheck {
   bool have_interface = false;
   bool segment_cycle = false;  // E006 for a segment defined in terms of itself
   // Out: the records of the declarations checked are rewritten; whether the
-  // interface was the same (records were replayed), how many were replayed.
+  // interface was the same (records made under the previous one still hold),
+  // how many were replayed.
   bool same_interface = false;
   std::uint32_t replayed = 0;
   std::uint32_t checked = 0;

@@ -658,6 +658,7 @@ std::unique_ptr<IncrementalCompiler::Copy> IncrementalCompiler::make_copy(const 
 }
 
 void IncrementalCompiler::prepare() {
+  stale_.clear();
   copies_.resize(prev_files_.size());
   for (std::size_t i = 0; i < prev_files_.size(); ++i) {
     const FileState& st = prev_files_[i];
@@ -751,10 +752,12 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
     }
   }
   p.diags.sort();
-  // Every record now holds under the interface just seen.
+  // Every record now holds under the interface just seen (unless a segment
+  // is defined in terms of itself: where that is reported depends on the
+  // order of the checks, so those records are never replayed).
   for (auto& st : states) {
     for (auto& d : st.decls) {
-      d.check_gen = check_gen_;
+      d.check_gen = ic.segment_cycle ? 0 : check_gen_;
       d.reused = false;
       d.moved_graph.reset();
       d.old_types = nullptr;
@@ -768,6 +771,7 @@ void IncrementalCompiler::reset() {
   prev_files_.clear();
   prev_root_.clear();
   copies_.clear();
+  stale_.clear();
 }
 
 std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
@@ -783,7 +787,10 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
   for (std::uint32_t i = 0; same_files && i < p->sources.size(); ++i) {
     same_files = prev_files_[i].path == p->sources.file(i).path;
   }
-  if (!same_files) copies_.clear();
+  if (!same_files) {
+    for (auto& c : copies_) stale_.push_back(std::move(c));
+    copies_.clear();
+  }
   copies_.resize(p->sources.size());
 
   std::vector<FileState> states(p->sources.size());
@@ -806,10 +813,10 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
       otext = old->base->sources.file(old->source).text;
       // The edit: common prefix and suffix of the old and new texts.
       const std::size_t lim = std::min(otext.size(), text.size());
-      pre = static_cast<std::size_t>(std::mismatch(otext.begin(), otext.begin() + static_cast<std::ptrdiff_t>(lim),
-                                                   text.begin()).first - otext.begin());
-      // (The common suffix a block at a time, then a byte at a time.)
+      // (A block at a time, then a byte at a time.)
       constexpr std::size_t kBlock = 64;
+      while (pre + kBlock <= lim && std::memcmp(otext.data() + pre, text.data() + pre, kBlock) == 0) pre += kBlock;
+      while (pre < lim && otext[pre] == text[pre]) ++pre;
       while (suf + kBlock <= lim - pre &&
              std::memcmp(otext.data() + otext.size() - suf - kBlock, text.data() + text.size() - suf - kBlock, kBlock) == 0) {
         suf += kBlock;
@@ -995,7 +1002,13 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
       states[i] = std::move(prev_files_[i]);  // a syntax error: the next edit diffs against the last clean text
     }
   }
-  copies_.clear();  // moved into this Program, or copies of a base that is no longer the last
+  // A copy of a base that a file still has (it did not parse) stays for the
+  // next compile; the others, and what is left of those used, are freed by
+  // the next prepare().
+  for (std::uint32_t i = 0; i < copies_.size(); ++i) {
+    if (copies_[i] && !(i < states.size() && states[i].base == copies_[i]->of)) stale_.push_back(std::move(copies_[i]));
+  }
+  for (auto& c : taken) stale_.push_back(std::move(c));
   compiled_ = true;
   prev_root_ = p->root;
   prev_files_ = std::move(states);

@@ -72,6 +72,7 @@ class IncrementalCompiler {
   static std::unique_ptr<Copy> make_copy(const FileState& st);
   void check(Program& p, std::vector<FileState>& states);
   std::vector<std::unique_ptr<Copy>> copies_;  // by file index, made by prepare()
+  std::vector<std::unique_ptr<Copy>> stale_;   // to free in prepare(), off the re-check's path
   std::size_t prev_graphs_ = 0;
   bool compiled_ = false;
   IncrementalCheck check_;       // the last check's interface

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "compiler/workspace.hpp"
 
 using namespace okuri;
@@ -80,4 +83,31 @@ TEST_CASE("types and references are kept in side tables", "[checker]") {
   REQUIRE(seg != nullptr);
   const auto& expr = std::get<ast::SegmentDecl>(seg->decl->v).expr;
   CHECK(p->type_of(expr->id).kind == TypeKind::Bool);
+}
+
+TEST_CASE("the account settings apply wherever the account block stands", "[checker][w103]") {
+  const std::string late = "message night text \"夜\"\nbroadcast late at 2026-12-01 22:30 {\n  send night\n}\n";
+  const std::string account = "account {\n  quiet_hours 22:00 - 08:00\n}\n";
+  CHECK(has(codes(account + late), "W103"));
+  CHECK(has(codes(late + account), "W103"));
+}
+
+TEST_CASE("a json message counts its LINE messages wherever it is declared", "[checker][e009]") {
+  const auto dir = std::filesystem::temp_directory_path() / "okuri_checker_json_count";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream out(dir / "three.json");
+    out << R"([{"type":"text","text":"a"},{"type":"text","text":"b"},{"type":"text","text":"c"}])";
+  }
+  const std::string msgs = "message three json \"three.json\"\n";
+  const std::string scenario = "scenario s {\n  start on friend_added\n  send three, three\n}\n";
+  auto count_e009 = [&](const std::string& src) {
+    auto p = compile_sources(dir.string(), {{"t.okuri", src}});
+    int n = 0;
+    for (const auto& d : p->diags.all()) n += d.code == Code::E009 && d.message.find("has 6") != std::string::npos;
+    return n;
+  };
+  CHECK(count_e009(msgs + scenario) == 1);
+  CHECK(count_e009(scenario + msgs) == 1);
+  std::filesystem::remove_all(dir);
 }
