@@ -658,6 +658,7 @@ std::unique_ptr<IncrementalCompiler::Copy> IncrementalCompiler::make_copy(const 
 }
 
 void IncrementalCompiler::prepare() {
+  prepared_ = true;
   stale_.clear();
   copies_.resize(prev_files_.size());
   for (std::size_t i = 0; i < prev_files_.size(); ++i) {
@@ -777,6 +778,10 @@ void IncrementalCompiler::reset() {
 std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
                                                             std::vector<std::pair<std::string, std::string>> files) {
   stats_ = Stats{};
+  // A caller that does not call prepare() between compiles frees here what
+  // prepare() would have freed.
+  if (!prepared_) stale_.clear();
+  prepared_ = false;
   auto p = std::make_shared<Program>();
   p->root = std::move(root);
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -4,15 +4,21 @@
 //
 // The compiler keeps, per file, the last Program in which the file parsed
 // cleanly. On the next compile of the same files, a file whose text is
-// unchanged reuses its declarations' ASTs; a file with an edit re-parses only
-// the declarations the edit can reach (the grammar's file rule over that
-// stretch of text, offsets shifted) and reuses the others, with spans and
-// node ids moved to where a full parse would put them. Name resolution and
-// types then run over the whole project as compile_sources runs them: those
-// are global (uses, never-started scenarios, suggestions), so they are not
-// reused. A scenario or broadcast copied unchanged whose expressions kept
-// their types keeps its step graph and graph-check diagnostics (copied, spans
-// and AST pointers moved); edited ones are lowered and checked again.
+// unchanged reuses its declarations; a file with an edit re-parses only the
+// declarations the edit can reach (the grammar's file rule over that stretch
+// of text, offsets shifted) and reuses the others. Reused declarations come
+// from a private copy of that Program, which the compile moves into the new
+// Program and edits in place (spans and node ids moved to where a full parse
+// would put them); prepare() makes that copy ahead, after a compile, so that
+// the next compile does not (the language server calls it after publishing).
+//
+// Names and types: the checker's first pass (what every declaration declares)
+// runs over the whole project; when it declares exactly what it declared last
+// time, the second pass (each declaration's body) is replayed from its record
+// for every declaration taken unchanged and run only for the edited ones
+// (check_program_incremental). A scenario or broadcast taken unchanged whose
+// expressions kept their types keeps its step graph and graph-check
+// diagnostics; edited ones are lowered and checked again.
 //
 // It falls back to a full parse of a file whenever reuse is not provably
 // equal: the file never parsed cleanly (or had a build diagnostic outside its
@@ -73,6 +79,7 @@ class IncrementalCompiler {
   void check(Program& p, std::vector<FileState>& states);
   std::vector<std::unique_ptr<Copy>> copies_;  // by file index, made by prepare()
   std::vector<std::unique_ptr<Copy>> stale_;   // to free in prepare(), off the re-check's path
+  bool prepared_ = false;                       // prepare() was called since the last compile
   std::size_t prev_graphs_ = 0;
   bool compiled_ = false;
   IncrementalCheck check_;       // the last check's interface
