@@ -150,8 +150,8 @@ CheckInterface Checker::interface() const {
 }
 
 std::uint32_t Checker::flat_index(const ast::Decl* d) const {
-  for (auto it = file_decls_.rbegin(); it != file_decls_.rend(); ++it) {
-    if (d >= it->first) return static_cast<std::uint32_t>(it->second + static_cast<std::size_t>(d - it->first));
+  for (const auto& f : file_decls_) {
+    if (d >= f.first && d < f.first + f.count) return static_cast<std::uint32_t>(f.flat + static_cast<std::size_t>(d - f.first));
   }
   return 0;
 }
@@ -160,7 +160,16 @@ std::uint32_t Checker::flat_index(const ast::Decl* d) const {
 void Checker::flush_owner() {
   if (ic_ != nullptr && !owners_.empty()) {
     DeclCheck& r = *ic_->records[owners_.back()];
+    const Span own = decls_[owners_.back()]->span;
+    auto inside = [&](Span x) { return x.file == own.file && x.begin >= own.begin && x.end <= own.end; };
     const auto& all = p_.diags.all();
+    for (std::size_t i = diags_mark_; i < all.size(); ++i) {
+      r.self_contained = r.self_contained && inside(all[i].span) && (!all[i].fix || inside(all[i].fix->span));
+      for (const auto& n : all[i].notes) r.self_contained = r.self_contained && (!n.span || inside(*n.span));
+    }
+    for (std::size_t i = refs_mark_; i < p_.references.size(); ++i) {
+      r.self_contained = r.self_contained && inside(p_.references[i].span);
+    }
     r.diags.insert(r.diags.end(), all.begin() + static_cast<std::ptrdiff_t>(diags_mark_), all.end());
     r.refs.insert(r.refs.end(), p_.references.begin() + static_cast<std::ptrdiff_t>(refs_mark_), p_.references.end());
     r.plain_uses.insert(r.plain_uses.end(), plain_uses_.begin(), plain_uses_.end());
@@ -225,10 +234,18 @@ bool Checker::segment_reaches(const ast::Expr& e, std::string_view target, std::
 
 void Checker::run_incremental(IncrementalCheck& ic) {
   ic_ = &ic;
-  std::vector<const ast::Decl*> decls;
+  std::vector<const ast::Decl*>& decls = decls_;
   for (const auto& f : p_.ast.files) {
-    if (!f.decls.empty()) file_decls_.emplace_back(f.decls.data(), decls.size());
+    if (!f.decls.empty()) file_decls_.push_back(FileDecls{f.decls.data(), f.decls.size(), decls.size()});
     for (const auto& d : f.decls) decls.push_back(&d);
+  }
+  // Records for every declaration (a caller's list of another length is not used).
+  std::vector<DeclCheck> own_records;
+  if (ic.records.size() != decls.size()) {
+    own_records.resize(decls.size());
+    ic.records.clear();
+    for (auto& r : own_records) ic.records.push_back(&r);
+    ic.replay.assign(decls.size(), false);
   }
   // The tables at the size they had last time, so that they do not grow step by step.
   if (ic.have_interface) {
@@ -241,7 +258,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
   segment_state_.assign(p_.symbols.size(), 0);
   CheckInterface now = interface();
   const bool same = ic.have_interface && now == ic.interface;
-  bool reuse = same && !ic.segment_cycle && ic.records.size() == decls.size() && ic.replay.size() == decls.size() &&
+  bool reuse = same && !ic.segment_cycle && !segment_duplicates_ && ic.replay.size() == decls.size() &&
                std::find(ic.replay.begin(), ic.replay.end(), true) != ic.replay.end();
   // A segment checked again must not close a cycle that the replayed ones would hide.
   for (std::size_t k = 0; reuse && k < decls.size(); ++k) {
@@ -261,7 +278,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
   ic.checked = 0;
   std::vector<bool> live(decls.size(), true);
   for (std::size_t k = 0; k < decls.size(); ++k) {
-    if (!reuse || !ic.replay[k] || ic.records[k] == nullptr) continue;
+    if (!reuse || !ic.replay[k] || ic.records[k] == nullptr || !ic.records[k]->self_contained) continue;
     live[k] = false;
     ++ic.replayed;
     const DeclCheck& r = *ic.records[k];
@@ -295,6 +312,8 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     p_.references.insert(p_.references.end(), refs.begin(), refs.end());
   }
   ic.segment_cycle = segment_cycle_;
+  ic.segment_duplicates = segment_duplicates_;
+  if (!own_records.empty()) ic.records.clear();
   ic_ = nullptr;
 }
 
@@ -305,6 +324,7 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
   const std::string key = scope.empty() ? n.text : scope + "/" + n.text;
   auto it = names_for(k).find(key);
   if (it != names_for(k).end()) {
+    if (k == SymbolKind::Segment) segment_duplicates_ = true;
     auto& diag = p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of {} `{}`", kind_word(k), n.text));
     diag.notes.push_back(Note{p_.symbols[it->second].span, "first defined here"});
     return std::nullopt;
@@ -314,12 +334,14 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
     const SymbolKind other = k == SymbolKind::Field ? SymbolKind::Segment : SymbolKind::Field;
     auto o = names_for(other).find(n.text);
     if (o != names_for(other).end()) {
+      segment_duplicates_ = true;
       auto& diag = p_.diags.report(Code::E004, n.span,
                                    fmt::format("duplicate definition of `{}`: it is already a {}", n.text, kind_word(other)));
       diag.notes.push_back(Note{p_.symbols[o->second].span, "first defined here"});
       return std::nullopt;
     }
     if (stdlib::find_attribute(n.text) != nullptr) {
+      if (k == SymbolKind::Segment) segment_duplicates_ = true;
       p_.diags.report(Code::E004, n.span,
                       fmt::format("duplicate definition of `{}`: it is a built-in attribute", n.text));
       return std::nullopt;

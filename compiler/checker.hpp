@@ -36,6 +36,9 @@ struct DeclCheck {
   std::vector<Reference> refs;            // in span order
   std::vector<std::uint32_t> plain_uses;  // symbols used without a reference (`{link}` in a message text)
   std::vector<std::string> started;       // scenarios a `start` names
+  // Everything it reported and referred to lies inside its declaration (a
+  // note can point at another one: such a record is not replayed).
+  bool self_contained = true;
 };
 
 // What the first pass declared, as far as the second pass can read it.
@@ -66,6 +69,10 @@ struct IncrementalCheck {
   CheckInterface interface;
   bool have_interface = false;
   bool segment_cycle = false;  // E006 for a segment defined in terms of itself
+  // Out: a segment's name is declared twice (or taken): which declaration
+  // owns it decides which one is checked, so nothing is replayed and the
+  // records made now are not replayed later.
+  bool segment_duplicates = false;
   // Out: the records of the declarations checked are rewritten; whether the
   // interface was the same (records made under the previous one still hold),
   // how many were replayed.
@@ -136,7 +143,14 @@ class Checker {
   // Recording (incremental checks): whose check the effects belong to.
   IncrementalCheck* ic_ = nullptr;
   std::vector<std::uint32_t> owners_;  // flat declaration indices, innermost last
-  std::vector<std::pair<const ast::Decl*, std::size_t>> file_decls_;  // each file's first Decl, its flat index
+  struct FileDecls {
+    const ast::Decl* first;
+    std::size_t count;
+    std::size_t flat;  // the flat index of its first declaration
+  };
+  std::vector<FileDecls> file_decls_;
+  std::vector<const ast::Decl*> decls_;  // flat
+  bool segment_duplicates_ = false;
   std::size_t diags_mark_ = 0;
   std::size_t refs_mark_ = 0;
   std::vector<std::uint32_t> plain_uses_;

@@ -754,11 +754,13 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
   }
   p.diags.sort();
   // Every record now holds under the interface just seen (unless a segment
-  // is defined in terms of itself: where that is reported depends on the
-  // order of the checks, so those records are never replayed).
+  // is defined in terms of itself, where that is reported depends on the
+  // order of the checks, or a segment's name is declared twice, where which
+  // declaration owns it decides which is checked: those records are never
+  // replayed).
   for (auto& st : states) {
     for (auto& d : st.decls) {
-      d.check_gen = ic.segment_cycle ? 0 : check_gen_;
+      d.check_gen = ic.segment_cycle || ic.segment_duplicates ? 0 : check_gen_;
       d.reused = false;
       d.moved_graph.reset();
       d.old_types = nullptr;
@@ -777,6 +779,16 @@ void IncrementalCompiler::reset() {
 
 std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
                                                             std::vector<std::pair<std::string, std::string>> files) {
+  try {
+    return compile_files(std::move(root), std::move(files));
+  } catch (...) {
+    reset();  // the previous state may be half moved into the failed compile: start over next time
+    throw;
+  }
+}
+
+std::shared_ptr<const Program> IncrementalCompiler::compile_files(std::string root,
+                                                                  std::vector<std::pair<std::string, std::string>> files) {
   stats_ = Stats{};
   // A caller that does not call prepare() between compiles frees here what
   // prepare() would have freed.
