@@ -144,12 +144,20 @@ CivilDate civil_from_days(std::int64_t z) {
 
 bool is_valid_time_zone(std::string_view name) {
   if (name.empty()) return false;
+  // Projects name one zone, checked on every compile: remember the last answer.
+  thread_local std::string last_name;
+  thread_local bool last_valid = false;
+  if (name == last_name) return last_valid;
+  bool valid = false;
   try {
     (void)date::locate_zone(name);
-    return true;
+    valid = true;
   } catch (const std::exception&) {
-    return false;
+    valid = false;
   }
+  last_name = std::string(name);
+  last_valid = valid;
+  return valid;
 }
 
 std::int64_t local_to_utc_seconds(const CivilDateTime& dt, std::string_view tz) {
