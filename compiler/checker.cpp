@@ -149,6 +149,31 @@ CheckInterface Checker::interface() const {
   return out;
 }
 
+// interface() == o, without building it.
+bool Checker::same_interface(const CheckInterface& o) const {
+  if (o.symbols.size() != p_.symbols.size() || o.events.size() != custom_events_.size() || !(o.account == p_.account)) {
+    return false;
+  }
+  for (std::size_t i = 0; i < o.symbols.size(); ++i) {
+    const auto& a = o.symbols[i];
+    const auto& b = p_.symbols[i];
+    if (a.kind != b.kind || !(a.type == b.type) || a.message_count != b.message_count || a.name != b.name ||
+        a.scope != b.scope) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < o.events.size(); ++i) {
+    if (o.events[i].first != custom_events_[i].name || o.events[i].second != custom_events_[i].fields) return false;
+  }
+  const std::size_t first_user_enum = TypeTable::kLineOs + 1;
+  if (o.enums.size() + first_user_enum != p_.types.enum_count()) return false;
+  for (std::size_t i = 0; i < o.enums.size(); ++i) {
+    const auto& e = p_.types.enum_def(static_cast<std::uint32_t>(first_user_enum + i));
+    if (o.enums[i].first != e.name || o.enums[i].second != e.values) return false;
+  }
+  return true;
+}
+
 std::uint32_t Checker::flat_index(const ast::Decl* d) const {
   for (const auto& f : file_decls_) {
     if (d >= f.first && d < f.first + f.count) return static_cast<std::uint32_t>(f.flat + static_cast<std::size_t>(d - f.first));
@@ -256,8 +281,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
   }
   collect_all();
   segment_state_.assign(p_.symbols.size(), 0);
-  CheckInterface now = interface();
-  const bool same = ic.have_interface && now == ic.interface;
+  const bool same = ic.have_interface && same_interface(ic.interface);
   bool reuse = same && !ic.segment_cycle && !segment_duplicates_ && ic.replay.size() == decls.size() &&
                std::find(ic.replay.begin(), ic.replay.end(), true) != ic.replay.end();
   // A segment checked again must not close a cycle that the replayed ones would hide.
@@ -268,7 +292,7 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     if (segment_reaches(*seg->expr, seg->name.text, seen)) reuse = false;
   }
   ic.same_interface = same;
-  ic.interface = std::move(now);
+  if (!same) ic.interface = interface();
   ic.have_interface = true;
   if (!reuse) {
     std::fill(p_.expr_types.begin(), p_.expr_types.end(), Type{});

@@ -166,6 +166,7 @@ class Checker {
   }
   void collect_all();
   CheckInterface interface() const;
+  bool same_interface(const CheckInterface& o) const;
   bool segment_reaches(const ast::Expr& e, std::string_view target, std::set<std::string_view>& seen) const;
 
   // declarations (checker.cpp)

@@ -532,10 +532,11 @@ bool within(Span s, std::uint32_t begin, std::uint32_t end) { return s.begin >= 
 
 // Gives each of `diags` (reported while building `decls`) to the declaration
 // that contains it. False when one lies outside every declaration.
-bool place_diags(std::vector<Diagnostic>& diags, std::vector<DeclInfo>& infos, std::size_t first_info) {
+bool place_diags(std::vector<Diagnostic>& diags, std::vector<DeclInfo>& infos, std::size_t first_info,
+                 std::size_t end_info) {
   for (auto& d : diags) {
     bool placed = false;
-    for (std::size_t k = first_info; k < infos.size() && !placed; ++k) {
+    for (std::size_t k = first_info; k < end_info && !placed; ++k) {
       if (within(d.span, infos[k].begin, infos[k].end)) {
         infos[k].build_diags.push_back(std::move(d));
         placed = true;
@@ -752,6 +753,7 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
       if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
     }
   }
+  prev_graphs_ = p.graphs.size();
   p.diags.sort();
   // Every record now holds under the interface just seen (unless a segment
   // is defined in terms of itself, where that is reported depends on the
@@ -919,63 +921,76 @@ std::shared_ptr<const Program> IncrementalCompiler::compile_files(std::string ro
         Copy& c = *copy;
         taken.push_back(std::move(copy));
         consumed[i] = true;
-        const NodeId first_id = n > 0 ? old->decls[0].id_lo : 0;
-        File out;
-        out.source = i;
-        out.decls.reserve(n + 4);
-        st.decls.reserve(n + 4);
-        auto reuse = [&](std::size_t k, std::int64_t d) {
-          DeclInfo& di = old->decls[k];
-          const Shift sh{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(di.id_lo)};
-          Decl decl = std::move(c.decls[k]);
-          sh.decl(decl);
-          out.decls.push_back(std::move(decl));
-          DeclInfo ni;
+        // The copy's declarations and the old descriptions (with their
+        // records), edited in place: the re-parsed stretch replaced, the
+        // others moved to where a full parse puts them.
+        std::vector<Decl> decls = std::move(c.decls);
+        std::vector<DeclInfo> infos = std::move(old->decls);
+        const NodeId first_id = n > 0 ? infos[0].id_lo : 0;
+        auto reuse = [&](std::size_t k, std::size_t k_old, std::int64_t d) {
+          DeclInfo& ni = infos[k];
+          const NodeId old_lo = ni.id_lo;
+          const Shift sh{d, static_cast<std::int64_t>(next + 1) - static_cast<std::int64_t>(old_lo)};
+          sh.decl(decls[k]);
           ni.reused = true;
-          ni.begin = static_cast<std::uint32_t>(di.begin + d);
-          ni.end = static_cast<std::uint32_t>(di.end + d);
-          ni.dep_end = static_cast<std::uint32_t>(di.dep_end + d);
+          ni.begin = static_cast<std::uint32_t>(ni.begin + d);
+          ni.end = static_cast<std::uint32_t>(ni.end + d);
+          ni.dep_end = static_cast<std::uint32_t>(ni.dep_end + d);
           ni.id_lo = next + 1;
-          ni.id_count = di.id_count;
-          ni.build_diags = std::move(di.build_diags);
           for (auto& bd : ni.build_diags) {
             sh.diag(bd);
             p->diags.all().push_back(bd);
           }
-          ni.check = std::move(di.check);
-          ni.check_gen = di.check_gen;
-          di.check_gen = 0;
           for (auto& cd : ni.check.diags) sh.diag(cd);
           if (d != 0) {
             for (auto& ref : ni.check.refs) sh.s(ref.span);
           }
-          if (c.graphs[k]) {
-            ni.moved_graph = std::move(c.graphs[k]);
+          if (c.graphs[k_old]) {
+            ni.moved_graph = std::move(c.graphs[k_old]);
             if (d != 0) ni.moved_graph->update_nodes([&](StepNode& gn) { sh.s(gn.span); });
-            ni.graph_diags = std::move(di.graph_diags);
             for (auto& gd : ni.graph_diags) sh.diag(gd);
+          } else {
+            ni.graph_diags.clear();
           }
-          ni.old_types = c.types.data() + (di.id_lo - first_id);
-          ni.old_syms = c.syms.data() + (di.id_lo - first_id);
-          next += di.id_count;
-          st.decls.push_back(std::move(ni));
+          ni.old_types = c.types.data() + (old_lo - first_id);
+          ni.old_syms = c.syms.data() + (old_lo - first_id);
+          next += ni.id_count;
           ++stats_.decls_reused;
         };
-        for (std::size_t k = 0; k < i0; ++k) reuse(k, 0);
+        for (std::size_t k = 0; k < i0; ++k) reuse(k, k, 0);
         bool placed = true;
+        std::size_t after = j;  // the first declaration after the stretch, in the new order
         if (!unchanged) {
           Diagnostics built;
-          const std::size_t first = out.decls.size();
           File fresh = build_ast(tree, f, i, next, built);
-          for (auto& d : fresh.decls) out.decls.push_back(std::move(d));
-          describe(out.decls, first, next, text, st.decls);
-          stats_.decls_reparsed += static_cast<std::uint32_t>(out.decls.size() - first);
+          std::vector<DeclInfo> fresh_infos;
+          describe(fresh.decls, 0, next, text, fresh_infos);
+          const std::size_t m = fresh.decls.size();
+          if (m == j - i0) {
+            for (std::size_t t = 0; t < m; ++t) {
+              decls[i0 + t] = std::move(fresh.decls[t]);
+              infos[i0 + t] = std::move(fresh_infos[t]);
+            }
+          } else {
+            decls.erase(decls.begin() + static_cast<std::ptrdiff_t>(i0), decls.begin() + static_cast<std::ptrdiff_t>(j));
+            decls.insert(decls.begin() + static_cast<std::ptrdiff_t>(i0), std::make_move_iterator(fresh.decls.begin()),
+                         std::make_move_iterator(fresh.decls.end()));
+            infos.erase(infos.begin() + static_cast<std::ptrdiff_t>(i0), infos.begin() + static_cast<std::ptrdiff_t>(j));
+            infos.insert(infos.begin() + static_cast<std::ptrdiff_t>(i0), std::make_move_iterator(fresh_infos.begin()),
+                         std::make_move_iterator(fresh_infos.end()));
+          }
+          after = i0 + m;
+          stats_.decls_reparsed += static_cast<std::uint32_t>(m);
           for (const auto& d : built.all()) p->diags.all().push_back(d);
           // (Every diagnostic of a declaration lies inside it; should one not, this
           // compile is still right, but the next one parses the file whole.)
-          placed = place_diags(built.all(), st.decls, first);
+          placed = place_diags(built.all(), infos, i0, after);
         }
-        for (std::size_t k = j; k < n; ++k) reuse(k, delta);
+        for (std::size_t k = after; k < decls.size(); ++k) reuse(k, k - after + j, delta);
+        File out;
+        out.source = i;
+        out.decls = std::move(decls);
+        st.decls = std::move(infos);
         st.reusable = placed;
         if (!placed) st.decls.clear();
         st.ast_file = static_cast<std::int64_t>(p->ast.files.size());
@@ -1003,7 +1018,7 @@ std::shared_ptr<const Program> IncrementalCompiler::compile_files(std::string ro
     for (const auto& d : built.all()) p->diags.all().push_back(d);
     clean = clean && tree.errors.empty();
     describe(out.decls, 0, next, text, st.decls);
-    st.reusable = clean && place_diags(built.all(), st.decls, 0);
+    st.reusable = clean && place_diags(built.all(), st.decls, 0, st.decls.size());
     if (!st.reusable) st.decls.clear();
     st.ast_file = static_cast<std::int64_t>(p->ast.files.size());
     p->ast.files.push_back(std::move(out));
