@@ -447,7 +447,7 @@ int main(int argc, char** argv) {
   std::vector<double> inc_cold_ms;  // the same edits with the copy made inside the re-check
   std::uint64_t bodies_checked = 0;
   std::uint64_t bodies_replayed = 0;
-  std::size_t all_checked = 0;      // re-checks whose edit changed what the first pass declares (a name)
+  std::size_t all_checked = 0;  // re-checks whose edit changed what the first pass declares (a name)
   // Where a full check's time goes, phase by phase (same repetitions).
   static const char* const kPhases[] = {"sources", "parse", "AST build", "names and types", "step graphs",
                                         "graph checks", "sort diagnostics"};
@@ -587,7 +587,8 @@ int main(int argc, char** argv) {
   fmt::print("      bodies checked {} / replayed {}; {} of {} edits renamed something (every body checked)\n",
              bodies_checked, bodies_replayed, all_checked, inc_ms.size());
   fmt::print("    the copy the next re-check edits, made after publishing (prepare)   {:7.3f} ms\n", prep50);
-  fmt::print("    re-check with that copy made inside it instead  {:7.3f} ms   ratio {:.3f}\n", cold50, cold50 / full50);
+  fmt::print("    re-check with that copy made inside it instead  {:7.3f} ms   ratio {:.3f}\n", cold50,
+             cold50 / full50);
   fmt::print("  a full check, phase by phase (medians of the same repetitions)\n");
   for (std::size_t k = 0; k < phase_ms.size(); ++k) {
     const double m = pct(phase_ms[k], 0.5);

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/project_gen.hpp"
@@ -360,11 +360,11 @@ int main(int argc, char** argv) {
   if (json) {
     fmt::print(
         "{{\"friends\":{},\"count\":{},\"hand_ms\":{:.2f},\"jit1_ms\":{:.2f},\"jit2_ms\":{:.2f},\"interp_ms\":{:.2f},"
-        "\"sqlite_ms\":{:.1f},\"row_hand_ns\":{:.2f},\"row_jit_ns\":{:.2f},\"row_interp_ns\":{:.2f},\"fixture_predicates\":{},"
-        "\"compile_tier1_ms\":{:.2f},\"compile_tier2_ms\":{:.2f},\"warm_start_ms\":{:.2f},\"bytes_per_friend\":{:.1f},"
+        "\"sqlite_ms\":{:.1f},\"row_hand_ns\":{:.2f},\"row_jit_ns\":{:.2f},\"row_interp_ns\":{:.2f},"
+        "\"fixture_predicates\":{},\"compile_tier1_ms\":{:.2f},\"compile_tier2_ms\":{:.2f},\"warm_start_ms\":{:.2f},\"bytes_per_friend\":{:.1f},"
         "\"long_pairs\":{},\"stream_1thread_ms\":{:.2f},\"stream_2threads_ms\":{:.2f},\"sink\":{}}}\n",
-        n, c_hand, hand, j1, j2, interp, sqlv, rh, rj, ri, fpreds.size(), m1, m2, mw, bytes_per_friend, long_pairs, f1, f2,
-        (sink + floor_sink) % 2);
+        n, c_hand, hand, j1, j2, interp, sqlv, rh, rj, ri, fpreds.size(), m1, m2, mw, bytes_per_friend, long_pairs, f1,
+        f2, (sink + floor_sink) % 2);
     return 0;
   }
   fmt::print("predicates: {} friends ({:.0f} ms to generate, {:.0f} ms into SQLite), `{}` reaches {}\n", n, fill_ms,
@@ -376,9 +376,10 @@ int main(int argc, char** argv) {
   fmt::print("  interpreter                       {:9.2f} ms   {:5.2f}× JIT    target ≤ 10×\n", interp, interp / j2);
   fmt::print("  SQLite 3 in memory                {:9.1f} ms   JIT {:.0f}× faster (target ≥ 100×), interpreter {:.0f}× faster (target ≥ 20×)\n",
              sqlv, sqlv / j2, sqlv / interp);
-  fmt::print("  the columns it reads, only streamed {:9.2f} ms   (2 threads: {:.2f} ms): no scan of them on one thread\n"
-             "                                    can be more than {:.0f}× faster than SQLite (on two: {:.0f}×)\n",
-             f1, f2, sqlv / f1, sqlv / f2);
+  fmt::print(
+      "  the columns it reads, only streamed {:9.2f} ms   (2 threads: {:.2f} ms): no scan of them on one thread\n"
+      "                                    can be more than {:.0f}× faster than SQLite (on two: {:.0f}×)\n",
+      f1, f2, sqlv / f1, sqlv / f2);
   fmt::print("row predicate per event (1M random friends)\n");
   fmt::print("  hand-inlined C++                  {:9.2f} ns\n", rh);
   fmt::print("  JIT                               {:9.2f} ns   {:5.2f}× hand   target ≤ 1.5×\n", rj, rj / rh);

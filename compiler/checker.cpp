@@ -88,7 +88,8 @@ namespace detail {
 namespace {
 
 bool reference_order(const Reference& a, const Reference& b) {
-  return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) < std::tie(b.span.file, b.span.begin, b.span.end, b.symbol);
+  return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) <
+         std::tie(b.span.file, b.span.begin, b.span.end, b.symbol);
 }
 
 const std::vector<EventInfo>& builtins_list() {
@@ -176,7 +177,8 @@ bool Checker::same_interface(const CheckInterface& o) const {
 
 std::uint32_t Checker::flat_index(const ast::Decl* d) const {
   for (const auto& f : file_decls_) {
-    if (d >= f.first && d < f.first + f.count) return static_cast<std::uint32_t>(f.flat + static_cast<std::size_t>(d - f.first));
+    if (d >= f.first && d < f.first + f.count)
+      return static_cast<std::uint32_t>(f.flat + static_cast<std::size_t>(d - f.first));
   }
   return 0;
 }

@@ -42,10 +42,14 @@ struct DeclInfo {
 
 // ------------------------------------------------------------------ copying an AST to a new place
 
-static_assert(std::variant_size_v<decltype(Expr::v)> == 18, "a new expression kind: copy it in Rebase and move it in Shift");
-static_assert(std::variant_size_v<decltype(Stmt::v)> == 20, "a new statement kind: copy it in Rebase and move it in Shift");
-static_assert(std::variant_size_v<decltype(Decl::v)> == 12, "a new declaration kind: copy it in Rebase and move it in Shift");
-static_assert(std::variant_size_v<decltype(TestItem::v)> == 5, "a new test item kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(Expr::v)> == 18,
+              "a new expression kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(Stmt::v)> == 20,
+              "a new statement kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(Decl::v)> == 12,
+              "a new declaration kind: copy it in Rebase and move it in Shift");
+static_assert(std::variant_size_v<decltype(TestItem::v)> == 5,
+              "a new test item kind: copy it in Rebase and move it in Shift");
 
 // Deep-copies declarations with their byte offsets moved by `delta` and their
 // node ids by `id_shift`: what a full parse of the edited text builds for them.
@@ -694,7 +698,8 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
   p.graphs.reserve(prev_graphs_);
   std::size_t flat = 0;
   for (const auto& st : states) {
-    if (st.ast_file >= 0 && !(st.reusable && st.decls.size() == p.ast.files[static_cast<std::size_t>(st.ast_file)].decls.size())) {
+    if (st.ast_file >= 0 &&
+        !(st.reusable && st.decls.size() == p.ast.files[static_cast<std::size_t>(st.ast_file)].decls.size())) {
       scratch.resize(flat_count);
       break;
     }
@@ -731,9 +736,9 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
       if (!std::holds_alternative<ScenarioDecl>(d.v) && !std::holds_alternative<BroadcastDecl>(d.v)) continue;
       bool kept = false;
       if (info != nullptr && info->moved_graph && info->old_types != nullptr) {
-        const bool same = (ic.same_interface && ic.replay[flat]) ||
-                          std::equal(info->old_types, info->old_types + info->id_count,
-                                     p.expr_types.begin() + info->id_lo);
+        const bool same =
+            (ic.same_interface && ic.replay[flat]) ||
+            std::equal(info->old_types, info->old_types + info->id_count, p.expr_types.begin() + info->id_lo);
         if (same) {
           StepGraph g = std::move(*info->moved_graph);
           g.decl = &d;
@@ -747,7 +752,8 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
         p.graphs.push_back(std::move(*lower_decl(p, d)));
         check_graph(p, p.graphs.back());
         if (info != nullptr) {
-          info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before), p.diags.all().end());
+          info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before),
+                                   p.diags.all().end());
         }
       }
       if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
@@ -789,8 +795,8 @@ std::shared_ptr<const Program> IncrementalCompiler::compile(std::string root,
   }
 }
 
-std::shared_ptr<const Program> IncrementalCompiler::compile_files(std::string root,
-                                                                  std::vector<std::pair<std::string, std::string>> files) {
+std::shared_ptr<const Program> IncrementalCompiler::compile_files(
+    std::string root, std::vector<std::pair<std::string, std::string>> files) {
   stats_ = Stats{};
   // A caller that does not call prepare() between compiles frees here what
   // prepare() would have freed.
@@ -836,8 +842,8 @@ std::shared_ptr<const Program> IncrementalCompiler::compile_files(std::string ro
       constexpr std::size_t kBlock = 64;
       while (pre + kBlock <= lim && std::memcmp(otext.data() + pre, text.data() + pre, kBlock) == 0) pre += kBlock;
       while (pre < lim && otext[pre] == text[pre]) ++pre;
-      while (suf + kBlock <= lim - pre &&
-             std::memcmp(otext.data() + otext.size() - suf - kBlock, text.data() + text.size() - suf - kBlock, kBlock) == 0) {
+      while (suf + kBlock <= lim - pre && std::memcmp(otext.data() + otext.size() - suf - kBlock,
+                                                      text.data() + text.size() - suf - kBlock, kBlock) == 0) {
         suf += kBlock;
       }
       while (suf < lim - pre && otext[otext.size() - 1 - suf] == text[text.size() - 1 - suf]) ++suf;
@@ -972,10 +978,12 @@ std::shared_ptr<const Program> IncrementalCompiler::compile_files(std::string ro
               infos[i0 + t] = std::move(fresh_infos[t]);
             }
           } else {
-            decls.erase(decls.begin() + static_cast<std::ptrdiff_t>(i0), decls.begin() + static_cast<std::ptrdiff_t>(j));
+            decls.erase(decls.begin() + static_cast<std::ptrdiff_t>(i0),
+                        decls.begin() + static_cast<std::ptrdiff_t>(j));
             decls.insert(decls.begin() + static_cast<std::ptrdiff_t>(i0), std::make_move_iterator(fresh.decls.begin()),
                          std::make_move_iterator(fresh.decls.end()));
-            infos.erase(infos.begin() + static_cast<std::ptrdiff_t>(i0), infos.begin() + static_cast<std::ptrdiff_t>(j));
+            infos.erase(infos.begin() + static_cast<std::ptrdiff_t>(i0),
+                        infos.begin() + static_cast<std::ptrdiff_t>(j));
             infos.insert(infos.begin() + static_cast<std::ptrdiff_t>(i0), std::make_move_iterator(fresh_infos.begin()),
                          std::make_move_iterator(fresh_infos.end()));
           }

@@ -76,11 +76,12 @@ class IncrementalCompiler {
   struct FileState;
   struct Copy;
   static std::unique_ptr<Copy> make_copy(const FileState& st);
-  std::shared_ptr<const Program> compile_files(std::string root, std::vector<std::pair<std::string, std::string>> files);
+  std::shared_ptr<const Program> compile_files(std::string root,
+                                               std::vector<std::pair<std::string, std::string>> files);
   void check(Program& p, std::vector<FileState>& states);
   std::vector<std::unique_ptr<Copy>> copies_;  // by file index, made by prepare()
   std::vector<std::unique_ptr<Copy>> stale_;   // to free in prepare(), off the re-check's path
-  bool prepared_ = false;                       // prepare() was called since the last compile
+  bool prepared_ = false;                      // prepare() was called since the last compile
   std::size_t prev_graphs_ = 0;
   bool compiled_ = false;
   IncrementalCheck check_;       // the last check's interface

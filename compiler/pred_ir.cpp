@@ -215,7 +215,8 @@ class Lowerer {
       return p_.symbol_of(c.args[i]->id);
     };
     if (b == nullptr) {  // score(name)
-      if (const Symbol* s = p_.symbol_of(e.id)) return node(Op::NamedScore, VType::Int, {}, index_of(s_.scores, s->name));
+      if (const Symbol* s = p_.symbol_of(e.id))
+        return node(Op::NamedScore, VType::Int, {}, index_of(s_.scores, s->name));
       return const_int(0);
     }
     const std::int64_t within = c.within.value_or(0);

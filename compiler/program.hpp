@@ -54,7 +54,7 @@ struct Program {
   std::vector<Symbol> symbols;
   std::vector<Reference> references;
   std::vector<Type> expr_types;                          // by NodeId
-  std::vector<std::uint32_t> expr_symbols;                // by NodeId: NameRef/Call → symbol (kNoSymbol: none)
+  std::vector<std::uint32_t> expr_symbols;               // by NodeId: NameRef/Call → symbol (kNoSymbol: none)
   AccountSettings account;
   Diagnostics diags;
   std::vector<StepGraph> graphs;  // one per scenario and broadcast, in source order

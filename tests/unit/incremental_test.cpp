@@ -320,7 +320,8 @@ TEST_CASE("incremental compile: a segment declared twice", "[incremental]") {
 TEST_CASE("incremental compile: a note that points at another declaration", "[incremental]") {
   const std::string rule = "on friend_added {\n  tag welcome\n}\n";
   const std::string msg = "message welcome text \"hi\"\n";
-  sequence({{{"n.okuri", rule + msg}}, {{"n.okuri", rule + "# note\n" + msg}}, {{"n.okuri", rule + "\n# note\n" + msg}}});
+  sequence(
+      {{{"n.okuri", rule + msg}}, {{"n.okuri", rule + "# note\n" + msg}}, {{"n.okuri", rule + "\n# note\n" + msg}}});
   // Across files: the note points into the other file.
   sequence({{{"a.okuri", msg}, {"b.okuri", "tag t\n" + rule}},
             {{"a.okuri", "# x\n" + msg}, {"b.okuri", "tag t\n" + rule}},
