@@ -1053,6 +1053,7 @@ struct Engine::Impl {
                 *slot = n;
                 break;
             }
+            if (!v.score) st.score8[row] = narrow_value(*slot);  // the scan column follows
             if (tracing(row)) note(row, TraceKind::Action, flow, node,
                  fmt::format("{} {} → {}", v.score ? "score(" + v.score->text + ")" : std::string("score"), before, *slot));
           } else if constexpr (std::is_same_v<T, ast::SetStmt>) {
@@ -1719,14 +1720,18 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
     b.set(row, v != 0);
   };
   get(in, s.gender[row]);
-  get(in, s.age[row]);
+  std::int16_t age = kUnknownAge;
+  get(in, age);
+  s.set_age(row, age);
   get(in, s.region[row]);
   get(in, s.friend_since[row]);
   s.source[row] = text();
   s.display_name[row] = text();
   s.language[row] = text();
   bit(s.blocked);
-  get(in, s.score[row]);
+  std::int64_t score = 0;
+  get(in, score);
+  s.set_score(row, score);
   for (auto& t : s.tags) bit(t);
   for (auto& a : s.audiences) bit(a);
   for (auto& v : s.visited) bit(v);
@@ -1842,14 +1847,14 @@ Engine::TakeOver Engine::take_over(const Engine& old_engine) {
     m.touch(row);
     ++sum.friends;
     s.gender[row] = os.gender[r];
-    s.age[row] = os.age[r];
+    s.set_age(row, os.age[r]);
     s.region[row] = os.region[r];
     s.friend_since[row] = os.friend_since[r];
     s.source[row] = text(os.source[r]);
     s.display_name[row] = text(os.display_name[r]);
     s.language[row] = text(os.language[r]);
     s.blocked.set(row, os.blocked.get(r));
-    s.score[row] = os.score[r];
+    s.set_score(row, os.score[r]);
     for (std::size_t i = 0; i < tags.size(); ++i) {
       if (tags[i] >= 0) s.tags[static_cast<std::size_t>(tags[i])].set(row, os.tags[i].get(r));
     }

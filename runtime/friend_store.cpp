@@ -94,6 +94,8 @@ void FriendStore::reserve(std::size_t n) {
   ids.reserve(n);
   gender.reserve(n);
   age.reserve(n);
+  age8.reserve(n);
+  score8.reserve(n);
   region.reserve(n);
   friend_since.reserve(n);
   source.reserve(n);
@@ -204,6 +206,8 @@ std::uint32_t FriendStore::add(std::string_view id) {
   ++size_;
   gender.push_back(0);
   age.push_back(kUnknownAge);
+  age8.push_back(kNarrowUnknown);
+  score8.push_back(0);
   region.push_back(0);
   friend_since.push_back(kUnknownDays);
   source.push_back(kUnknownText);
@@ -239,9 +243,17 @@ std::uint32_t FriendStore::add(std::string_view id) {
 std::size_t FriendStore::core_bytes() const {
   std::size_t b = ids.capacity() * sizeof(PackedId) + slots_.capacity() * 4 + gender.capacity() + age.capacity() * 2 +
                   region.capacity() + friend_since.capacity() * 4 + (source.capacity() + display_name.capacity() + language.capacity()) * 4 +
-                  blocked.bytes() + score.capacity() * 8;
+                  blocked.bytes() + score.capacity() * 8 + age8.capacity() + score8.capacity();
   for (const auto& t : tags) b += t.bytes();
   return b;
+}
+
+bool FriendStore::scan_columns_agree() const {
+  if (age8.size() != size_ || score8.size() != size_) return false;
+  for (std::size_t r = 0; r < size_; ++r) {
+    if (age8[r] != narrow_age(age[r]) || score8[r] != narrow_value(score[r])) return false;
+  }
+  return true;
 }
 
 // ------------------------------------------------------------------ loading
@@ -360,7 +372,7 @@ class RowLoader {
     } else if (col == "age") {
       std::int64_t v = 0;
       if (!parse_i64(c.text, v) || v < 0 || v > 150) return err("is not an age (a whole number 0–150)");
-      s_.age[row] = static_cast<std::int16_t>(v);
+      s_.set_age(row, static_cast<std::int16_t>(v));
     } else if (col == "region") {
       auto r = parse_region(c.text);
       if (!r) return err("is not a prefecture (tokyo, osaka, … or 東京都)");
@@ -383,7 +395,7 @@ class RowLoader {
     } else if (col == "score") {
       std::int64_t v = 0;
       if (!parse_i64(c.text, v)) return err("is not a whole number");
-      s_.score[row] = v;
+      s_.set_score(row, v);
     } else if (col.rfind("score.", 0) == 0) {
       const auto name = col.substr(6);
       auto it = std::find(schema.scores.begin(), schema.scores.end(), name);

@@ -50,6 +50,19 @@ std::optional<PackedId> pack_line_id(std::string_view id);
 std::string unpack_line_id(const PackedId& p);
 
 inline constexpr std::int16_t kUnknownAge = std::numeric_limits<std::int16_t>::min();
+
+// Scan columns: `age` and `score` again, saturated to -127 … 127 in one byte
+// (-128: an unknown age). Saturation keeps order against any constant c with
+// -127 < c < 127 (x >= c exactly when narrow(x) >= c, and so for the other
+// comparisons), so a whole-table scan comparing with such constants reads one
+// byte a friend instead of two or eight. The wide columns stay the values.
+inline constexpr std::int8_t kNarrowUnknown = -128;
+inline constexpr std::int64_t kNarrowMin = -126;  // constants a comparison on a scan column may use
+inline constexpr std::int64_t kNarrowMax = 126;
+inline std::int8_t narrow_value(std::int64_t v) {
+  return static_cast<std::int8_t>(v < -127 ? -127 : v > 127 ? 127 : v);
+}
+inline std::int8_t narrow_age(std::int16_t a) { return a == kUnknownAge ? kNarrowUnknown : narrow_value(a); }
 inline constexpr std::int32_t kUnknownDays = std::numeric_limits<std::int32_t>::min();
 inline constexpr std::int32_t kUnknownText = -1;
 
@@ -83,6 +96,20 @@ class FriendStore {
   std::vector<std::int32_t> source, display_name, language;  // TextPool ids; kUnknownText
   Bitmap blocked;
   std::vector<std::int64_t> score;
+  // The scan columns of age and score (see narrow_value): written only by
+  // set_age and set_score, which every writer of `age` and `score` uses.
+  std::vector<std::int8_t> age8;
+  std::vector<std::int8_t> score8;
+  void set_age(std::uint32_t row, std::int16_t v) {
+    age[row] = v;
+    age8[row] = narrow_age(v);
+  }
+  void set_score(std::uint32_t row, std::int64_t v) {
+    score[row] = v;
+    score8[row] = narrow_value(v);
+  }
+  // Whether the scan columns agree with `age` and `score` (for tests).
+  bool scan_columns_agree() const;
   std::vector<Bitmap> tags;        // by schema tag index
   std::vector<Bitmap> audiences;   // by schema audience index
   std::vector<Bitmap> visited;     // by schema visit pattern index

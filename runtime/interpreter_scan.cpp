@@ -70,6 +70,7 @@ struct Fused {
   i64 lo = 1, hi = 0;          // value range (empty when lo > hi)
   bool neg = false;
   std::vector<i64> members;    // value domain
+  bool narrow = false;         // age, score: reads the scan column (every finite bound and member fits it)
   // In the column's raw domain (raw = value + offset), clamped to its type; set by finish().
   i64 raw_lo = 1, raw_hi = 0;
   std::vector<i64> raw;
@@ -371,6 +372,22 @@ class Batch {
         f.neg = nd.a != 0;
       }
     }
+    if (f.col == Col::Age || f.col == Col::Score) {
+      // Saturation keeps the answer for bounds and members inside -126 … 126 (see narrow_value).
+      auto fits = [](i64 v) { return v >= kNarrowMin && v <= kNarrowMax; };
+      bool ok = true;
+      if (f.set) {
+        for (const i64 m : f.members) ok = ok && fits(m);
+      } else if (f.lo <= f.hi) {
+        ok = (f.lo == kMin || fits(f.lo)) && (f.hi == kMax || fits(f.hi));
+      }
+      if (ok) {
+        f.narrow = true;
+        finish<std::int8_t>(f, 0);
+        fused_[i] = std::move(f);
+        return;
+      }
+    }
     switch (f.col) {
       case Col::Age:
         finish<std::int16_t>(f, 0);
@@ -400,6 +417,11 @@ class Batch {
     const auto all = [](auto) { return u8{1}; };
     switch (f.col) {
       case Col::Age:
+        if (f.narrow) {
+          out = fused_word<std::int8_t>(s_.age8.data() + base_, f,
+                                        [](std::int8_t v) { return static_cast<u8>(v != kNarrowUnknown); }, r);
+          break;
+        }
         out = fused_word<std::int16_t>(s_.age.data() + base_, f, [](std::int16_t v) { return static_cast<u8>(v != kUnknownAge); }, r);
         break;
       case Col::Gender:
@@ -408,7 +430,8 @@ class Batch {
                                        [](std::uint8_t v) { return static_cast<u8>(v != 0); }, r);
         break;
       case Col::Score:
-        out = fused_word<std::int64_t>(s_.score.data() + base_, f, all, r);
+        out = f.narrow ? fused_word<std::int8_t>(s_.score8.data() + base_, f, all, r)
+                       : fused_word<std::int64_t>(s_.score.data() + base_, f, all, r);
         break;
       case Col::Clicks:
         out = fused_word<std::uint32_t>(s_.links[static_cast<std::size_t>(f.index)].clicks.data() + base_, f, all, r);

@@ -33,6 +33,8 @@ void ColumnBinding::bind(const FriendStore& s) {
   slots[SlotLayout::kLanguage] = s.language.data();
   slots[SlotLayout::kBlocked] = s.blocked.words.data();
   slots[SlotLayout::kScore] = s.score.data();
+  slots[SlotLayout::kAge8] = s.age8.data();
+  slots[SlotLayout::kScore8] = s.score8.data();
   text_ptrs.resize(s.texts.size());
   text_lens.resize(s.texts.size());
   for (std::size_t i = 0; i < s.texts.size(); ++i) {

@@ -26,7 +26,9 @@ struct SlotLayout {
   static constexpr std::uint32_t kScore = 8;        // i64
   static constexpr std::uint32_t kTextPtrs = 9;     // const char* per text id
   static constexpr std::uint32_t kTextLens = 10;    // u64 per text id
-  static constexpr std::uint32_t kFixed = 11;
+  static constexpr std::uint32_t kAge8 = 11;        // i8 scan column (narrow_age)
+  static constexpr std::uint32_t kScore8 = 12;      // i8 scan column (narrow_value)
+  static constexpr std::uint32_t kFixed = 13;
 
   std::uint32_t tags = 0, audiences = 0, visited = 0, scores = 0, fields = 0, links = 0, messages = 0, total = 0;
   explicit SlotLayout(const ir::Schema& s);

@@ -79,10 +79,10 @@ void set_attr(Engine& e, const Program& p, std::uint32_t row, const ast::TestAtt
         s.region[row] = v.known ? static_cast<std::uint8_t>(v.i + 1) : 0;
         return;
       case stdlib::AttrKind::Age:
-        s.age[row] = v.known ? static_cast<std::int16_t>(v.i) : kUnknownAge;
+        s.set_age(row, v.known ? static_cast<std::int16_t>(v.i) : kUnknownAge);
         return;
       case stdlib::AttrKind::Score:
-        s.score[row] = v.i;
+        s.set_score(row, v.i);
         return;
       case stdlib::AttrKind::Blocked:
         s.blocked.set(row, v.i != 0);

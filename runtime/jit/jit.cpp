@@ -55,7 +55,7 @@ bool Jit::available() { return true; }
 namespace {
 // Part of the object cache's key: bump it when the generated code changes shape, so that
 // objects cached by an older generator are not loaded (2: the vector scan).
-constexpr int kCodegenVersion = 2;
+constexpr int kCodegenVersion = 3;
 }  // namespace
 
 std::string default_cache_dir() {
@@ -383,6 +383,7 @@ class Codegen {
   static bool fits(std::int64_t c, std::int64_t lo, std::int64_t hi) { return c >= lo && c <= hi; }
   // The width a constant is compared in: i16 (sign), i32 (zero) or i64.
   static char width_class(std::int64_t c) {
+    if (fits(c, rt::kNarrowMin, rt::kNarrowMax)) return 'b';  // also fits the scan columns of age and score
     if (fits(c, -32768, 32767)) return 's';
     if (fits(c, 0, 0xffffffffll)) return 'u';
     return 'w';
@@ -593,6 +594,7 @@ class Codegen {
     if (vparams_ == nullptr) return vconst(c, mconst(true));
     Value* x = param();
     switch (width_class(c)) {
+      case 'b': return VI{splat(B.CreateTrunc(x, i8)), 8, true, 0, mconst(true)};
       case 's': return VI{splat(B.CreateTrunc(x, i16)), 16, true, 0, mconst(true)};
       case 'u': return VI{splat(B.CreateTrunc(x, i32)), 32, false, 0, mconst(true)};
       default: return VI{splat(x), 64, true, 0, mconst(true)};
@@ -723,6 +725,12 @@ class Codegen {
       return mvec(B.CreateICmp(pred_of(op, a.sext), a.v, splat_int(a.w, b.c)));
     }
     if (b.v != nullptr && a.w == b.w && a.sext == b.sext) return mvec(B.CreateICmp(pred_of(op, a.sext), a.v, b.v));
+    if (b.v != nullptr && a.sext == b.sext && a.w < 64 && b.w < 64) {
+      // Both narrow, of one signedness: compare in the wider of the two widths.
+      const unsigned w = std::max(a.w, b.w);
+      auto ext = [&](const VI& x) { return x.w == w ? x.v : (x.sext ? B.CreateSExt(x.v, vt(Type::getIntNTy(C, w))) : B.CreateZExt(x.v, vt(Type::getIntNTy(C, w)))); };
+      return mvec(B.CreateICmp(pred_of(op, a.sext), ext(a), ext(b)));
+    }
     return mvec(B.CreateICmp(pred_of(op, true), wide(a), wide(b)));
   }
 
@@ -769,7 +777,8 @@ class Codegen {
     const VN* k2 = n.nkids > 2 ? &vals[n.kids[2]] : nullptr;
     VN out;
     const bool leaf = n.nkids == 0 && n.op != Op::ConstBool && n.op != Op::ConstInt && vparams_ == nullptr;
-    const auto key = std::make_tuple(static_cast<int>(n.op) * 4 + static_cast<int>(n.type), n.a, n.b);
+    const bool narrow = n.op == Op::Attr && idx < narrow_.size() && narrow_[idx] != 0;
+    const auto key = std::make_tuple(static_cast<int>(n.op) * 4 + static_cast<int>(n.type), n.a, narrow ? -1 : n.b);
     if (leaf) {
       if (auto it = vleaves_.find(key); it != vleaves_.end()) return it->second;
     }
@@ -781,7 +790,7 @@ class Codegen {
         out.i = pconst(n.b);
         break;
       case Op::Attr:
-        out = vattr(static_cast<ir::Attr>(n.a));
+        out = vattr(static_cast<ir::Attr>(n.a), narrow);
         break;
       case Op::Field: {
         if (n.a < 0) {
@@ -936,8 +945,17 @@ class Codegen {
     return out;
   }
 
-  VN vattr(ir::Attr a) {
+  VN vattr(ir::Attr a, bool narrow = false) {
     VN out;
+    if (narrow && a == ir::Attr::Age) {
+      Value* v = vload(i8, rt::SlotLayout::kAge8);
+      out.i = VI{v, 8, true, 0, mvec(B.CreateICmpNE(v, splat_int(8, rt::kNarrowUnknown)))};
+      return out;
+    }
+    if (narrow && a == ir::Attr::Score) {
+      out.i = VI{vload(i8, rt::SlotLayout::kScore8), 8, true, 0, mconst(true)};
+      return out;
+    }
     switch (a) {
       case ir::Attr::Gender:
       case ir::Attr::Region: {
@@ -996,7 +1014,43 @@ class Codegen {
 
   // `<name>_scan`: a loop over the full blocks of 64 friends whose body is the
   // predicate as vector code; the tail calls the row function per friend.
+  // Which `age` and `score` nodes of `p` read their scan column: those whose
+  // only parent compares them with constants that all fit it (-126 … 126), so
+  // that saturation keeps the answer. (A shape's key holds the same facts:
+  // the attribute, the parent's operator and every constant's width class.)
+  std::vector<char> narrow_;
+  void plan_narrow(const ir::Predicate& p) {
+    using ir::Op;
+    const std::size_t n = p.nodes.size();
+    narrow_.assign(n, 0);
+    std::vector<std::uint32_t> parents(n, 0);
+    for (const auto& nd : p.nodes) {
+      for (int j = 0; j < nd.nkids; ++j) ++parents[nd.kids[j]];
+    }
+    auto narrowable = [&](std::uint32_t k) {
+      const auto& x = p.nodes[k];
+      return x.op == Op::Attr && (static_cast<ir::Attr>(x.a) == ir::Attr::Age || static_cast<ir::Attr>(x.a) == ir::Attr::Score) &&
+             parents[k] == 1;
+    };
+    auto small = [&](std::uint32_t k) {
+      return p.nodes[k].op == Op::ConstInt && width_class(p.nodes[k].b) == 'b';
+    };
+    for (const auto& nd : p.nodes) {
+      if (nd.op == Op::Cmp && nd.nkids == 2) {
+        if (narrowable(nd.kids[0]) && small(nd.kids[1])) narrow_[nd.kids[0]] = 1;
+        if (narrowable(nd.kids[1]) && small(nd.kids[0])) narrow_[nd.kids[1]] = 1;
+      } else if (nd.op == Op::InRange && nd.nkids == 3) {
+        if (narrowable(nd.kids[0]) && small(nd.kids[1]) && small(nd.kids[2])) narrow_[nd.kids[0]] = 1;
+      } else if (nd.op == Op::InSet && nd.nkids == 1 && nd.mask == 0 && !nd.ints.empty()) {
+        bool all = true;
+        for (auto x : nd.ints) all = all && width_class(x) == 'b';
+        if (all && narrowable(nd.kids[0])) narrow_[nd.kids[0]] = 1;
+      }
+    }
+  }
+
   void vector_scan(const ir::Predicate& p, const std::string& name, Function* rowf) {
+    plan_narrow(p);
     const Shapes shapes = shapes_of(p);
     std::vector<char> covered;
     const std::vector<char> calls = outlined(p, shapes, covered);

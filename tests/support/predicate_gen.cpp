@@ -57,9 +57,12 @@ std::string random_predicate(std::mt19937_64& rng, int depth) {
   static const std::vector<std::string> days = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
   static const std::vector<std::string> texts = {"\"ig\"", "\"qr\"", "\"\"", "\"山\"", "\"i\""};
   const int a = range(rng, 15, 70);
+  // Constants around the scan columns' saturation (-127 … 127) now and then.
+  static const std::vector<int> edges = {-1000, -128, -127, -126, -125, 125, 126, 127, 128, 1000};
+  const bool edge = rng() % 4 == 0;
   switch (rng() % 30) {
     case 0:
-      return fmt::format("age {} {}", pick(rng, ops), range(rng, 18, 40));
+      return fmt::format("age {} {}", pick(rng, ops), edge ? pick(rng, edges) : range(rng, 18, 40));
     case 1:
       return fmt::format("age in {}..{}", a, a + range(rng, -2, 12));
     case 2:
@@ -71,7 +74,11 @@ std::string random_predicate(std::mt19937_64& rng, int depth) {
     case 5:
       return fmt::format("tagged({})", pick(rng, tags));
     case 6:
-      return fmt::format("score {} {}", pick(rng, ops), range(rng, -3, 12));
+      if (edge && rng() % 3 == 0) {
+        const int lo = pick(rng, edges);
+        return fmt::format("score {} {}..{}", rng() % 2 ? "in" : "not in", lo, lo + range(rng, 0, 300));
+      }
+      return fmt::format("score {} {}", pick(rng, ops), edge ? pick(rng, edges) : range(rng, -3, 12));
     case 7:
       return fmt::format("score(eng) {} {}", pick(rng, ops), range(rng, -3, 12));
     case 8:
@@ -137,13 +144,20 @@ void random_friends(rt::FriendStore& s, std::mt19937_64& rng, std::size_t n, con
   for (std::size_t k = 0; k < n; ++k) {
     const auto row = s.add(fmt::format("U{:032x}", rng() & 0xffffffffffffull));
     if (chance(85)) s.gender[row] = static_cast<std::uint8_t>(1 + rng() % 3);
-    if (chance(80)) s.age[row] = static_cast<std::int16_t>(chance(30) ? pick(rng, std::vector<int>{19, 20, 29, 30, 15, 70}) : range(rng, 10, 80));
+    if (chance(80)) {
+      s.set_age(row, static_cast<std::int16_t>(chance(30)   ? pick(rng, std::vector<int>{19, 20, 29, 30, 15, 70})
+                                               : chance(10) ? pick(rng, std::vector<int>{125, 126, 127, 128, 300})
+                                                            : range(rng, 10, 80)));
+    }
     if (chance(80)) s.region[row] = static_cast<std::uint8_t>(1 + rng() % 47);
     if (chance(90)) s.friend_since[row] = static_cast<std::int32_t>(env.today - range(rng, 0, 60));
     if (chance(70)) s.source[row] = s.texts.intern(pick(rng, sources));
     if (chance(70)) s.display_name[row] = s.texts.intern(pick(rng, names));
     s.blocked.set(row, chance(10));
-    s.score[row] = range(rng, -3, 12);
+    s.set_score(row, chance(15) ? pick(rng, std::vector<std::int64_t>{-1000, -128, -127, -126, 126, 127, 128, 1000,
+                                                                      std::numeric_limits<std::int64_t>::max(),
+                                                                      std::numeric_limits<std::int64_t>::min()})
+                                : range(rng, -3, 12));
     for (auto& t : s.tags) t.set(row, chance(40));
     for (auto& a : s.audiences) a.set(row, chance(30));
     for (auto& v : s.named_scores) v[row] = range(rng, -3, 12);

@@ -355,6 +355,9 @@ message a text "a"
   Reload r(v1, v2, t0, t0 + 60, t0 + 120);
   CHECK(r.e1->store().score[0] == 2);
   CHECK(r.e2->store().score[0] == 2);
+  // The scan columns follow score updates and the move to the new version.
+  CHECK(r.e1->store().scan_columns_agree());
+  CHECK(r.e2->store().scan_columns_agree());
   CHECK(r.e2->store().size() == 1);
   const auto& st = r.e2->store();
   const auto& sc = r.e2->schema();

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "compiler/pred_ir.hpp"
 #include "compiler/workspace.hpp"
 #include "runtime/friend_store.hpp"
@@ -57,6 +59,25 @@ TEST_CASE("friends load from CSV with every column kind", "[store]") {
   CHECK(s.age[1] == rt::kUnknownAge);
   CHECK(s.blocked.get(1));
   CHECK_FALSE(s.fields[0].known.get(1));
+  // The scan columns: saturated age and score, -128 for an unknown age.
+  CHECK(s.scan_columns_agree());
+  CHECK(s.age8[0] == 24);
+  CHECK(s.age8[1] == rt::kNarrowUnknown);
+  CHECK(s.score8[0] == 3);
+}
+
+TEST_CASE("the scan columns saturate age and score", "[store]") {
+  CHECK(rt::narrow_value(0) == 0);
+  CHECK(rt::narrow_value(126) == 126);
+  CHECK(rt::narrow_value(127) == 127);
+  CHECK(rt::narrow_value(128) == 127);
+  CHECK(rt::narrow_value(-127) == -127);
+  CHECK(rt::narrow_value(-128) == -127);
+  CHECK(rt::narrow_value(std::numeric_limits<std::int64_t>::min()) == -127);
+  CHECK(rt::narrow_value(std::numeric_limits<std::int64_t>::max()) == 127);
+  CHECK(rt::narrow_age(rt::kUnknownAge) == rt::kNarrowUnknown);
+  CHECK(rt::narrow_age(-32767) == -127);
+  CHECK(rt::narrow_age(300) == 127);
 }
 
 TEST_CASE("friends load from JSONL; arrays, null and booleans", "[store]") {

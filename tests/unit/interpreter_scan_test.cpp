@@ -77,10 +77,11 @@ TEST_CASE("the interpreter's scan agrees with its row form", "[predicates][inter
     rt::FriendStore store(schema);
     testgen::random_friends(store, frng, n, env);
     for (std::size_t r = 0; r < n; ++r) {
-      if (r % 7 == 0) store.age[r] = r % 2 ? 32767 : -32767;
+      if (r % 7 == 0) store.set_age(static_cast<std::uint32_t>(r), r % 2 ? 32767 : -32767);
       if (r % 11 == 0) store.links[0].clicks[r] = r % 2 ? 0xF0000000u : 3000000000u;
       if (r % 13 == 0) {
-        store.score[r] = r % 2 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+        store.set_score(static_cast<std::uint32_t>(r),
+                        r % 2 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min());
       }
     }
     for (const auto& pred : preds) {

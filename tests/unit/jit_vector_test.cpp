@@ -2,6 +2,7 @@
 // with many members, tails of every length, and segments that share one shape
 // (generated once, called with each occurrence's constants and columns).
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <random>
 
@@ -43,7 +44,15 @@ const char* kSegments =
     "segment sh3 = age in 15..70000 and region in [hokkaido, hyougo] and (score >= 100000 or tagged(t0)) and not "
     "clicked(l1, within 3d)\n"
     "segment sh4 = age in 15..69 and region in [hokkaido, hyougo] and (score >= 1 or tagged(t0)) and not clicked(l0)\n"
-    "segment sh_all = sh1 or sh2 or sh3 or sh4 or tagged(体験済み) or in_audience(vip)\n";
+    "segment sh_all = sh1 or sh2 or sh3 or sh4 or tagged(体験済み) or in_audience(vip)\n"
+    // The scan columns of age and score: constants at the edge of saturation (-126 … 126 read them).
+    "segment n1 = age >= 126 and age <= 126\n"
+    "segment n2 = score > 125 or score < -125\n"
+    "segment n3 = score in -126..126 and age not in -126..20\n"
+    "segment n4 = score not in [126, -126, 0] and age in [126, 19]\n"
+    "segment n5 = score >= 127 or score <= -127 or age > 126\n"
+    "segment n6 = score == 126 or score == -126 or age == 126\n"
+    "segment n7 = 126 <= score and -126 < age\n";
 
 bool bit(const std::vector<std::uint64_t>& m, std::size_t i) { return ((m[i / 64] >> (i % 64)) & 1) != 0; }
 
@@ -68,10 +77,14 @@ TEST_CASE("the JIT's vector scan agrees with the interpreter at the edges", "[pr
     rt::FriendStore store(schema);
     testgen::random_friends(store, rng, n, env);
     for (std::size_t r = 0; r < n; ++r) {
-      if (r % 7 == 0) store.age[r] = r % 2 ? 32767 : -32767;
+      if (r % 7 == 0) store.set_age(static_cast<std::uint32_t>(r), r % 2 ? 32767 : -32767);
       if (r % 11 == 0) store.links[0].clicks[r] = r % 2 ? 0xF0000000u : 3000000000u;
       if (r % 13 == 0)
-        store.score[r] = r % 2 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+        store.set_score(static_cast<std::uint32_t>(r),
+                        r % 2 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min());
+      static const std::int64_t kEdges[] = {125, 126, 127, 128, -125, -126, -127, -128, 1000, -1000};
+      if (r % 5 == 1) store.set_score(static_cast<std::uint32_t>(r), kEdges[(r / 5) % 10]);
+      if (r % 5 == 2) store.set_age(static_cast<std::uint32_t>(r), static_cast<std::int16_t>(kEdges[(r / 5) % 10]));
     }
     rt::ColumnBinding b;
     b.bind(store);
@@ -92,4 +105,45 @@ TEST_CASE("the JIT's vector scan agrees with the interpreter at the edges", "[pr
     }
   }
   CHECK(pairs > 50000);
+}
+
+TEST_CASE("the JIT's vector scan reads the scan columns of age and score where they keep the answer",
+          "[predicates][jit][vector]") {
+  if (!jit::Jit::available()) return;
+  auto p = compile_sources(".", {{"v.okuri", testgen::project_declarations() +
+                                                  "segment narrow = score >= 5 and age in 20..29\n"
+                                                  "segment wide = score >= 500 or age > 200\n"}});
+  if (p->diags.error_count() != 0) FAIL(render_human(p->sources, p->diags.all()));
+  ir::Schema schema = ir::make_schema(*p);
+  const auto preds = ir::lower_segments(*p, schema);
+  const stdlib::Zone zone("Asia/Tokyo");
+  const auto env = testgen::fixed_env(zone);
+  const rt::EnvAbi abi{env.now, env.today, env.zone};
+  jit::Jit j;
+  const auto code = j.compile("n", preds, schema, jit::Tier::Baseline);
+  rt::FriendStore store(schema);
+  for (int r = 0; r < 128; ++r) {
+    const auto row = store.add(fmt::format("U{:032x}", r + 1));
+    store.set_score(row, 1000);
+    store.set_age(row, 25);
+  }
+  CHECK(store.scan_columns_agree());
+  // Spoil the scan columns of one friend: only the narrow comparisons see it.
+  store.score8[3] = 0;
+  store.age8[4] = 100;
+  rt::ColumnBinding b;
+  b.bind(store);
+  auto scan = [&](std::size_t i) {
+    std::vector<std::uint64_t> m((store.size() + 63) / 64, 0);
+    code.scan[i](b.slots.data(), &abi, store.size(), m.data());
+    return m;
+  };
+  const auto narrow = scan(preds[0].name == "narrow" ? 0 : 1);
+  const auto wide = scan(preds[0].name == "narrow" ? 1 : 0);
+  CHECK_FALSE(bit(narrow, 3));
+  CHECK_FALSE(bit(narrow, 4));
+  CHECK(bit(narrow, 5));
+  CHECK(bit(wide, 3));
+  CHECK(bit(wide, 4));
+  CHECK_FALSE(store.scan_columns_agree());
 }

@@ -196,8 +196,8 @@ TEST_CASE("tier 1 answers at once and tier 2 is swapped in from the background",
   store.add("U1");
   store.add("U2");
   store.tags[0].set(0, true);
-  store.age[0] = 25;
-  store.age[1] = 25;
+  store.set_age(0, 25);
+  store.set_age(1, 25);
   const stdlib::Zone zone("Asia/Tokyo");
   const auto env = testgen::fixed_env(zone);
   const rt::EnvAbi abi{env.now, env.today, env.zone};
