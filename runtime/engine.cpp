@@ -1720,7 +1720,7 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
     b.set(row, v != 0);
   };
   get(in, s.gender[row]);
-  std::int16_t age = kUnknownAge;
+  std::int16_t age = s.age[row];  // (a short record leaves the value as it was)
   get(in, age);
   s.set_age(row, age);
   get(in, s.region[row]);
@@ -1729,7 +1729,7 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
   s.display_name[row] = text();
   s.language[row] = text();
   bit(s.blocked);
-  std::int64_t score = 0;
+  std::int64_t score = s.score[row];
   get(in, score);
   s.set_score(row, score);
   for (auto& t : s.tags) bit(t);
