@@ -120,12 +120,12 @@ void Checker::collect_all() {
   for (const auto& f : p_.ast.files) {
     for (const auto& d : f.decls) collect(d);
   }
+  segment_state_.assign(p_.symbols.size(), 0);
 }
 
 void Checker::run() {
   p_.expr_symbols.assign(p_.ast.node_count + 1, Program::kNoSymbol);
   collect_all();
-  segment_state_.assign(p_.symbols.size(), 0);
   // Pass 2: bodies.
   for (const auto& f : p_.ast.files) {
     for (const auto& d : f.decls) check_decl(d);
@@ -282,7 +282,6 @@ void Checker::run_incremental(IncrementalCheck& ic) {
     for (std::size_t k = 0; k < per_kind.size(); ++k) by_name_[k].reserve(per_kind[k]);
   }
   collect_all();
-  segment_state_.assign(p_.symbols.size(), 0);
   const bool same = ic.have_interface && same_interface(ic.interface);
   bool reuse = same && !ic.segment_cycle && !segment_duplicates_ && ic.replay.size() == decls.size() &&
                std::find(ic.replay.begin(), ic.replay.end(), true) != ic.replay.end();

@@ -43,47 +43,28 @@ struct DeclInfo {
 // ------------------------------------------------------------------ copying an AST to a new place
 
 static_assert(std::variant_size_v<decltype(Expr::v)> == 18,
-              "a new expression kind: copy it in Rebase and move it in Shift");
+              "a new expression kind: copy it in DeepCopy and move it in Shift");
 static_assert(std::variant_size_v<decltype(Stmt::v)> == 20,
-              "a new statement kind: copy it in Rebase and move it in Shift");
+              "a new statement kind: copy it in DeepCopy and move it in Shift");
 static_assert(std::variant_size_v<decltype(Decl::v)> == 12,
-              "a new declaration kind: copy it in Rebase and move it in Shift");
+              "a new declaration kind: copy it in DeepCopy and move it in Shift");
 static_assert(std::variant_size_v<decltype(TestItem::v)> == 5,
-              "a new test item kind: copy it in Rebase and move it in Shift");
+              "a new test item kind: copy it in DeepCopy and move it in Shift");
 
-// Deep-copies declarations with their byte offsets moved by `delta` and their
-// node ids by `id_shift`: what a full parse of the edited text builds for them.
-// A field added to an AST struct must be copied here too (the unit test
-// compares ASTs, ids, spans and everything the checker derives from them).
-struct Rebase {
-  std::int64_t delta = 0;
-  std::int64_t id_shift = 0;
-  std::vector<const void*>* rec = nullptr;  // when set: each new Stmt and Expr, by new id - rec_lo
+// Deep-copies declarations: the private copy an incremental compile edits in
+// place (Shift). A node with children is rebuilt here; one without is copied
+// as it is. When `rec` is set, each new Stmt and Expr is recorded by its id -
+// rec_lo (the copy's step graphs are pointed at them). A field added to an AST
+// struct with children must be copied here too (the unit test compares ASTs,
+// ids, spans and everything the checker derives from them).
+struct DeepCopy {
+  std::vector<const void*>* rec = nullptr;
   NodeId rec_lo = 0;
-
-  Span s(Span x) const {
-    if (delta == 0 || (x.begin == 0 && x.end == 0)) return x;  // a span that was never set stays unset
-    x.begin = static_cast<std::uint32_t>(x.begin + delta);
-    x.end = static_cast<std::uint32_t>(x.end + delta);
-    return x;
-  }
-  NodeId id(NodeId i) const { return static_cast<NodeId>(i + id_shift); }
-  Name n(const Name& x) const { return Name{x.text, s(x.span)}; }
-  std::optional<Name> n(const std::optional<Name>& x) const {
-    if (!x) return std::nullopt;
-    return n(*x);
-  }
-  std::vector<Name> n(const std::vector<Name>& v) const {
-    std::vector<Name> out;
-    out.reserve(v.size());
-    for (const auto& x : v) out.push_back(n(x));
-    return out;
-  }
 
   // ---- expressions
   ExprPtr e(const ExprPtr& x) const {
     if (!x) return nullptr;
-    ExprPtr out(new Expr{id(x->id), s(x->span), std::visit([&](const auto& v) -> decltype(Expr::v) { return ev(v); }, x->v)});
+    ExprPtr out(new Expr{x->id, x->span, std::visit([&](const auto& v) -> decltype(Expr::v) { return ev(v); }, x->v)});
     if (rec != nullptr) (*rec)[out->id - rec_lo] = out.get();
     return out;
   }
@@ -94,57 +75,40 @@ struct Rebase {
     return out;
   }
   template <typename T>
-  T ev(const T& v) const {  // literals and plain names: no spans, no children
+  T ev(const T& v) const {  // literals, names and members: no children
     return v;
   }
-  Member ev(const Member& v) const { return Member{n(v.object), n(v.field)}; }
-  Call ev(const Call& v) const { return Call{n(v.callee), e(v.args), v.within, s(v.within_span)}; }
+  Call ev(const Call& v) const { return Call{v.callee, e(v.args), v.within, v.within_span}; }
   Not ev(const Not& v) const { return Not{e(v.operand)}; }
   Neg ev(const Neg& v) const { return Neg{e(v.operand)}; }
-  Binary ev(const Binary& v) const { return Binary{v.op, e(v.lhs), e(v.rhs), s(v.op_span)}; }
+  Binary ev(const Binary& v) const { return Binary{v.op, e(v.lhs), e(v.rhs), v.op_span}; }
   SetLit ev(const SetLit& v) const { return SetLit{e(v.items)}; }
   RangeLit ev(const RangeLit& v) const { return RangeLit{e(v.lo), e(v.hi)}; }
   Paren ev(const Paren& v) const { return Paren{e(v.inner)}; }
 
-  EventPattern event(const EventPattern& x) const {
-    EventPattern out = x;
-    out.name = n(x.name);
-    out.arg = n(x.arg);
-    out.arg_span = s(x.arg_span);
-    out.from_span = s(x.from_span);
-    out.span = s(x.span);
-    return out;
-  }
-
   // ---- statements
   Block block(const Block& b) const {
     Block out;
-    out.span = s(b.span);
+    out.span = b.span;
     out.stmts.reserve(b.stmts.size());
     for (const auto& st : b.stmts) {
       out.stmts.push_back(
-          st ? StmtPtr(new Stmt{id(st->id), s(st->span),
+          st ? StmtPtr(new Stmt{st->id, st->span,
                                 std::visit([&](const auto& v) -> decltype(Stmt::v) { return sv(v); }, st->v)})
              : nullptr);
       if (rec != nullptr && out.stmts.back()) (*rec)[out.stmts.back()->id - rec_lo] = out.stmts.back().get();
     }
     return out;
   }
-  SendStmt sv(const SendStmt& v) const { return SendStmt{n(v.messages)}; }
-  ReplyStmt sv(const ReplyStmt& v) const { return ReplyStmt{n(v.messages)}; }
-  TagStmt sv(const TagStmt& v) const { return TagStmt{n(v.tags), v.remove}; }
-  ScoreStmt sv(const ScoreStmt& v) const { return ScoreStmt{n(v.score), v.op, e(v.value)}; }
-  SetStmt sv(const SetStmt& v) const { return SetStmt{n(v.field), e(v.value)}; }
-  ClearStmt sv(const ClearStmt& v) const { return ClearStmt{n(v.field)}; }
-  StartStmt sv(const StartStmt& v) const { return StartStmt{n(v.scenario)}; }
-  StopStmt sv(const StopStmt& v) const { return StopStmt{n(v.scenario)}; }
-  MenuStmt sv(const MenuStmt& v) const { return MenuStmt{v.richmenu, s(v.richmenu_span)}; }
-  NotifyStmt sv(const NotifyStmt& v) const { return NotifyStmt{v.text, s(v.text_span)}; }
-  PassStmt sv(const PassStmt& v) const { return v; }
-  GotoStmt sv(const GotoStmt& v) const { return GotoStmt{n(v.step)}; }
+  template <typename T>
+  T sv(const T& v) const {  // statements without children: names, texts, counts
+    return v;
+  }
+  ScoreStmt sv(const ScoreStmt& v) const { return ScoreStmt{v.score, v.op, e(v.value)}; }
+  SetStmt sv(const SetStmt& v) const { return SetStmt{v.field, e(v.value)}; }
   RepeatStmt sv(const RepeatStmt& v) const { return RepeatStmt{block(v.body)}; }
-  StepStmt sv(const StepStmt& v) const { return StepStmt{n(v.name), block(v.body)}; }
-  GoalStmt sv(const GoalStmt& v) const { return GoalStmt{e(v.cond), v.within, s(v.within_span)}; }
+  StepStmt sv(const StepStmt& v) const { return StepStmt{v.name, block(v.body)}; }
+  GoalStmt sv(const GoalStmt& v) const { return GoalStmt{e(v.cond), v.within, v.within_span}; }
   IfStmt sv(const IfStmt& v) const {
     IfStmt out;
     out.arms.reserve(v.arms.size());
@@ -155,136 +119,93 @@ struct Rebase {
   SplitStmt sv(const SplitStmt& v) const {
     SplitStmt out;
     out.arms.reserve(v.arms.size());
-    for (const auto& a : v.arms) {
-      out.arms.push_back(SplitArm{a.percent, s(a.percent_span), n(a.name), block(a.body), s(a.span)});
-    }
+    for (const auto& a : v.arms) out.arms.push_back(SplitArm{a.percent, a.percent_span, a.name, block(a.body), a.span});
     return out;
   }
   WaitStmt sv(const WaitStmt& v) const {
     WaitStmt out;
     out.kind = v.kind;
     out.seconds = v.seconds;
-    out.duration_span = s(v.duration_span);
+    out.duration_span = v.duration_span;
     out.at = v.at;
-    out.at_span = s(v.at_span);
+    out.at_span = v.at_span;
     out.at_valid = v.at_valid;
     out.until = e(v.until);
     out.cases.reserve(v.cases.size());
     for (const auto& c : v.cases) {
       WaitCase wc;
       wc.kind = c.kind;
-      if (c.event) wc.event = event(*c.event);
+      wc.event = c.event;
       wc.cond = e(c.cond);
       wc.body = block(c.body);
-      wc.span = s(c.span);
+      wc.span = c.span;
       out.cases.push_back(std::move(wc));
     }
     return out;
   }
-  ThrottleStmt sv(const ThrottleStmt& v) const { return ThrottleStmt{v.count, n(v.unit)}; }
-  ErrorStmt sv(const ErrorStmt& v) const { return v; }
 
   // ---- declarations
-  TypeSpec type(const TypeSpec& t) const { return TypeSpec{t.kind, n(t.name), n(t.values), s(t.span)}; }
   std::vector<TestAttr> attrs(const std::vector<TestAttr>& v) const {
     std::vector<TestAttr> out;
     out.reserve(v.size());
-    for (const auto& a : v) out.push_back(TestAttr{n(a.name), e(a.value)});
+    for (const auto& a : v) out.push_back(TestAttr{a.name, e(a.value)});
     return out;
   }
   Decl decl(const Decl& x) const {
-    return Decl{id(x.id), s(x.span), std::visit([&](const auto& v) -> decltype(Decl::v) { return dv(v); }, x.v)};
+    return Decl{x.id, x.span, std::visit([&](const auto& v) -> decltype(Decl::v) { return dv(v); }, x.v)};
   }
-  AccountDecl dv(const AccountDecl& v) const {
-    AccountDecl out = v;
-    out.timezone_span = s(v.timezone_span);
-    out.quiet_span = s(v.quiet_span);
-    out.quiet_from_span = s(v.quiet_from_span);
-    out.quiet_to_span = s(v.quiet_to_span);
-    out.daily_limit_span = s(v.daily_limit_span);
-    out.plan = n(v.plan);
-    return out;
+  template <typename T>
+  T dv(const T& v) const {  // declarations without children: account, lists, links, messages, events
+    return v;
   }
-  FieldDecl dv(const FieldDecl& v) const { return FieldDecl{n(v.name), type(v.type), e(v.default_value)}; }
-  ListDecl dv(const ListDecl& v) const { return ListDecl{v.kind, n(v.names)}; }
-  LinkDecl dv(const LinkDecl& v) const { return LinkDecl{n(v.name), v.url, s(v.url_span)}; }
-  MessageDecl dv(const MessageDecl& v) const {
-    MessageDecl out = v;
-    out.name = n(v.name);
-    out.value_span = s(v.value_span);
-    return out;
-  }
-  EventDecl dv(const EventDecl& v) const {
-    EventDecl out;
-    out.name = n(v.name);
-    out.fields.reserve(v.fields.size());
-    for (const auto& f : v.fields) out.fields.push_back(EventFieldDecl{n(f.name), type(f.type)});
-    return out;
-  }
-  SegmentDecl dv(const SegmentDecl& v) const { return SegmentDecl{n(v.name), e(v.expr)}; }
-  RuleDecl dv(const RuleDecl& v) const { return RuleDecl{event(v.event), e(v.when), block(v.body)}; }
+  FieldDecl dv(const FieldDecl& v) const { return FieldDecl{v.name, v.type, e(v.default_value)}; }
+  SegmentDecl dv(const SegmentDecl& v) const { return SegmentDecl{v.name, e(v.expr)}; }
+  RuleDecl dv(const RuleDecl& v) const { return RuleDecl{v.event, e(v.when), block(v.body)}; }
   ScenarioDecl dv(const ScenarioDecl& v) const {
     ScenarioDecl out;
-    out.name = n(v.name);
+    out.name = v.name;
     out.start_on.reserve(v.start_on.size());
-    for (const auto& so : v.start_on) out.start_on.push_back(StartOn{event(so.event), e(so.when), s(so.span)});
+    for (const auto& so : v.start_on) out.start_on.push_back(StartOn{so.event, e(so.when), so.span});
     out.start_when = e(v.start_when);
     out.restart = v.restart;
     out.restart_after = v.restart_after;
-    out.restart_span = s(v.restart_span);
+    out.restart_span = v.restart_span;
     out.stop_when = e(v.stop_when);
-    out.on_update = n(v.on_update);
+    out.on_update = v.on_update;
     out.body = block(v.body);
     return out;
   }
   BroadcastDecl dv(const BroadcastDecl& v) const {
-    return BroadcastDecl{n(v.name), v.at, s(v.at_span), v.at_valid, e(v.target), block(v.body)};
+    return BroadcastDecl{v.name, v.at, v.at_span, v.at_valid, e(v.target), block(v.body)};
   }
   TestDecl dv(const TestDecl& v) const {
     TestDecl out;
     out.name = v.name;
-    out.name_span = s(v.name_span);
+    out.name_span = v.name_span;
     out.items.reserve(v.items.size());
     for (const auto& it : v.items) {
       TestItem ti;
-      ti.id = id(it.id);
-      ti.span = s(it.span);
+      ti.id = it.id;
+      ti.span = it.span;
       ti.v = std::visit([&](const auto& x) -> decltype(TestItem::v) { return tv(x); }, it.v);
       out.items.push_back(std::move(ti));
     }
     return out;
   }
-  TestFriend tv(const TestFriend& v) const { return TestFriend{n(v.id), attrs(v.attrs)}; }
+  template <typename T>
+  T tv(const T& v) const {  // test items without children
+    return v;
+  }
+  TestFriend tv(const TestFriend& v) const { return TestFriend{v.id, attrs(v.attrs)}; }
   TestEvent tv(const TestEvent& v) const {
-    return TestEvent{v.at, s(v.at_span), v.at_valid, event(v.event), attrs(v.payload), n(v.friend_id)};
+    return TestEvent{v.at, v.at_span, v.at_valid, v.event, attrs(v.payload), v.friend_id};
   }
-  ExpectSend tv(const ExpectSend& v) const {
-    ExpectSend out = v;
-    out.messages = n(v.messages);
-    out.friend_id = n(v.friend_id);
-    out.at_span = s(v.at_span);
-    return out;
-  }
-  ExpectValue tv(const ExpectValue& v) const {
-    return ExpectValue{e(v.value), n(v.friend_id), v.op, s(v.op_span), e(v.rhs)};
-  }
-  ErrorStmt tv(const ErrorStmt& v) const { return v; }
-  ErrorDecl dv(const ErrorDecl& v) const { return v; }
-
-  Diagnostic diag(const Diagnostic& d) const {
-    Diagnostic out = d;
-    out.span = s(d.span);
-    for (auto& note : out.notes) {
-      if (note.span) note.span = s(*note.span);
-    }
-    if (out.fix) out.fix->span = s(out.fix->span);
-    return out;
-  }
+  ExpectValue tv(const ExpectValue& v) const { return ExpectValue{e(v.value), v.friend_id, v.op, v.op_span, e(v.rhs)}; }
 };
 
 // Moves declarations in place: byte offsets by `delta`, node ids by
 // `id_shift` (the declarations of a private copy, which nobody else reads).
-// Visits exactly the fields Rebase copies.
+// Visits every span and node id of what DeepCopy copies.
 struct Shift {
   std::int64_t delta = 0;
   std::int64_t id_shift = 0;
@@ -644,7 +565,7 @@ std::unique_ptr<IncrementalCompiler::Copy> IncrementalCompiler::make_copy(const 
   c->graphs.resize(f.decls.size());
   for (std::size_t k = 0; k < f.decls.size(); ++k) {
     const DeclInfo& di = st.decls[k];
-    Rebase r;
+    DeepCopy r;
     std::vector<const void*> nodes;
     const bool has_graph = di.graph >= 0 && static_cast<std::size_t>(di.graph) < b.graphs.size();
     if (has_graph) {
@@ -690,34 +611,31 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
   IncrementalCheck& ic = check_;
   ic.records.clear();
   ic.replay.clear();
-  std::vector<DeclCheck> scratch;  // for declarations of files that keep no description
-  std::size_t flat_count = 0;
-  for (const auto& f : p.ast.files) flat_count += f.decls.size();
-  ic.records.reserve(flat_count);
-  ic.replay.reserve(flat_count);
-  p.graphs.reserve(prev_graphs_);
-  std::size_t flat = 0;
-  for (const auto& st : states) {
-    if (st.ast_file >= 0 &&
-        !(st.reusable && st.decls.size() == p.ast.files[static_cast<std::size_t>(st.ast_file)].decls.size())) {
-      scratch.resize(flat_count);
-      break;
-    }
-  }
+  // The project's declarations in order, with their descriptions (nullptr: the file keeps none).
+  std::vector<std::pair<const Decl*, DeclInfo*>> decls;
+  bool undescribed = false;
   for (auto& st : states) {
     if (st.ast_file < 0) continue;
     const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
     const bool described = st.reusable && st.decls.size() == file.decls.size();
-    for (std::size_t k = 0; k < file.decls.size(); ++k, ++flat) {
-      DeclInfo* info = described ? &st.decls[k] : nullptr;
-      const bool replay = info != nullptr && info->reused && info->old_types != nullptr && info->check_gen != 0 &&
-                          info->check_gen == check_gen_;
-      ic.records.push_back(info != nullptr ? &info->check : &scratch[flat]);
-      ic.replay.push_back(replay);
-      if (replay) {
-        std::copy_n(info->old_types, info->id_count, p.expr_types.begin() + info->id_lo);
-        std::copy_n(info->old_syms, info->id_count, p.expr_symbols.begin() + info->id_lo);
-      }
+    undescribed = undescribed || !described;
+    for (std::size_t k = 0; k < file.decls.size(); ++k) {
+      decls.emplace_back(&file.decls[k], described ? &st.decls[k] : nullptr);
+    }
+  }
+  std::vector<DeclCheck> scratch(undescribed ? decls.size() : 0);  // records nobody keeps
+  ic.records.reserve(decls.size());
+  ic.replay.reserve(decls.size());
+  p.graphs.reserve(prev_graphs_);
+  for (std::size_t flat = 0; flat < decls.size(); ++flat) {
+    DeclInfo* info = decls[flat].second;
+    const bool replay = info != nullptr && info->reused && info->old_types != nullptr && info->check_gen != 0 &&
+                        info->check_gen == check_gen_;
+    ic.records.push_back(info != nullptr ? &info->check : &scratch[flat]);
+    ic.replay.push_back(replay);
+    if (replay) {
+      std::copy_n(info->old_types, info->id_count, p.expr_types.begin() + info->id_lo);
+      std::copy_n(info->old_syms, info->id_count, p.expr_symbols.begin() + info->id_lo);
     }
   }
   check_program_incremental(p, ic);
@@ -725,39 +643,33 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
   stats_.decls_checked = ic.checked;
   stats_.decls_replayed = ic.replayed;
 
-  flat = 0;
-  for (auto& st : states) {
-    if (st.ast_file < 0) continue;
-    const File& file = p.ast.files[static_cast<std::size_t>(st.ast_file)];
-    const bool described = st.reusable && st.decls.size() == file.decls.size();
-    for (std::size_t k = 0; k < file.decls.size(); ++k, ++flat) {
-      const Decl& d = file.decls[k];
-      DeclInfo* info = described ? &st.decls[k] : nullptr;
-      if (!std::holds_alternative<ScenarioDecl>(d.v) && !std::holds_alternative<BroadcastDecl>(d.v)) continue;
-      bool kept = false;
-      if (info != nullptr && info->moved_graph && info->old_types != nullptr) {
-        const bool same =
-            (ic.same_interface && ic.replay[flat]) ||
-            std::equal(info->old_types, info->old_types + info->id_count, p.expr_types.begin() + info->id_lo);
-        if (same) {
-          StepGraph g = std::move(*info->moved_graph);
-          g.decl = &d;
-          p.graphs.push_back(std::move(g));
-          for (const auto& gd : info->graph_diags) p.diags.all().push_back(gd);
-          kept = true;
-        }
+  for (std::size_t flat = 0; flat < decls.size(); ++flat) {
+    const Decl& d = *decls[flat].first;
+    DeclInfo* info = decls[flat].second;
+    if (!std::holds_alternative<ScenarioDecl>(d.v) && !std::holds_alternative<BroadcastDecl>(d.v)) continue;
+    bool kept = false;
+    if (info != nullptr && info->moved_graph && info->old_types != nullptr) {
+      const bool same =
+          (ic.same_interface && ic.replay[flat]) ||
+          std::equal(info->old_types, info->old_types + info->id_count, p.expr_types.begin() + info->id_lo);
+      if (same) {
+        StepGraph g = std::move(*info->moved_graph);
+        g.decl = &d;
+        p.graphs.push_back(std::move(g));
+        for (const auto& gd : info->graph_diags) p.diags.all().push_back(gd);
+        kept = true;
       }
-      if (!kept) {
-        const std::size_t diags_before = p.diags.all().size();
-        p.graphs.push_back(std::move(*lower_decl(p, d)));
-        check_graph(p, p.graphs.back());
-        if (info != nullptr) {
-          info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before),
-                                   p.diags.all().end());
-        }
-      }
-      if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
     }
+    if (!kept) {
+      const std::size_t diags_before = p.diags.all().size();
+      p.graphs.push_back(std::move(*lower_decl(p, d)));
+      check_graph(p, p.graphs.back());
+      if (info != nullptr) {
+        info->graph_diags.assign(p.diags.all().begin() + static_cast<std::ptrdiff_t>(diags_before),
+                                 p.diags.all().end());
+      }
+    }
+    if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
   }
   prev_graphs_ = p.graphs.size();
   p.diags.sort();

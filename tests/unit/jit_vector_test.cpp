@@ -56,17 +56,30 @@ const char* kSegments =
 
 bool bit(const std::vector<std::uint64_t>& m, std::size_t i) { return ((m[i / 64] >> (i % 64)) & 1) != 0; }
 
+// The test project's declarations plus `segments`, lowered, with a fixed clock.
+struct Lowered {
+  std::shared_ptr<const Program> program;
+  ir::Schema schema;
+  std::vector<ir::Predicate> preds;
+  stdlib::Zone zone{"Asia/Tokyo"};
+  rt::EvalEnv env = testgen::fixed_env(zone);
+  rt::EnvAbi abi{env.now, env.today, env.zone};
+};
+std::unique_ptr<Lowered> lower(const std::string& segments) {
+  auto l = std::make_unique<Lowered>();
+  l->program = compile_sources(".", {{"v.okuri", testgen::project_declarations() + segments}});
+  if (l->program->diags.error_count() != 0) FAIL(render_human(l->program->sources, l->program->diags.all()));
+  l->schema = ir::make_schema(*l->program);
+  l->preds = ir::lower_segments(*l->program, l->schema);
+  return l;
+}
+
 }  // namespace
 
 TEST_CASE("the JIT's vector scan agrees with the interpreter at the edges", "[predicates][jit][vector]") {
   if (!jit::Jit::available()) return;
-  auto p = compile_sources(".", {{"v.okuri", testgen::project_declarations() + kSegments}});
-  if (p->diags.error_count() != 0) FAIL(render_human(p->sources, p->diags.all()));
-  ir::Schema schema = ir::make_schema(*p);
-  const auto preds = ir::lower_segments(*p, schema);
-  const stdlib::Zone zone("Asia/Tokyo");
-  const auto env = testgen::fixed_env(zone);
-  const rt::EnvAbi abi{env.now, env.today, env.zone};
+  const auto l = lower(kSegments);
+  const auto& [program, schema, preds, zone, env, abi] = *l;
   jit::Jit j;
   const auto tier1 = j.compile("v1", preds, schema, jit::Tier::Baseline);
   const auto tier2 = j.compile("v2", preds, schema, jit::Tier::Optimized);
@@ -110,15 +123,10 @@ TEST_CASE("the JIT's vector scan agrees with the interpreter at the edges", "[pr
 TEST_CASE("the JIT's vector scan reads the scan columns of age and score where they keep the answer",
           "[predicates][jit][vector]") {
   if (!jit::Jit::available()) return;
-  auto p = compile_sources(".", {{"v.okuri", testgen::project_declarations() +
-                                                  "segment narrow = score >= 5 and age in 20..29\n"
-                                                  "segment wide = score >= 500 or age > 200\n"}});
-  if (p->diags.error_count() != 0) FAIL(render_human(p->sources, p->diags.all()));
-  ir::Schema schema = ir::make_schema(*p);
-  const auto preds = ir::lower_segments(*p, schema);
-  const stdlib::Zone zone("Asia/Tokyo");
-  const auto env = testgen::fixed_env(zone);
-  const rt::EnvAbi abi{env.now, env.today, env.zone};
+  const auto l = lower(
+      "segment narrow = score >= 5 and age in 20..29\n"
+      "segment wide = score >= 500 or age > 200\n");
+  const auto& [program, schema, preds, zone, env, abi] = *l;
   jit::Jit j;
   const auto code = j.compile("n", preds, schema, jit::Tier::Baseline);
   rt::FriendStore store(schema);
