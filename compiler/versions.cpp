@@ -80,10 +80,17 @@ std::vector<ScenarioDiff> diff_programs(const Program& old_p, const Program& new
       if (is_step(n) && !og->find(n.id)) d.changes.push_back({StepChange::Added, n.id, "", n.label});
     }
     std::stable_sort(d.changes.begin(), d.changes.end(), [](const StepChange& a, const StepChange& b) { return a.id < b.id; });
-    // Where friends waiting in the old version land.
+    d.status = d.changes.empty() ? ScenarioDiff::Unchanged : ScenarioDiff::Changed;
+    // Where friends waiting in the old version land. `on_update` is about a change to the
+    // scenario itself: friends in a scenario that did not change stay where they are, whatever
+    // its policy (an edit elsewhere in the project must not re-send or drop anything).
     for (std::uint32_t i = 0; i < og->node_count(); ++i) {
       const auto& n = og->node(i);
       if (n.kind != StepKind::Wait) continue;
+      if (d.status == ScenarioDiff::Unchanged) {
+        d.landings.push_back({n.id, Landing::Same, n.id, "the scenario did not change: continues at the same step"});
+        continue;
+      }
       if (d.policy == "restart") {
         d.landings.push_back({n.id, Landing::Restart, "", "restarts from the top of the new version"});
         continue;
@@ -123,7 +130,6 @@ std::vector<ScenarioDiff> diff_programs(const Program& old_p, const Program& new
         d.landings.push_back({n.id, Landing::Exit, "", "the step was removed and nothing after it survives: friends waiting here leave"});
       }
     }
-    d.status = d.changes.empty() ? ScenarioDiff::Unchanged : ScenarioDiff::Changed;
     out.push_back(std::move(d));
   }
   return out;

@@ -21,6 +21,12 @@ SlotLayout::SlotLayout(const ir::Schema& s) {
   total = next;
 }
 
+std::string SlotLayout::key() const {
+  return std::to_string(tags) + "/" + std::to_string(audiences) + "/" + std::to_string(visited) + "/" +
+         std::to_string(scores) + "/" + std::to_string(fields) + "/" + std::to_string(links) + "/" +
+         std::to_string(messages) + "/" + std::to_string(total);
+}
+
 void ColumnBinding::bind(const FriendStore& s) {
   const SlotLayout l(s.schema());
   slots.assign(l.total, nullptr);

@@ -32,6 +32,9 @@ struct SlotLayout {
 
   std::uint32_t tags = 0, audiences = 0, visited = 0, scores = 0, fields = 0, links = 0, messages = 0, total = 0;
   explicit SlotLayout(const ir::Schema& s);
+  // Every offset above, as text: compiled code reads columns at these slots, so any cache of
+  // compiled code must key on it (adding a tag moves the slots of scores, fields and history).
+  std::string key() const;
   std::uint32_t tag(std::int32_t i) const { return tags + static_cast<std::uint32_t>(i); }
   std::uint32_t audience(std::int32_t i) const { return audiences + static_cast<std::uint32_t>(i); }
   std::uint32_t visit(std::int32_t i) const { return visited + static_cast<std::uint32_t>(i); }

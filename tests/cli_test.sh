@@ -62,6 +62,21 @@ repo_dir="$(mktemp -d)"
 expect 0 "diff of git revisions" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
 contains "~ s/1  wait 1d → wait 2d" "diff names the changed step"
 rm -rf "$repo_dir"
+# segment count after a project change, with the JIT's object cache warm from the old version: this
+# change moves the audience's column (one more tag in front, one named score fewer behind) while the
+# condition and the other offsets stay the same, so only a cache keyed by the whole layout tells them apart.
+seg_dir="$(mktemp -d)"
+printf 'id,audiences\nU1,vip\nU2,\nU3,vip\n' >"$seg_dir/friends.csv"
+mkdir -p "$seg_dir/p"
+printf 'tag t1\naudience vip\nscore s1\nsegment members = in_audience(vip)\n' >"$seg_dir/p/main.okuri"
+expect 0 "segment count (cold cache)" -- "$okuri" segment count "$seg_dir/p" members --friends "$seg_dir/friends.csv" --engine jit \
+  --cache-dir "$seg_dir/cache" --format json
+contains '"count": 2' "segment count before the change"
+printf 'tag t1, t2\naudience vip\nsegment members = in_audience(vip)\n' >"$seg_dir/p/main.okuri"
+expect 0 "segment count after the change (warm cache)" -- "$okuri" segment count "$seg_dir/p" members --friends "$seg_dir/friends.csv" \
+  --engine jit --cache-dir "$seg_dir/cache" --format json
+contains '"count": 2' "segment count after the change, with the old version's code cached"
+rm -rf "$seg_dir"
 # simulate, test, explain
 ms=examples/music_school
 for sub in simulate test explain serve; do

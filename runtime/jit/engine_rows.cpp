@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "runtime/jit/jit.hpp"
+#include "runtime/jit_abi.hpp"
 
 namespace okuri::jit {
 
@@ -21,7 +22,8 @@ std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::ve
     std::lock_guard<std::mutex> lock(mu);
     try {
       if (!jitter) jitter = std::make_unique<Jit>(JitOptions{cache_dir});
-      std::string key = fmt::format("{}:", static_cast<int>(tier));
+      // The same conditions compiled for another layout of the friend's columns read other slots.
+      std::string key = fmt::format("{}:{}:", static_cast<int>(tier), rt::SlotLayout(schema).key());
       for (const auto& p : preds) key += fmt::format("{:016x}", ir::hash(p));
       auto it = groups.find(key);
       if (it == groups.end()) {

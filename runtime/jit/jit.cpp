@@ -1508,7 +1508,7 @@ CompiledGroup Jit::compile(const std::string& group, const std::vector<ir::Predi
   std::string key_text = std::to_string(stdlib::kAbiVersion) + "|" + std::to_string(kCodegenVersion) + "|" +
                          LLVM_VERSION_STRING + "|" + target() + "|" + std::to_string(static_cast<int>(tier)) + "|";
   const rt::SlotLayout layout(schema);
-  key_text += std::to_string(layout.total) + "/" + std::to_string(layout.fields) + "/" + std::to_string(layout.links) + "|";
+  key_text += layout.key() + "|";
   for (const auto& p : preds) key_text += ir::print(p);
   char key[40];
   std::snprintf(key, sizeof key, "okuri_%016llx", static_cast<unsigned long long>(fnv(key_text)));

@@ -208,7 +208,8 @@ cp "$work/good.okuri" "$work/reload/main.okuri"
 sed -i 's/^  start on enroll$/  start on enroll\n  on_update exit/' "$work/reload/main.okuri"
 start_serve "$work/reload.db" "http://127.0.0.1:$api_port" "$work/reload" --no-watch || exit 1
 check "a new on_update policy alone moves nobody at start" "course/3" "$(inside)"
-sed -i 's/^message lesson3 text "第3回"$/message lesson3 text "第3回 (改)"/' "$work/reload/main.okuri"
+# The scenario itself changes (its last wait): only then does its `on_update` apply.
+sed -i 's/^  wait 1d$/  wait 2d/' "$work/reload/main.okuri"
 sleep 2.5
 check "no reload without the watcher" 0 "$(metric 'okuri_reloads_total{result="ok"}')"
 kill -HUP "$serve_pid"
@@ -224,6 +225,83 @@ grep -q "was written by another version of the project: moving its friends to th
 check "score kept across versions" 6 "$(score_of "$student")"
 kill -TERM "$serve_pid"
 wait "$serve_pid"
+
+# ---- 2c. A reload moves only friends whose scenario changed, and compiled conditions follow a new
+# layout of the friend's columns (a tag added moves the columns of scores behind it).
+echo "[${SECONDS}s] part 2c" >&2
+mkdir -p "$work/untouched"
+cat >"$work/untouched/main.okuri" <<'OKURI'
+message greeting text "こんにちは"
+tag ok
+score engagement
+event bump
+event probe
+on bump { score(engagement) += 2 }
+on probe when score(engagement) == 2 { tag ok }
+on friend_added { send greeting }
+OKURI
+cat >"$work/untouched/other.okuri" <<'OKURI'
+event go
+message f text "first"
+message e text "end"
+scenario r {
+  start on go
+  on_update restart
+  send f
+  step hold { wait 1h }
+  send e
+}
+scenario twin {
+  start on go
+  on_update exit
+  step hold { wait 1h }
+  send e
+}
+OKURI
+export OKURI_CACHE_DIR="$work/jit-cache"
+mover="U00000000000000000000000000000d0d"
+position() {  # position FRIEND SCENARIO → the step, or "none"
+  curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$1" | sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p" | grep . || echo none
+}
+tags_of() { curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$1" | sed -n 's/.*"tags":\[\([^]]*\)\].*/\1/p'; }
+start_serve "$work/untouched.db" "http://127.0.0.1:$api_port" "$work/untouched" --no-watch || exit 1
+check "go" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$mover\",\"type\":\"go\"}")"
+check "bump" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$mover\",\"type\":\"bump\"}")"
+check "waiting in r" hold/1 "$(position "$mover" r)"
+check "waiting in twin" hold/1 "$(position "$mover" twin)"
+sleep 1
+before="$(pushes)"
+# Only a message text of the other file changes: neither scenario changed.
+sed -i 's/"こんにちは"/"こんにちは!"/' "$work/untouched/main.okuri"
+kill -HUP "$serve_pid"
+check "reload of an unrelated edit" 1 "$(wait_metric 'okuri_reloads_total{result="ok"}' 1)"
+check "on_update restart leaves an unchanged scenario alone" hold/1 "$(position "$mover" r)"
+check "on_update exit leaves an unchanged scenario alone" hold/1 "$(position "$mover" twin)"
+grep -q "0 restarted, 0 left a scenario" "$work/serve.log" || { echo "FAIL: the reload moved friends: $(grep 'now running' "$work/serve.log" | tail -1)" >&2; fail=1; }
+sleep 1
+check "nothing re-sent by the reload" "$before" "$(pushes)"
+# A tag appended moves the named score's column: the condition on it must read the new place.
+printf 'tag zzz_new\n' >>"$work/untouched/main.okuri"
+kill -HUP "$serve_pid"
+check "reload with a new tag" 2 "$(wait_metric 'okuri_reloads_total{result="ok"}' 2)"
+check "probe" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$mover\",\"type\":\"probe\"}")"
+check "a condition on a named score after the layout changed" '"ok"' "$(tags_of "$mover")"
+newbie="U00000000000000000000000000000e0e"
+custom "{\"time\":\"$(now_z)\",\"friend\":\"$newbie\",\"type\":\"bump\"}" >/dev/null
+custom "{\"time\":\"$(now_z)\",\"friend\":\"$newbie\",\"type\":\"probe\"}" >/dev/null
+check "the same condition for a new friend" '"ok"' "$(tags_of "$newbie")"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+# A tag added in front while the service is down, with the object cache warm from the old layout.
+sed -i '1i tag aaa_front' "$work/untouched/main.okuri"
+start_serve "$work/untouched.db" "http://127.0.0.1:$api_port" "$work/untouched" --no-watch || exit 1
+late="U00000000000000000000000000000f0f"
+custom "{\"time\":\"$(now_z)\",\"friend\":\"$late\",\"type\":\"bump\"}" >/dev/null
+custom "{\"time\":\"$(now_z)\",\"friend\":\"$late\",\"type\":\"probe\"}" >/dev/null
+check "after a restart with a changed project and a warm cache" '"ok"' "$(tags_of "$late")"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+unset OKURI_CACHE_DIR
 
 # ---- 3. kill -9 while 100,000 events stream in (10 rounds), the peer failing meanwhile (5xx, 429, hangs):
 echo "[${SECONDS}s] part 3" >&2

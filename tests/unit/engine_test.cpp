@@ -307,7 +307,7 @@ TEST_CASE("a new version takes over friends mid-way by each scenario's on_update
   }
   SECTION("restart: from the top of the new version, with new delivery keys") {
     const std::string v1 = with(kV1, "POLICY", "restart");
-    Reload r(v1, with(v1, "text \"a\"", "text \"a2\""), t0, t0 + hour, t0 + 10 * 86400);
+    Reload r(v1, with(v1, "wait 2d", "wait 3d"), t0, t0 + hour, t0 + 10 * 86400);
     CHECK(r.sum.restarted == 1);
     CHECK(message_texts(r.after) == "a,b,c");
     const auto key = [](const std::string& l) { return l.substr(l.find("\"key\"")); };
@@ -315,10 +315,22 @@ TEST_CASE("a new version takes over friends mid-way by each scenario's on_update
   }
   SECTION("exit: the friend leaves and gets nothing more") {
     const std::string v1 = with(kV1, "POLICY", "exit");
-    Reload r(v1, v1, t0, t0 + hour, t0 + 10 * 86400);
+    Reload r(v1, with(v1, "wait 2d", "wait 3d"), t0, t0 + hour, t0 + 10 * 86400);
     CHECK(r.sum.exited == 1);
     CHECK(r.after.empty());
     CHECK(!r.e2->position(0, 0));
+  }
+  SECTION("restart and exit leave a scenario that did not change alone, whatever else changed") {
+    for (const char* policy : {"restart", "exit"}) {
+      INFO(policy);
+      const std::string v1 = with(kV1, "POLICY", policy);
+      Reload r(v1, with(with(v1, "text \"a\"", "text \"a2\""), "tag vip", "tag vip, newcomer"), t0, t0 + hour,
+               t0 + 10 * 86400);
+      CHECK(r.sum.restarted == 0);
+      CHECK(r.sum.exited == 0);
+      CHECK(r.sum.waiting == 1);
+      CHECK(message_texts(r.after) == "b,c");  // nothing sent again, nothing dropped
+    }
   }
   SECTION("a removed scenario lets its friends go; a renamed one starts as new") {
     const std::string v1 = with(kV1, "POLICY", "continue");
