@@ -65,21 +65,36 @@ void check_program(Program& p) { detail::Checker(p).run(); }
 void check_program_incremental(Program& p, IncrementalCheck& ic) { detail::Checker(p).run_incremental(ic); }
 
 const std::vector<BuiltinEvent>& builtin_events() {
-  static const std::vector<BuiltinEvent> list = {
-      {"friend_added", {"source"}, std::nullopt, false, true,
-       "A friend added the account (optionally `from \"route\"`: only through that add route)."},
-      {"friend_blocked", {}, std::nullopt, false, false, "The friend blocked the account."},
-      {"friend_unblocked", {}, std::nullopt, false, false, "The friend unblocked the account."},
-      {"message_received", {"text"}, std::nullopt, false, true, "The friend sent a message."},
-      {"postback", {"data"}, std::nullopt, false, true, "The friend tapped a postback action."},
-      {"link_clicked", {"link", "url"}, SymbolKind::Link, false, false, "The friend clicked a tracked link (optionally one link)."},
-      {"message_opened", {"message"}, SymbolKind::Message, false, false, "The friend opened a message (from your own read tracking)."},
-      {"web_visited", {"url"}, std::nullopt, true, false, "The friend visited a web page (optionally matching a URL pattern)."},
-      {"form_submitted", {"form"}, SymbolKind::Form, false, false, "The friend submitted a form."},
-      {"tag_added", {"tag"}, SymbolKind::Tag, false, false, "A tag was added to the friend."},
-      {"tag_removed", {"tag"}, SymbolKind::Tag, false, false, "A tag was removed from the friend."},
-      {"field_changed", {"field"}, SymbolKind::Field, false, false, "A field of the friend changed."},
-  };
+  // stdlib/events.def, with the kinds of names the arguments refer to.
+  static const std::vector<BuiltinEvent> list = [] {
+    std::vector<BuiltinEvent> out;
+    for (const auto& e : stdlib::events()) {
+      std::optional<SymbolKind> arg;
+      switch (e.argument) {
+        case stdlib::EventArg::Link:
+          arg = SymbolKind::Link;
+          break;
+        case stdlib::EventArg::Message:
+          arg = SymbolKind::Message;
+          break;
+        case stdlib::EventArg::Form:
+          arg = SymbolKind::Form;
+          break;
+        case stdlib::EventArg::Tag:
+          arg = SymbolKind::Tag;
+          break;
+        case stdlib::EventArg::Field:
+          arg = SymbolKind::Field;
+          break;
+        case stdlib::EventArg::None:
+        case stdlib::EventArg::UrlPattern:
+          break;
+      }
+      out.push_back(
+          BuiltinEvent{e.name, e.fields, arg, e.argument == stdlib::EventArg::UrlPattern, e.reply_token, e.doc});
+    }
+    return out;
+  }();
   return list;
 }
 
@@ -683,31 +698,7 @@ void Checker::check_message(const ast::MessageDecl& m) {
                         fmt::format("text message is {} characters; LINE allows at most {}", utf16_units(m.value),
                                     stdlib::kMaxTextLength));
       }
-      // `{name}` interpolations: display_name, a link, a field or a built-in attribute.
-      std::size_t pos = 0;
-      while ((pos = m.value.find('{', pos)) != std::string::npos) {
-        const auto close = m.value.find('}', pos);
-        if (close == std::string::npos) break;
-        const std::string inner = m.value.substr(pos + 1, close - pos - 1);
-        pos = close + 1;
-        if (inner.empty()) continue;
-        if (stdlib::find_attribute(inner) != nullptr) continue;
-        if (auto i = lookup(SymbolKind::Link, inner)) {
-          plain_use(*i);
-          continue;
-        }
-        if (auto i = lookup(SymbolKind::Field, inner)) {
-          plain_use(*i);
-          continue;
-        }
-        std::vector<std::string> cands = names_of(SymbolKind::Link);
-        for (auto& f : names_of(SymbolKind::Field)) cands.push_back(f);
-        for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
-        auto best = suggest(inner, cands);
-        p_.diags.report(Code::E002, m.value_span,
-                        fmt::format("unknown name `{{{}}}` in message text{}", inner,
-                                    best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
-      }
+      check_text(m.value_span, "message");
       break;
     }
     case ast::MessageKind::Json:  // read by the first pass
@@ -891,9 +882,8 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
     if (!found) {
       std::vector<std::string> cands = names_of(SymbolKind::Field);
       for (auto& s : names_of(SymbolKind::Score)) cands.push_back(s);
-      for (const char* b : {"gender", "age", "region", "source", "display_name", "language", "blocked", "score", "tags",
-                            "friend_since"}) {
-        cands.emplace_back(b);
+      for (const auto& c : stdlib::friend_columns()) {
+        if (c.id != stdlib::FriendColumnId::Id && c.id != stdlib::FriendColumnId::Audiences) cands.emplace_back(c.name);
       }
       unknown(Code::E002, SymbolKind::Field, a.name, cands);
       continue;

@@ -177,6 +177,9 @@ class Checker {
   Type type_from_spec(const ast::TypeSpec& t, const std::string& owner);
   void check_decl(const ast::Decl& d);
   void check_message(const ast::MessageDecl& m);
+  // `{name}` interpolations of a message or notify text (checker_text.cpp); `what`: "message",
+  // "notification". `event`: the triggering event a notify may read as `{event.x}` (none in messages).
+  void check_text(Span value_span, const char* what, const EventInfo* event = nullptr);
   void check_test(const ast::TestDecl& t);
   void check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of);
   void report_unused();

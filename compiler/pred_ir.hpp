@@ -70,19 +70,13 @@ const char* to_string(Op op);
 
 enum class CmpOp : std::uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
 
-// Built-in attributes a predicate can load.
+// Built-in attributes a predicate can load: stdlib/attributes.def, in its order. Values: gender
+// an enum (0 male, 1 female, 2 other), region a prefecture index (0 … 46), friend_days today
+// minus friend_since, texts as handles, blocked a bool, score always known.
 enum class Attr : std::uint8_t {
-  Gender,       // enum 0 male, 1 female, 2 other
-  Age,
-  Region,       // enum: prefecture index 0 … 46
-  FriendDays,   // today - friend_since
-  Source,       // text
-  DisplayName,  // text
-  Language,     // text
-  Blocked,      // bool
-  Score,        // int, always known
-  Today,        // date
-  Now,          // datetime
+#define OKURI_ATTRIBUTE(id, name, type, unknown, doc) id,
+#include "stdlib/attributes.def"
+#undef OKURI_ATTRIBUTE
 };
 
 struct Node {

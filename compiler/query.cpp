@@ -5,6 +5,7 @@
 
 #include "compiler/checker.hpp"
 #include "compiler/lexer.hpp"
+#include "compiler/text_template.hpp"
 
 namespace okuri::query {
 namespace {
@@ -19,23 +20,15 @@ bool contains(Span s, std::uint32_t file, std::uint32_t offset) {
 void interpolations(const Program& p, const ast::MessageDecl& m, std::vector<Occurrence>& out) {
   if (m.kind != ast::MessageKind::Text || m.value_span.end <= m.value_span.begin) return;
   const std::string_view raw = p.sources.text(m.value_span);
-  std::size_t pos = 0;
-  while ((pos = raw.find('{', pos)) != std::string_view::npos) {
-    const auto close = raw.find('}', pos);
-    if (close == std::string_view::npos) break;
-    const std::string_view inner = raw.substr(pos + 1, close - pos - 1);
-    const auto begin = static_cast<std::uint32_t>(m.value_span.begin + pos + 1);
-    pos = close + 1;
-    if (inner.empty() ||
-        !std::all_of(inner.begin(), inner.end(), [](char c) { return lex::is_name_byte(static_cast<unsigned char>(c)); })) {
-      continue;
-    }
+  for (const TextPart& part : parse_text_template(raw)) {
+    if (!part.is_ref || part.text.empty()) continue;
     // The checker's order: built-in attributes, then links, then fields.
-    std::optional<std::uint32_t> sym = p.find_index(SymbolKind::Link, inner);
-    if (!sym) sym = p.find_index(SymbolKind::Field, inner);
+    std::optional<std::uint32_t> sym = p.find_index(SymbolKind::Link, part.text);
+    if (!sym) sym = p.find_index(SymbolKind::Field, part.text);
     if (!sym) continue;
+    const auto begin = static_cast<std::uint32_t>(m.value_span.begin + part.name_begin);
     out.push_back(
-        Occurrence{*sym, Span{m.value_span.file, begin, static_cast<std::uint32_t>(begin + inner.size())}, false});
+        Occurrence{*sym, Span{m.value_span.file, begin, static_cast<std::uint32_t>(begin + part.text.size())}, false});
   }
 }
 

@@ -3,6 +3,8 @@
 // the cursor, so it works on a half-typed file that does not parse. The
 // names come from a recent Program of the project, which may be older than
 // the text: completion never waits for a check.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "compiler/lexer.hpp"
 #include "compiler/query.hpp"
+#include "compiler/text_template.hpp"
 #include "lsp/features.hpp"
 #include "lsp/hover_text.hpp"
 #include "stdlib/builtins.hpp"
@@ -687,12 +690,17 @@ CompletionResult complete(std::string_view text, std::uint32_t offset, const Pro
     const std::string_view lit = text.substr(lx.string_begin, b - lx.string_begin);
     const auto open = lit.rfind('{');
     const Context c = context(lx);
-    const bool message = !c.stmt.empty() && c.stmt[0].text == "message";
-    if (message && open != std::string_view::npos && lit.find('}', open) == std::string_view::npos &&
-        lx.string_begin + open + 1 == b) {
+    const bool interpolates = !c.stmt.empty() && (c.stmt[0].text == "message" || c.stmt[0].text == "notify");
+    const bool inside = interpolates && open != std::string_view::npos && lit.find('}', open) == std::string_view::npos;
+    if (inside && lx.string_begin + open + 1 == b) {
       items.symbols(SymbolKind::Link, CompletionKind::Link);
       items.symbols(SymbolKind::Field, CompletionKind::Field);
       items.attributes();
+    } else if (inside && b > 0 && text[b - 1] == ':' && lit.find('|', open) == std::string_view::npos) {
+      // `{lesson_at:` — the date and time formats (compiler/text_template.hpp).
+      for (const auto& f : text_formats()) {
+        items.add(std::string(f.name), CompletionKind::Keyword, "format", fmt::format("for example {}", f.example));
+      }
     }
     r.items = items.take();
     return r;

@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "compiler/checker.hpp"
 #include "compiler/literals.hpp"
 #include "runtime/text_lines.hpp"
+#include "stdlib/builtins.hpp"
 #include "stdlib/functions.hpp"
 
 namespace okuri::rt {
@@ -20,26 +22,17 @@ using nlohmann::json;
 
 EventCatalog::EventCatalog(const Program& p) : timezone_(p.account.timezone) {
   const Type text = Type::of(TypeKind::Text);
-  auto builtin = [&](const char* name, std::optional<SymbolKind> arg, const char* arg_field,
-                     std::vector<const char*> text_fields) {
+  // stdlib/events.def: the argument travels in its own key (`"link": "trial_lp"`); the other
+  // fields are texts.
+  for (const auto& b : builtin_events()) {
     Spec s;
-    s.arg = arg;
-    s.arg_field = arg_field;
-    for (const char* f : text_fields) s.fields[f] = FieldSpec{text, {}};
-    specs_[name] = std::move(s);
-  };
-  builtin("friend_added", std::nullopt, "", {"source"});
-  builtin("friend_blocked", std::nullopt, "", {});
-  builtin("friend_unblocked", std::nullopt, "", {});
-  builtin("message_received", std::nullopt, "", {"text"});
-  builtin("postback", std::nullopt, "", {"data"});
-  builtin("link_clicked", SymbolKind::Link, "link", {"url"});
-  builtin("message_opened", SymbolKind::Message, "message", {});
-  builtin("web_visited", std::nullopt, "", {"url"});
-  builtin("form_submitted", SymbolKind::Form, "form", {});
-  builtin("tag_added", SymbolKind::Tag, "tag", {});
-  builtin("tag_removed", SymbolKind::Tag, "tag", {});
-  builtin("field_changed", SymbolKind::Field, "field", {});
+    s.arg = b.argument;
+    s.arg_field = std::string(stdlib::find_event(b.name)->argument_field);
+    for (const auto f : b.fields) {
+      if (f != s.arg_field) s.fields[std::string(f)] = FieldSpec{text, {}};
+    }
+    specs_[std::string(b.name)] = std::move(s);
+  }
   for (const auto& sym : p.symbols) symbols_.insert({sym.kind, sym.name});
   for (const auto& f : p.ast.files) {
     for (const auto& d : f.decls) {

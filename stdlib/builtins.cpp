@@ -21,17 +21,9 @@ const Builtin* find_builtin(std::string_view name) {
 
 const std::vector<Attribute>& attributes() {
   static const std::vector<Attribute> list = {
-      {AttrKind::Gender, "gender", "male, female or other — from your own data; unknown until set"},
-      {AttrKind::Age, "age", "age in years — from your own data; unknown until set"},
-      {AttrKind::Region, "region", "prefecture — from your own data; unknown until set"},
-      {AttrKind::FriendDays, "friend_days", "whole days since the friend was added"},
-      {AttrKind::Source, "source", "the add route (per-route add URL or QR code)"},
-      {AttrKind::DisplayName, "display_name", "the LINE display name"},
-      {AttrKind::Language, "language", "the language of the friend's LINE app"},
-      {AttrKind::Blocked, "blocked", "true while the friend blocks the account"},
-      {AttrKind::Score, "score", "the friend's main score"},
-      {AttrKind::Today, "today", "today's date in the account time zone"},
-      {AttrKind::Now, "now", "the current date and time"},
+#define OKURI_ATTRIBUTE(id, name, type, unknown, doc) Attribute{AttrKind::id, name, AttrType::type, unknown, doc},
+#include "stdlib/attributes.def"
+#undef OKURI_ATTRIBUTE
   };
   return list;
 }
@@ -39,6 +31,52 @@ const std::vector<Attribute>& attributes() {
 const Attribute* find_attribute(std::string_view name) {
   for (const auto& a : attributes()) {
     if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+namespace {
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    const auto sp = s.find(' ');
+    if (sp != 0) out.push_back(s.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    s.remove_prefix(sp + 1);
+  }
+  return out;
+}
+}  // namespace
+
+const std::vector<BuiltinEventInfo>& events() {
+  static const std::vector<BuiltinEventInfo> list = {
+#define OKURI_EVENT(id, name, fields, arg, arg_field, reply, doc) \
+  BuiltinEventInfo{EventId::id, name, words(fields), EventArg::arg, arg_field, reply, doc},
+#include "stdlib/events.def"
+#undef OKURI_EVENT
+  };
+  return list;
+}
+
+const BuiltinEventInfo* find_event(std::string_view name) {
+  for (const auto& e : events()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+const std::vector<FriendColumn>& friend_columns() {
+  static const std::vector<FriendColumn> list = {
+#define OKURI_FRIEND_COLUMN(id, name, stored, doc) FriendColumn{FriendColumnId::id, name, stored, doc},
+#include "stdlib/friend_columns.def"
+#undef OKURI_FRIEND_COLUMN
+  };
+  return list;
+}
+
+const FriendColumn* find_friend_column(std::string_view name) {
+  for (const auto& c : friend_columns()) {
+    if (c.name == name) return &c;
   }
   return nullptr;
 }

@@ -277,6 +277,14 @@ TEST_CASE("lsp: completion by context, on text that does not parse", "[lsp][feat
   l = at_end("message m text \"こんにちは {");
   CHECK(has(l, "予約ページ"));
   CHECK(has(l, "display_name"));
+  l = at_end("on friend_added {\n  notify \"予約: {");
+  CHECK(has(l, "display_name"));
+  l = at_end("message m text \"{lesson_at:");
+  CHECK(has(l, "ja"));
+  CHECK(has(l, "ja_year"));
+  CHECK_FALSE(has(l, "display_name"));
+  l = at_end("message m text \"{display_name|");
+  CHECK(l.empty());  // the fallback is free text
   l = at_end("# send ");
   CHECK(l.empty());
 
