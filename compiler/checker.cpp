@@ -583,7 +583,9 @@ void Checker::collect(const ast::Decl& d) {
               p_.diags.report(Code::E013, v.value_span, r.error);
             } else if (i) {
               p_.symbols[*i].message_count = r.message_count;
+              p_.message_json[v.name.text] = std::move(r.json);
             }
+            if (!r.resolved.empty()) p_.message_files.push_back(r.resolved);
           }
         } else if constexpr (std::is_same_v<T, ast::AccountDecl>) {
           // The settings apply to every declaration, wherever the account block stands.

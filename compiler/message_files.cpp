@@ -77,25 +77,48 @@ MessageFileCheck check_message_json(const std::string& file, const std::string& 
       if (!r.error.empty()) return r;
     }
     r.message_count = static_cast<std::int64_t>(j.size());
+    r.json = j.dump();
     return r;
   }
   r.error = check_object(file, j, 0, false);
   r.message_count = 1;
+  if (r.error.empty()) r.json = nlohmann::json::array({j}).dump();
   return r;
 }
 
 MessageFileCheck check_message_file(const std::string& root, const std::string& path) {
   namespace fs = std::filesystem;
-  const fs::path full = fs::path(root) / path;
-  std::ifstream in(full, std::ios::binary);
-  if (!in) {
-    MessageFileCheck r;
+  const fs::path full = fs::path(root) / path;  // an absolute `path` stands for itself
+  MessageFileCheck r;
+  std::error_code ec;
+  const auto status = fs::status(full, ec);
+  if (ec || !fs::exists(status)) {
     r.error = fmt::format("message file `{}` does not exist (looked for {})", path, full.lexically_normal().string());
     return r;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return check_message_json(path, ss.str());
+  if (!fs::is_regular_file(status)) {
+    r.error =
+        fmt::format("message file `{}` is not a regular file ({}): write the LINE message objects into a .json file",
+                    path, full.lexically_normal().string());
+    return r;
+  }
+  const auto size = fs::file_size(full, ec);
+  if (ec || size > kMaxMessageFileBytes) {
+    r.error =
+        fmt::format("message file `{}` is {} bytes; at most {} are read", path, ec ? 0 : size, kMaxMessageFileBytes);
+    return r;
+  }
+  std::ifstream in(full, std::ios::binary);
+  if (!in) {
+    r.error = fmt::format("message file `{}` cannot be read ({})", path, full.lexically_normal().string());
+    return r;
+  }
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  r = check_message_json(path, text);
+  r.resolved = full.lexically_normal().string();
+  return r;
 }
 
 }  // namespace okuri

@@ -10,9 +10,15 @@ namespace okuri {
 struct MessageFileCheck {
   std::string error;  // empty when the file is valid; else a full sentence naming the file
   std::int64_t message_count = 0;
+  std::string json;      // when valid: the LINE message objects as a JSON array (what is sent)
+  std::string resolved;  // the file's path as read (relative to the working folder, or absolute)
 };
 
-// `root` is the project folder; `path` is relative to it.
+// Message files larger than this are refused (LINE's largest messages are far smaller).
+inline constexpr std::uintmax_t kMaxMessageFileBytes = 1 << 20;
+
+// `root` is the project folder; `path` is relative to it (or absolute). Only a regular file of at
+// most kMaxMessageFileBytes is read (not a FIFO or a device, which could block or never end).
 MessageFileCheck check_message_file(const std::string& root, const std::string& path);
 // The same check on text already read (for tests and the language server).
 MessageFileCheck check_message_json(const std::string& shown_path, const std::string& text);

@@ -58,6 +58,10 @@ struct Program {
   AccountSettings account;
   Diagnostics diags;
   std::vector<StepGraph> graphs;  // one per scenario and broadcast, in source order
+  // `message NAME json "file"`: the file's LINE message objects (a JSON array), read and checked
+  // once when the project compiles, and the files read (what a reload watches).
+  std::unordered_map<std::string, std::string> message_json;
+  std::vector<std::string> message_files;
 
   const Symbol* find(SymbolKind k, std::string_view name, std::string_view scope = {}) const;
   std::optional<std::uint32_t> find_index(SymbolKind k, std::string_view name, std::string_view scope = {}) const;

@@ -17,11 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "compiler/flow_plan.hpp"
 #include "compiler/program.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/friend_store.hpp"
 #include "runtime/interpreter.hpp"
 #include "runtime/jit_abi.hpp"
+#include "runtime/render.hpp"
+#include "runtime/trace.hpp"
 
 namespace okuri::rt {
 
@@ -38,6 +41,18 @@ struct Delivery {
   std::string key;         // UUID for X-Line-Retry-Key
   std::string deferred_by;  // "quiet hours", "daily limit" or empty
   std::string reply_token;  // a reply: the token of the event it answers (empty in simulations without one)
+  std::string rendered;     // EngineOptions::render: the LINE message objects (a JSON array) as sent
+  bool needs_profile = false;  // rendered while the friend's LINE profile was unknown, and it reads it
+};
+
+// A `notify`: a text for the account's staff, rendered when the action ran.
+struct Notification {
+  std::int64_t time = 0;
+  std::uint32_t row = 0;
+  std::string text;
+  std::int32_t flow = -1;  // scenario / broadcast index; -1 for a rule
+  std::string node;        // the step's stable id, or `rules/<n>`
+  std::string key;         // stable, like a delivery key
 };
 
 // A `menu` action: link a rich menu to the friend (the service calls LINE; simulations only report it).
@@ -46,34 +61,6 @@ struct MenuLink {
   std::uint32_t row = 0;
   std::string richmenu;
   std::string key;  // stable, like a delivery key
-};
-
-enum class TraceKind {
-  Event,    // an input event or a timer for this friend
-  Raised,   // tag_added / tag_removed / field_changed raised by an action
-  Rule,     // a rule fired
-  Enter,    // entered a scenario (or a broadcast reached the friend)
-  NoEnter,  // a start matched but did not enter (condition false, restart policy)
-  Leave,    // left a scenario (stop, stop when, restart, exit)
-  Branch,   // an `if` decided, with the values that decided it
-  Split,    // a split arm was assigned
-  Wait,     // waiting at a step until a time, or for cases
-  Case,     // a `wait … for` case (or the timeout) was taken
-  Send,     // a delivery was made (or deferred, or skipped)
-  Action,   // tag, score, set, menu, notify …
-  Goal,     // a goal was reached (converted)
-  End,      // reached the end of a scenario
-  Error,    // the engine stopped something that would not end (cascade limit)
-};
-const char* to_string(TraceKind k);
-
-struct TraceEntry {
-  std::int64_t time = 0;
-  std::uint32_t row = 0;
-  TraceKind kind = TraceKind::Event;
-  std::int32_t flow = -1;
-  std::string node;
-  std::string text;
 };
 
 // Per step of a scenario or broadcast (funnel figures).
@@ -97,11 +84,18 @@ struct EngineOptions {
   std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<RowFn>&)> compile_rows;
   // Raised events (tag_added …) one input event may cause before the engine stops the cascade.
   std::uint32_t cascade_limit = 1000;
+  // Render every delivery's LINE message objects when it is made (Delivery::rendered): the
+  // service, `simulate --render`, `explain`. `links` turns declared links into tracked URLs.
+  bool render = false;
+  const LinkTracker* links = nullptr;
 };
 
 class Engine {
  public:
+  // Builds the project's flow plan; or runs a plan already built from `p` (a reload compiles it off
+  // the writer). `p` outlives the engine (reports read it).
   explicit Engine(const Program& p, EngineOptions options = {});
+  Engine(std::shared_ptr<const plan::Plan> plan, const Program& p, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -111,6 +105,10 @@ class Engine {
   const FriendStore& store() const;
   const ir::Schema& schema() const;
   const Program& program() const;
+  const plan::Plan& plan() const;
+  const Renderer& renderer() const;
+  // Renders messages for a friend now (previews, test sends), links tracked when options.links is set.
+  std::string render(const std::vector<plan::MessageId>& messages, std::uint32_t row) const;
   bool jit() const;  // whether row functions are in use
 
   // Sets the clock (the first event's time, or the test's first moment) without firing anything.
@@ -170,6 +168,7 @@ class Engine {
   // The deliveries made since the last call, moved out (what a durable store puts in its outbox).
   std::vector<Delivery> take_deliveries();
   std::vector<MenuLink> take_menu_links();
+  std::vector<Notification> take_notifications();
 
   // Evaluates an expression of the program for a friend now (tests, explain).
   Value evaluate(const ast::Expr& e, std::uint32_t row);
@@ -191,9 +190,6 @@ std::string delivery_key(std::string_view friend_id, std::string_view flow, std:
                          std::string_view node, std::uint32_t occurrence);
 // The split bucket 0 … 99 of a friend: xxHash64 of (friend, scenario, split node id).
 int split_bucket(std::string_view friend_id, std::string_view scenario, std::string_view split_node);
-
-// The mask of a set literal (`[knit, coat]`) over an enumeration's values; nullopt when `e` is not one.
-std::optional<std::int64_t> set_mask(const ast::Expr& e, const std::vector<std::string>& values);
 
 // "2026-01-05T12:00:00+09:00" in a time zone.
 std::string format_time(std::int64_t seconds, const stdlib::Zone& zone);

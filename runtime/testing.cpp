@@ -68,7 +68,8 @@ void set_attr(Engine& e, const Program& p, std::uint32_t row, const ast::TestAtt
   }
   Value v = e.evaluate(*a.value, row);
   if (const int f = e.schema().field_index(n); f >= 0) {
-    if (auto m = set_mask(*a.value, e.schema().fields[static_cast<std::size_t>(f)].values)) v = Value{true, *m, {}};
+    if (auto m = plan::set_mask(*a.value, e.schema().fields[static_cast<std::size_t>(f)].values))
+      v = Value{true, *m, {}};
   }
   if (const auto* attr = stdlib::find_attribute(n)) {
     switch (attr->id) {

@@ -1,0 +1,64 @@
+// Stable identities the engine hands out: delivery keys (X-Line-Retry-Key), split buckets, and
+// the time format of every output.
+#include <fmt/format.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "compiler/literals.hpp"
+#include "runtime/engine.hpp"
+
+namespace okuri::rt {
+
+std::string delivery_key(std::string_view friend_id, std::string_view flow, std::uint32_t instance,
+                         std::string_view node, std::uint32_t occurrence) {
+  std::string buf;
+  buf.reserve(friend_id.size() + flow.size() + node.size() + 24);
+  buf.append(friend_id).push_back('\0');
+  buf.append(flow).push_back('\0');
+  buf.append(std::to_string(instance)).push_back('\0');
+  buf.append(node).push_back('\0');
+  buf.append(std::to_string(occurrence));
+  const XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
+  std::uint8_t b[16];
+  for (int i = 0; i < 8; ++i) {
+    b[i] = static_cast<std::uint8_t>(h.high64 >> (56 - 8 * i));
+    b[8 + i] = static_cast<std::uint8_t>(h.low64 >> (56 - 8 * i));
+  }
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0F) | 0x80);  // version 8
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3F) | 0x80);  // variant 10
+  static const char* const kHex = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t k = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++k;
+    out[k++] = kHex[b[i] >> 4];
+    out[k++] = kHex[b[i] & 15];
+  }
+  return out;
+}
+
+int split_bucket(std::string_view friend_id, std::string_view scenario, std::string_view split_node) {
+  std::string buf;
+  buf.append(friend_id).push_back('\0');
+  buf.append(scenario).push_back('\0');
+  buf.append(split_node);
+  return static_cast<int>(XXH64(buf.data(), buf.size(), 0) % 100);
+}
+
+std::string format_time(std::int64_t seconds, const stdlib::Zone& zone) {
+  const std::int64_t off = zone.offset_at(seconds);
+  const std::int64_t local = seconds + off;
+  std::int64_t days = local / 86400;
+  std::int64_t rem = local % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  const CivilDate d = civil_from_days(days);
+  const std::int64_t aoff = off < 0 ? -off : off;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", d.year, d.month, d.day, rem / 3600,
+                     rem / 60 % 60, rem % 60, off < 0 ? '-' : '+', aoff / 3600, aoff / 60 % 60);
+}
+
+}  // namespace okuri::rt
