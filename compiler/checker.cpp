@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "compiler/message_files.hpp"
+#include "compiler/pred_ir.hpp"
 #include "compiler/suggest.hpp"
 #include "compiler/text_width.hpp"
 #include "stdlib/builtins.hpp"
@@ -503,7 +504,11 @@ Type Checker::type_from_spec(const ast::TypeSpec& t, const std::string& owner) {
         }
         e.values.push_back(v.text);
       }
-      const auto id = p_.types.add_enum(std::move(e));
+      // Lists of the same values (in any order) are one enumeration, wherever they are
+      // written: `set last_menu = event.menu` works when both list the same menus.
+      // The first list keeps its order and names the type.
+      const auto same = p_.types.find_enum_with(e.values);
+      const auto id = same ? *same : p_.types.add_enum(std::move(e));
       return t.kind == ast::TypeSpec::OneOf ? Type::enumeration(id) : Type::set(id);
     }
     case ast::TypeSpec::Named:
@@ -734,6 +739,12 @@ void Checker::check_decl(const ast::Decl& d) {
               p_.diags.report(Code::E003, v.default_value->span,
                               fmt::format("type mismatch: field `{}` is {} but its default `{}` is {}", v.name.text,
                                           p_.types.describe(ft), show(*v.default_value), p_.types.describe(t)));
+            } else if (!ft.is_error() && !t.is_error() && !ir::constant_value(p_, *v.default_value)) {
+              // Every friend starts with the default, before anything is known about them.
+              p_.diags.report(Code::E003, v.default_value->span,
+                              fmt::format("a field's default must be a fixed value (such as 0, true, \"text\", 10:00, "
+                                          "2026-01-01 or [a, b]), but `{}` depends on the friend or the clock",
+                                          show(*v.default_value)));
             }
           }
         } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {

@@ -701,6 +701,7 @@ struct Engine::Impl {
       const auto& f = schema.fields[static_cast<std::size_t>(n.a)];
       return value_text(v, f.type, p.types, *zone);
     }
+    if (n.op == ir::Op::EventField && !n.declared.is_error()) return value_text(v, n.declared, p.types, *zone);
     if (n.op == ir::Op::Clicked || n.op == ir::Op::Opened) return v.i != 0 ? "true" : "false";
     return std::to_string(v.i);
   }

@@ -309,7 +309,7 @@ std::vector<TestOutcome> run_tests(const Program& p, const EngineOptions& engine
 
 // ------------------------------------------------------------------ explain
 
-std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
+std::string explain(Engine& e, std::uint32_t row, std::int64_t to, bool from_start) {
   const Program& p = e.program();
   const stdlib::Zone zone(p.account.timezone.c_str());
   const std::string who = e.store().id_of(row);
@@ -372,7 +372,7 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
           }
           if (when > to) {
             why = fmt::format("it goes out at {}, after the end of the run", short_time(when, zone));
-          } else if (first_seen > when && first_seen != std::numeric_limits<std::int64_t>::max()) {
+          } else if (!from_start && first_seen > when && first_seen != std::numeric_limits<std::int64_t>::max()) {
             why = fmt::format("it went out at {}, before the friend's first event ({})", short_time(when, zone), short_time(first_seen, zone));
           } else if (bc.target && !e.holds(*bc.target, row)) {
             why = fmt::format("not in the target `{}` ({})", p.sources.text(bc.target->span), e.inputs_of(*bc.target, row));

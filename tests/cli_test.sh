@@ -68,6 +68,13 @@ for sub in simulate test explain serve; do
   expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
   contains "Usage" "$sub help has a usage line"
 done
+# The help names the fields the output has: a deferred delivery carries logical_time and deferred_by.
+expect 0 "simulate --help" -- "$okuri" simulate --help
+contains "logical_time" "simulate help names logical_time"
+if grep -q "sent_at" /tmp/okuri-cli-out.$$; then echo "FAIL: simulate help names sent_at, which the output does not have" >&2; fail=1; fi
+expect 0 "simulate with a deferred delivery" -- "$okuri" simulate "$ms" --events "$ms/events.jsonl"
+contains '"logical_time"' "a deferred delivery carries logical_time"
+contains '"deferred_by"' "a deferred delivery carries deferred_by"
 expect 2 "simulate without events" -- "$okuri" simulate "$ms"
 contains "--events" "simulate names the missing option"
 printf '{"time":"2026-03-02T12:00:00+09:00","friend":"U1","type":"friend_added"}\n{"time":"yesterday","friend":"U1","type":"friend_added"}\n' > /tmp/okuri-bad-events.$$.jsonl
