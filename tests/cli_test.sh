@@ -61,6 +61,15 @@ repo_dir="$(mktemp -d)"
   git commit -qam two)
 expect 0 "diff of git revisions" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
 contains "~ s/1  wait 1d → wait 2d" "diff names the changed step"
+# Changes outside step bodies show between revisions too: a broadcast's time and a segment's threshold.
+(cd "$repo_dir" &&
+  printf 'message a text "A"\nsegment hot = score >= 10\nbroadcast b at 2026-12-01 10:00 to hot { send a }\n' > main.okuri &&
+  git commit -qam three &&
+  printf 'message a text "A"\nsegment hot = score >= 5\nbroadcast b at 2026-12-02 10:00 to hot { send a }\n' > main.okuri &&
+  git commit -qam four)
+expect 0 "diff of git revisions outside steps" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
+contains "~ at: 2026-12-01 10:00 → 2026-12-02 10:00" "diff names the broadcast's new time"
+contains "+ segment hot = score >= 5" "diff names the segment's new threshold"
 rm -rf "$repo_dir"
 # simulate, test, explain
 ms=examples/music_school
