@@ -88,6 +88,13 @@ namespace detail {
 
 namespace {
 
+// 5002 → "5,002", as the LINE console writes counts.
+std::string thousands(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
 bool reference_order(const Reference& a, const Reference& b) {
   return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) <
          std::tie(b.span.file, b.span.begin, b.span.end, b.symbol);
@@ -683,10 +690,17 @@ void Checker::check_message(const ast::MessageDecl& m) {
     case ast::MessageKind::Text: {
       if (m.value.empty()) {
         p_.diags.report(Code::E009, m.value_span, "text message is empty");
-      } else if (utf16_units(m.value) > static_cast<std::size_t>(stdlib::kMaxTextLength)) {
-        p_.diags.report(Code::E009, m.value_span,
-                        fmt::format("text message is {} characters; LINE allows at most {}", utf16_units(m.value),
-                                    stdlib::kMaxTextLength));
+      } else if (const auto units = utf16_units(m.value); units > static_cast<std::size_t>(stdlib::kMaxTextLength)) {
+        // LINE counts UTF-16 code units: say so when that differs from the characters people count.
+        const auto chars = code_points(m.value);
+        p_.diags.report(
+            Code::E009, m.value_span,
+            units == chars
+                ? fmt::format("text message is {} characters; LINE allows at most {}", thousands(units),
+                              thousands(stdlib::kMaxTextLength))
+                : fmt::format("text message is {} UTF-16 units ({} characters; LINE counts an emoji and other "
+                              "characters beyond U+FFFF as 2); LINE allows at most {}",
+                              thousands(units), thousands(chars), thousands(stdlib::kMaxTextLength)));
       }
       // `{name}` interpolations: display_name, a link, a field or a built-in attribute.
       std::size_t pos = 0;
