@@ -563,6 +563,7 @@ struct Facts {
   std::int64_t lo = kMinI;
   std::int64_t hi = kMaxI;
   bool has_enum = false;
+  bool boolean = false;       // a true/false fact such as tagged(x): `allowed` is {false, true}
   std::vector<bool> allowed;  // enum values still possible
 };
 
@@ -571,6 +572,7 @@ struct Atom {
   const ast::Expr* where;
   // integer constraint [lo, hi], or enum constraint over `allowed`
   bool is_enum = false;
+  bool boolean = false;
   std::int64_t lo = kMinI;
   std::int64_t hi = kMaxI;
   std::vector<bool> allowed;
@@ -584,6 +586,15 @@ void flatten_and(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
     return;
   }
   out.push_back(&e);
+}
+
+// The text of an expression without spaces, so that `tagged( x )` and `tagged(x)` are one key.
+std::string compact(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') out += c;
+  }
+  return out;
 }
 
 std::optional<std::string> key_of(const ast::Expr& e0) {
@@ -623,6 +634,29 @@ void Checker::constant_conditions(const ast::Expr& root) {
     std::vector<Atom> atoms;
     for (const ast::Expr* part : parts) {
       const auto& ps = strip(*part);
+      // A true/false fact (`tagged(x)`, a bool field or segment) or its negation: the
+      // same fact both true and false in one conjunction is always false.
+      {
+        const ast::Expr* fact = &ps;
+        bool negated = false;
+        while (const auto* n = std::get_if<ast::Not>(&fact->v)) {
+          fact = &strip(*n->operand);
+          negated = !negated;
+        }
+        const bool simple = std::holds_alternative<ast::Call>(fact->v) ||
+                            std::holds_alternative<ast::NameRef>(fact->v) ||
+                            std::holds_alternative<ast::Member>(fact->v);
+        if (simple && p_.type_of(fact->id).kind == TypeKind::Bool) {
+          Atom a;
+          a.key = compact(show(*fact));
+          a.where = part;
+          a.is_enum = true;
+          a.boolean = true;
+          a.allowed = {negated, !negated};
+          atoms.push_back(std::move(a));
+          continue;
+        }
+      }
       const auto* b = std::get_if<ast::Binary>(&ps.v);
       if (b == nullptr) {
         if (std::holds_alternative<ast::Binary>(ps.v) || std::holds_alternative<ast::Not>(ps.v)) stack.push_back(part);
@@ -725,6 +759,7 @@ void Checker::constant_conditions(const ast::Expr& root) {
     for (const auto& a : atoms) {
       Facts& f = facts[a.key];
       if (a.is_enum) {
+        f.boolean = a.boolean;
         if (!f.has_enum) {
           f.has_enum = true;
           f.allowed = a.allowed;
@@ -739,6 +774,12 @@ void Checker::constant_conditions(const ast::Expr& root) {
     for (const auto& [key, f] : facts) {
       const bool empty_range = f.lo > f.hi;
       const bool empty_set = f.has_enum && std::none_of(f.allowed.begin(), f.allowed.end(), [](bool x) { return x; });
+      if (empty_set && f.boolean) {
+        p_.diags.report(
+            Code::W102, cur->span,
+            fmt::format("condition is always false: `{}` cannot be both true and false in `{}`", key, show(*cur)));
+        return;
+      }
       if (empty_range || empty_set) {
         p_.diags.report(Code::W102, cur->span,
                         fmt::format("condition is always false: no value of `{}` satisfies `{}`", key, show(*cur)));

@@ -134,3 +134,14 @@ TEST_CASE("a field's default is a fixed value", "[checker][defaults]") {
   CHECK(has(codes("field a: date = today\n"), "E003 a field's default must be a fixed value"));
   CHECK(has(codes("field a: int = 1\nfield b: int = a\n"), "E003 a field's default must be a fixed value"));
 }
+
+TEST_CASE("W102 finds a tag, a bool field or a segment both true and false", "[checker][w102]") {
+  CHECK(has(codes("tag x\nsegment s = tagged(x) and not tagged(x)\n"),
+            "W102 condition is always false: `tagged(x)` cannot be both true and false"));
+  CHECK(has(codes("tag x\nsegment s = tagged(x) and score > 3 and not tagged( x )\n"), "W102"));
+  CHECK(has(codes("field vip: bool\nsegment s = vip and not vip\n"), "W102"));
+  CHECK(has(codes("tag x\nsegment t = tagged(x)\nsegment s = t and not t\n"), "W102"));
+  CHECK_FALSE(has(codes("tag x, y\nsegment s = tagged(x) and not tagged(y)\n"), "W102"));
+  CHECK_FALSE(has(codes("tag x\nsegment s = tagged(x) or not tagged(x)\n"), "W102"));
+  CHECK_FALSE(has(codes("tag x\nsegment s = not not tagged(x) and tagged(x)\n"), "W102"));
+}
