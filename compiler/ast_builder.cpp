@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/syntax_hints.hpp"
+
 namespace okuri {
 namespace {
 
@@ -21,9 +23,7 @@ class Builder {
   File build() {
     File out;
     out.source = file_;
-    for (const auto& e : t_.errors) {
-      diags_.report(Code::E001, Span{file_, e.begin, e.end}, e.message);
-    }
+    for (const auto& e : t_.errors) diags_.all().push_back(syntax_diagnostic(f_, file_, e));
     for (auto c : kids(t_.root())) out.decls.push_back(decl(c));
     return out;
   }

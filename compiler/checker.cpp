@@ -9,6 +9,7 @@
 #include "compiler/suggest.hpp"
 #include "compiler/text_width.hpp"
 #include "stdlib/builtins.hpp"
+#include "stdlib/japanese_names.hpp"
 
 namespace okuri {
 
@@ -467,6 +468,14 @@ void Checker::check_event_pattern(const ast::EventPattern& e) {
     std::vector<std::string> all;
     for (const auto& b : builtins_list()) all.push_back(b.name);
     for (const auto& c : custom_events_) all.push_back(c.name);
+    // A built-in event by its Japanese name (`友だち追加` → `friend_added`).
+    if (const auto en = stdlib::english_name(stdlib::JapaneseKind::Event, e.name.text)) {
+      auto& d =
+          p_.diags.report(Code::E002, e.name.span,
+                          fmt::format("unknown event `{}`; write `{}` (events have English names)", e.name.text, *en));
+      d.fix = FixIt{e.name.span, std::string(*en)};
+      return;
+    }
     unknown(Code::E002, SymbolKind::Event, e.name, all);
     return;
   }
@@ -676,12 +685,52 @@ void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
     } else {
       std::vector<std::string> names;
       for (const auto& pl : stdlib::plans()) names.emplace_back(pl.name);
-      auto best = suggest(a.plan->text, names);
+      std::optional<std::string> best;
+      if (const auto en = stdlib::english_name(stdlib::JapaneseKind::Plan, a.plan->text)) {
+        best = std::string(*en);  // ライト → light
+      } else {
+        best = suggest(a.plan->text, names);
+      }
       auto& d = p_.diags.report(Code::E008, a.plan->span,
                                 fmt::format("`{}` is not a plan (free, light or standard){}", a.plan->text,
                                             best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
       if (best) d.fix = FixIt{a.plan->span, *best};
     }
+  }
+}
+
+// `{name}` interpolations of a message or notification text: display_name, a link, a
+// field or a built-in attribute. An unknown name is underlined inside the text, with
+// the closest name as its fix. (Escapes never hold braces or names, so the braces of the
+// text as written are the braces of its value.)
+void Checker::check_interpolations(Span literal, const char* what) {
+  const std::string_view raw = p_.sources.text(literal);
+  std::size_t pos = 0;
+  while ((pos = raw.find('{', pos)) != std::string_view::npos) {
+    const auto close = raw.find('}', pos);
+    if (close == std::string_view::npos) break;
+    const std::string inner(raw.substr(pos + 1, close - pos - 1));
+    const Span at{literal.file, static_cast<std::uint32_t>(literal.begin + pos + 1),
+                  static_cast<std::uint32_t>(literal.begin + close)};
+    pos = close + 1;
+    if (inner.empty()) continue;
+    if (stdlib::find_attribute(inner) != nullptr) continue;
+    if (auto i = lookup(SymbolKind::Link, inner)) {
+      plain_use(*i);
+      continue;
+    }
+    if (auto i = lookup(SymbolKind::Field, inner)) {
+      plain_use(*i);
+      continue;
+    }
+    std::vector<std::string> cands = names_of(SymbolKind::Link);
+    for (auto& f : names_of(SymbolKind::Field)) cands.push_back(f);
+    for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
+    auto best = suggest(inner, cands);
+    auto& d = p_.diags.report(Code::E002, at,
+                              fmt::format("unknown name `{{{}}}` in {} text{}", inner, what,
+                                          best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
+    if (best) d.fix = FixIt{at, *best};
   }
 }
 
@@ -702,31 +751,7 @@ void Checker::check_message(const ast::MessageDecl& m) {
                               "characters beyond U+FFFF as 2); LINE allows at most {}",
                               thousands(units), thousands(chars), thousands(stdlib::kMaxTextLength)));
       }
-      // `{name}` interpolations: display_name, a link, a field or a built-in attribute.
-      std::size_t pos = 0;
-      while ((pos = m.value.find('{', pos)) != std::string::npos) {
-        const auto close = m.value.find('}', pos);
-        if (close == std::string::npos) break;
-        const std::string inner = m.value.substr(pos + 1, close - pos - 1);
-        pos = close + 1;
-        if (inner.empty()) continue;
-        if (stdlib::find_attribute(inner) != nullptr) continue;
-        if (auto i = lookup(SymbolKind::Link, inner)) {
-          plain_use(*i);
-          continue;
-        }
-        if (auto i = lookup(SymbolKind::Field, inner)) {
-          plain_use(*i);
-          continue;
-        }
-        std::vector<std::string> cands = names_of(SymbolKind::Link);
-        for (auto& f : names_of(SymbolKind::Field)) cands.push_back(f);
-        for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
-        auto best = suggest(inner, cands);
-        p_.diags.report(Code::E002, m.value_span,
-                        fmt::format("unknown name `{{{}}}` in message text{}", inner,
-                                    best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
-      }
+      check_interpolations(m.value_span, "message");
       break;
     }
     case ast::MessageKind::Json:  // read by the first pass
@@ -974,9 +999,20 @@ void Checker::check_test(const ast::TestDecl& t) {
   }
 }
 
+// Files whose parse stopped somewhere: what they declare may be used in the part
+// that did not parse, and a scenario's `start` may be on a line that did not.
+std::set<std::uint32_t> Checker::files_with_syntax_errors() const {
+  std::set<std::uint32_t> out;
+  for (const auto& d : p_.diags.all()) {
+    if (d.code == Code::E001) out.insert(d.span.file);
+  }
+  return out;
+}
+
 void Checker::report_unused() {
+  const auto broken = files_with_syntax_errors();
   for (const auto& s : p_.symbols) {
-    if (s.uses > 0) continue;
+    if (s.uses > 0 || broken.count(s.span.file) > 0) continue;
     switch (s.kind) {
       case SymbolKind::Scenario:
       case SymbolKind::Step:
@@ -991,8 +1027,9 @@ void Checker::report_unused() {
 }
 
 void Checker::check_never_started() {
+  const auto broken = files_with_syntax_errors();
   for (const auto& s : p_.symbols) {
-    if (s.kind != SymbolKind::Scenario || s.decl == nullptr) continue;
+    if (s.kind != SymbolKind::Scenario || s.decl == nullptr || broken.count(s.span.file) > 0) continue;
     const auto& sc = std::get<ast::ScenarioDecl>(s.decl->v);
     if (!sc.start_on.empty() || !sc.start_when.empty() || started_scenarios_.count(s.name) > 0) continue;
     p_.diags.report(Code::W105, s.span,

@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "compiler/checker.hpp"
+#include "compiler/lookalike.hpp"
 #include "compiler/suggest.hpp"
 #include "stdlib/builtins.hpp"
+#include "stdlib/japanese_names.hpp"
 
 namespace okuri::detail {
 namespace {
@@ -31,6 +33,29 @@ std::optional<std::int64_t> int_const(const ast::Expr& e0) {
 }  // namespace
 
 std::string Checker::show(const ast::Expr& e) const { return std::string(p_.sources.text(e.span)); }
+
+std::optional<std::string> Checker::value_in_english(std::uint32_t enum_id, std::string_view written) const {
+  const auto& def = p_.types.enum_def(enum_id);
+  std::optional<std::string_view> en;
+  switch (enum_id) {
+    case TypeTable::kGender:
+    case TypeTable::kLineGender:
+      en = stdlib::english_name(stdlib::JapaneseKind::Gender, written);
+      break;
+    case TypeTable::kRegion:
+      en = stdlib::english_name(stdlib::JapaneseKind::Region, written);
+      break;
+    case TypeTable::kWeekday:
+      en = stdlib::english_name(stdlib::JapaneseKind::Weekday, written);
+      break;
+    default:
+      break;
+  }
+  if (en && def.find(*en)) return std::string(*en);
+  const std::string ascii = to_ascii_lookalikes(written);
+  if (ascii != written && def.find(ascii)) return ascii;
+  return std::nullopt;
+}
 
 void Checker::mismatch(const ast::Expr& a, Type ta, const ast::Expr& b, Type tb) {
   p_.diags.report(Code::E003, b.span,
@@ -110,6 +135,19 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
   }
   if (hint.kind == TypeKind::Enum || hint.kind == TypeKind::Set) {
     const auto& def = p_.types.enum_def(hint.enum_id);
+    // A value written in Japanese (`東京`, `女性`, `土曜日`) or in full-width letters (`ｔｏｋｙｏ`).
+    if (auto written = value_in_english(hint.enum_id, n.name)) {
+      const bool builtin = hint.enum_id <= TypeTable::kLineOs;
+      auto& d = p_.diags.report(
+          Code::E008, e.span,
+          fmt::format("`{}` is not {}; write `{}`{}", n.name,
+                      builtin ? fmt::format("a {}", def.name) : fmt::format("a value of `{}`", def.name), *written,
+                      to_ascii_lookalikes(n.name) != n.name ? " (in half-width letters)"
+                      : hint.enum_id == TypeTable::kRegion  ? " (prefectures are written in romaji)"
+                                                            : ""));
+      d.fix = FixIt{e.span, *written};
+      return Type::error();
+    }
     auto best = suggest(n.name, def.spellings());
     // Built-in enumerations read as nouns ("a region"); a field's values are "of `plan_kind`".
     std::string msg = hint.enum_id <= TypeTable::kLineOs ? fmt::format("`{}` is not a {}", n.name, def.name)
@@ -137,7 +175,16 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
   std::vector<std::string> cands = names_of(SymbolKind::Field);
   for (auto& s : names_of(SymbolKind::Segment)) cands.push_back(s);
   for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
-  auto best = suggest(n.name, cands);
+  // A built-in attribute by its Japanese name (`年齢` → `age`), or in full-width letters.
+  std::optional<std::string> best;
+  if (auto en = stdlib::english_name(stdlib::JapaneseKind::Attribute, n.name)) {
+    best = std::string(*en);
+  } else if (const auto ascii = to_ascii_lookalikes(n.name);
+             ascii != n.name && std::find(cands.begin(), cands.end(), ascii) != cands.end()) {
+    best = ascii;
+  } else {
+    best = suggest(n.name, cands);
+  }
   std::string msg = fmt::format("unknown name `{}`", n.name);
   if (best) msg += fmt::format("; did you mean `{}`?", *best);
   auto& d = p_.diags.report(Code::E002, e.span, msg);

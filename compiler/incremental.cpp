@@ -672,6 +672,7 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
     if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
   }
   prev_graphs_ = p.graphs.size();
+  p.diags.drop_syntax_cascades(p.sources);
   p.diags.sort();
   // Every record now holds under the interface just seen (unless a segment
   // is defined in terms of itself, where that is reported depends on the

@@ -102,7 +102,11 @@ struct nested {
   }
 };
 
-// `{ Content }` where a missing `}` names where the block opened.
+// `{ Content }` where a missing `}` names where the block opened. A block still
+// open at a line that starts with a declaration keyword (`scenario`, `message` …
+// at column 1), or at the end of the file, ends there: the error is reported
+// once, at that line, the next declaration parses as one (no cascade of errors
+// inside a swallowed block), and what the block holds is still checked.
 template <typename Content>
 struct braced {
   using rule_t = braced;
@@ -122,7 +126,21 @@ struct braced {
     }
     if (!Control<Content>::template match<A, M, Action, Control>(in, st)) return false;
     if (in.empty() || in.peek_char() != '}') {
-      throw pegtl::parse_error("expected '}' to close the block opened at " + st.line_col(open), in);
+      const auto here = static_cast<std::uint32_t>(in.current() - st.base);
+      const std::uint32_t blamed = st.unclosed_opener(open, here);
+      if (in.empty()) {
+        st.error_at(here, "expected '}' to close the block opened at " + st.line_col(blamed), {}, blamed);
+        return true;  // the block ends with the file: what it holds is still checked
+      }
+      if (st.at_declaration(here, false, false)) {
+        st.error_at(here,
+                    "expected '}' to close the block opened at " + st.line_col(blamed) + " before `" +
+                        std::string(st.word_at(here)) + "`",
+                    {}, blamed);
+        return true;  // the block ends here; the caller sees the line start (stmt_end)
+      }
+      st.pending_opener = blamed;
+      throw pegtl::parse_error("expected '}' to close the block opened at " + st.line_col(blamed), in);
     }
     in.bump(1);
     return true;
@@ -132,8 +150,9 @@ struct braced {
 // Error recovery for one statement, case, arm or declaration. Tries `Rule`;
 // when it fails or raises, records the error, skips to the end of the logical
 // line (balancing brackets), leaves an Error node and succeeds. Fails only at
-// a closing '}' (of the enclosing block) or at the end of the input, so that
-// `star<recover<…>>` ends there.
+// a closing '}' (of the enclosing block), at a declaration keyword at the start
+// of a line inside a block (the block was left open: `braced` reports it), or
+// at the end of the input, so that `star<recover<…>>` ends there.
 template <typename Rule, typename What, bool TopLevel>
 struct recover {
   using rule_t = recover;
@@ -144,6 +163,7 @@ struct recover {
     if (in.empty()) return false;
     if (!TopLevel && in.peek_char() == '}') return false;
     const auto start = static_cast<std::uint32_t>(in.current() - st.base);
+    if (!TopLevel && st.at_declaration(start, What::statements, What::cases)) return false;
     const auto saved_depth = st.depth;
     {
       auto m = in.template mark<rewind_mode::required>();
@@ -151,10 +171,15 @@ struct recover {
         if (Control<Rule>::template match<A, rewind_mode::required, Action, Control>(in, st)) {
           return m(true);
         }
-        st.error_at(start, std::string("expected ") + What::text + ", found " + st.token_at(start));
+        std::vector<std::string_view> words;
+        for (const auto w : What::keywords) {
+          if (!w.empty()) words.push_back(w);
+        }
+        st.error_at(start, std::string("expected ") + What::text + ", found " + st.token_at(start), std::move(words));
       } catch (const pegtl::parse_error& e) {
         const auto& pos = e.positions().front();
-        st.error_at(static_cast<std::uint32_t>(pos.byte), std::string(e.message()));
+        st.error_at(static_cast<std::uint32_t>(pos.byte), std::string(e.message()), {}, st.pending_opener);
+        st.pending_opener = -1;
       }
     }
     st.depth = saved_depth;
@@ -167,15 +192,61 @@ struct recover {
   }
 };
 
-struct what_decl { static constexpr const char* text = "a declaration (account, field, tag, score, link, message, audience, form, event, segment, on, scenario, broadcast or test)"; };
-struct what_stmt { static constexpr const char* text = "a statement"; };
-struct what_case { static constexpr const char* text = "a case (`on …`, `when …` or `timeout`) followed by `=>`"; };
-struct what_arm { static constexpr const char* text = "a split arm such as `50% a => send m`"; };
-struct what_account { static constexpr const char* text = "an account setting (timezone, quiet_hours, daily_limit or plan)"; };
-struct what_test { static constexpr const char* text = "a test line (`friend …`, `at … by …` or `expect …`)"; };
+// What each recovering list expects, the words that start its items (for a
+// did-you-mean), and which declaration keywords can also start an item there
+// (`tag` and `score` are statements too; `on` starts a wait case).
+struct what_decl {
+  static constexpr const char* text =
+      "a declaration (account, field, tag, score, link, message, audience, form, event, segment, on, scenario, "
+      "broadcast or test)";
+  static constexpr std::string_view keywords[] = {"account", "field",    "tag",       "score", "link",
+                                                  "message", "audience", "form",      "event", "segment",
+                                                  "on",      "scenario", "broadcast", "test"};
+  static constexpr bool statements = false, cases = false;
+};
+struct what_stmt {
+  static constexpr const char* text = "a statement";
+  static constexpr std::string_view keywords[] = {"send",   "reply", "tag",    "untag",    "score",   "set",
+                                                  "clear",  "add",   "remove", "start",    "stop",    "menu",
+                                                  "notify", "pass",  "goto",   "repeat",   "step",    "goal",
+                                                  "if",     "split", "wait",   "throttle", "restart", "on_update"};
+  static constexpr bool statements = true, cases = false;
+};
+struct what_case {
+  static constexpr const char* text = "a case (`on …`, `when …` or `timeout`) followed by `=>`";
+  static constexpr std::string_view keywords[] = {"on", "when", "timeout"};
+  static constexpr bool statements = true, cases = true;
+};
+struct what_arm {
+  static constexpr const char* text = "a split arm such as `50% a => send m`";
+  static constexpr std::string_view keywords[] = {""};
+  static constexpr bool statements = true, cases = false;
+};
+struct what_account {
+  static constexpr const char* text = "an account setting (timezone, quiet_hours, daily_limit or plan)";
+  static constexpr std::string_view keywords[] = {"timezone", "quiet_hours", "daily_limit", "plan"};
+  static constexpr bool statements = false, cases = false;
+};
+struct what_test {
+  static constexpr const char* text = "a test line (`friend …`, `at …`, `after …` or `expect …`)";
+  static constexpr std::string_view keywords[] = {"friend", "at", "after", "expect"};
+  static constexpr bool statements = false, cases = false;
+};
+
+// At the start of a line: where a block left open ends (see `braced`).
+struct line_start {
+  using rule_t = line_start;
+  using subs_t = empty_list;
+  template <apply_mode A, rewind_mode M, template <typename...> class Action, template <typename...> class Control,
+            typename ParseInput, typename State>
+  static bool match(ParseInput& in, State& st) {
+    const auto at = in.current() - st.base;
+    return at == 0 || st.base[at - 1] == '\n';
+  }
+};
 
 // After a statement: the rest of the line must be empty.
-struct stmt_end : seq<sp, sor<one<';'>, one<'\n'>, at<one<'}'>>, eof>> {};
+struct stmt_end : seq<sp, sor<one<';'>, one<'\n'>, at<one<'}'>>, eof, line_start>> {};
 
 // ---------------------------------------------------------------- expressions
 
@@ -555,4 +626,6 @@ template <typename Name, typename Content>
 struct analyze_traits<Name, okuri::grammar::rules::braced<Content>> : analyze_any_traits<Content> {};
 template <typename Name, typename Rule, typename What, bool Top>
 struct analyze_traits<Name, okuri::grammar::rules::recover<Rule, What, Top>> : analyze_any_traits<Rule> {};
+template <typename Name>
+struct analyze_traits<Name, okuri::grammar::rules::line_start> : analyze_opt_traits<> {};
 }  // namespace tao::pegtl

@@ -44,6 +44,20 @@ for sub in check fmt graph diff; do
   expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
   contains "Usage" "$sub help has a usage line"
 done
+# check --fix rewrites full-width characters typed for ASCII, then reports what is left.
+fixdir="$(mktemp -d)"
+printf 'tag 予約中\nmessage m text "（本日）"\nsegment s = tagged（予約中）\nscenario a {\n　start when s\n  wait ３ｄ\n  send m\n}\n' > "$fixdir/main.okuri"
+expect 1 "check without --fix reports full-width characters" -- "$okuri" check "$fixdir"
+contains "full-width parenthesis \`（\` (U+FF08): write \`(\`" "the full-width parenthesis is named"
+expect 0 "check --fix" -- "$okuri" check --fix "$fixdir"
+contains "fixed $fixdir/main.okuri (3 fixes)" "check --fix says what it rewrote"
+if ! grep -qF 'segment s = tagged(予約中)' "$fixdir/main.okuri" || ! grep -qF '  wait 3d' "$fixdir/main.okuri" ||
+  ! grep -qF '  start when s' "$fixdir/main.okuri" || ! grep -qF '"（本日）"' "$fixdir/main.okuri"; then
+  echo "FAIL: check --fix did not rewrite the file as expected (texts keep their full-width characters)" >&2
+  cat "$fixdir/main.okuri" >&2
+  fail=1
+fi
+rm -rf "$fixdir"
 expect 0 "graph" -- "$okuri" graph tests/golden/graph/one_scenario.okuri
 contains "flowchart TD" "mermaid output"
 expect 2 "graph of an unknown scenario" -- "$okuri" graph tests/golden/graph/one_scenario.okuri --scenario nope
