@@ -888,18 +888,25 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
                                     best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
         continue;
       }
-    } else if (a.name.text == "tags") {
+    } else if (a.name.text == "tags" || a.name.text == "audiences") {
+      const bool tags = a.name.text == "tags";
       if (const auto* set = std::get_if<ast::SetLit>(&a.value->v)) {
         for (const auto& item : set->items) {
           if (const auto* n = std::get_if<ast::NameRef>(&item->v)) {
-            resolve(SymbolKind::Tag, ast::Name{n->name, item->span});
+            resolve(tags ? SymbolKind::Tag : SymbolKind::Audience, ast::Name{n->name, item->span});
           } else {
-            p_.diags.report(Code::E003, item->span, "type mismatch: `tags` lists tag names");
+            p_.diags.report(Code::E003, item->span,
+                            fmt::format("type mismatch: `{}` lists {} names", a.name.text, tags ? "tag" : "audience"));
           }
         }
       } else {
-        p_.diags.report(Code::E003, a.value->span, "type mismatch: `tags` needs a list such as [purchased, vip]");
+        p_.diags.report(Code::E003, a.value->span,
+                        tags ? "type mismatch: `tags` needs a list such as [purchased, vip]"
+                             : "type mismatch: `audiences` needs a list such as [vip_list]");
       }
+      continue;
+    } else if (a.name.text == "arm") {
+      check_forced_arms(*a.value);
       continue;
     } else if (a.name.text == "friend_since") {
       want = Type::of(TypeKind::Date);
@@ -942,7 +949,7 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
       std::vector<std::string> cands = names_of(SymbolKind::Field);
       for (auto& s : names_of(SymbolKind::Score)) cands.push_back(s);
       for (const char* b : {"gender", "age", "region", "source", "display_name", "language", "blocked", "score", "tags",
-                            "friend_since"}) {
+                            "audiences", "arm", "friend_since"}) {
         cands.emplace_back(b);
       }
       unknown(Code::E002, SymbolKind::Field, a.name, cands);
@@ -967,16 +974,102 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
   }
 }
 
+namespace {
+
+// The arm names of every split in a block, nested blocks included.
+void split_arms(const ast::Block& b, std::vector<std::string>& out) {
+  for (const auto& s : b.stmts) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            for (const auto& a : v.arms) {
+              if (std::find(out.begin(), out.end(), a.name.text) == out.end()) out.push_back(a.name.text);
+              split_arms(a.body, out);
+            }
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            for (const auto& a : v.arms) split_arms(a.body, out);
+            if (v.else_body) split_arms(*v.else_body, out);
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt> || std::is_same_v<T, ast::StepStmt>) {
+            split_arms(v.body, out);
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            for (const auto& c : v.cases) split_arms(c.body, out);
+          }
+        },
+        s->v);
+  }
+}
+
+}  // namespace
+
+// `arm: offer_test.b` (or a list of them) in a test friend: the scenario or broadcast
+// and the name of one of its split arms.
+void Checker::check_forced_arms(const ast::Expr& value) {
+  std::vector<const ast::Expr*> items;
+  if (const auto* set = std::get_if<ast::SetLit>(&value.v)) {
+    for (const auto& i : set->items) items.push_back(i.get());
+  } else {
+    items.push_back(&value);
+  }
+  for (const ast::Expr* item : items) {
+    const auto* m = std::get_if<ast::Member>(&item->v);
+    if (m == nullptr) {
+      p_.diags.report(Code::E003, item->span,
+                      "type mismatch: `arm` names a scenario (or broadcast) and one of its split arms, such as "
+                      "`arm: offer_test.b`");
+      continue;
+    }
+    std::optional<std::uint32_t> flow = lookup(SymbolKind::Scenario, m->object.text);
+    if (!flow) flow = lookup(SymbolKind::Broadcast, m->object.text);
+    if (!flow) {
+      std::vector<std::string> cands = names_of(SymbolKind::Scenario);
+      for (auto& b : names_of(SymbolKind::Broadcast)) cands.push_back(b);
+      unknown(Code::E002, SymbolKind::Scenario, m->object, cands);
+      continue;
+    }
+    use(*flow, m->object.span);
+    const ast::Decl* d = p_.symbols[*flow].decl;
+    std::vector<std::string> arms;
+    if (const auto* sc = std::get_if<ast::ScenarioDecl>(&d->v)) split_arms(sc->body, arms);
+    if (const auto* bc = std::get_if<ast::BroadcastDecl>(&d->v)) split_arms(bc->body, arms);
+    if (std::find(arms.begin(), arms.end(), m->field.text) != arms.end()) continue;
+    if (arms.empty()) {
+      p_.diags.report(Code::E002, m->field.span,
+                      fmt::format("unknown split arm `{}`: {} `{}` has no `split`", m->field.text,
+                                  kind_word(p_.symbols[*flow].kind), m->object.text));
+      continue;
+    }
+    auto best = suggest(m->field.text, arms);
+    std::string list;
+    for (const auto& a : arms) list += (list.empty() ? "" : ", ") + a;
+    auto& diag = p_.diags.report(
+        Code::E002, m->field.span,
+        fmt::format("unknown split arm `{}` in {} `{}`{}", m->field.text, kind_word(p_.symbols[*flow].kind),
+                    m->object.text, best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+    if (best) diag.fix = FixIt{m->field.span, *best};
+    diag.notes.push_back(Note{std::nullopt, fmt::format("its split arms are: {}", list)});
+  }
+}
+
 void Checker::check_test(const ast::TestDecl& t) {
   ExprCtx ctx;
   ctx.in_test = true;
+  bool clock_set = false;  // an `at` line came before: `after` counts from it
   for (const auto& item : t.items) {
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, ast::TestFriend>) {
             check_test_attrs(v.attrs, nullptr);
+          } else if constexpr (std::is_same_v<T, ast::TestClock>) {
+            if (!v.at && !clock_set) {
+              p_.diags.report(Code::E003, item.span,
+                              fmt::format("`{}` counts from the time of a line before it; put an `at …` line first",
+                                          p_.sources.text(item.span)));
+            }
+            clock_set = true;
           } else if constexpr (std::is_same_v<T, ast::TestEvent>) {
+            clock_set = true;
             check_event_pattern(v.event);
             if (const EventInfo* ev = event_info(v.event); ev != nullptr && !v.payload.empty()) {
               check_test_attrs(v.payload, ev);

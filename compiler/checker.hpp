@@ -180,6 +180,7 @@ class Checker {
   void check_interpolations(Span literal, const char* what);
   void check_test(const ast::TestDecl& t);
   void check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of);
+  void check_forced_arms(const ast::Expr& value);
   void report_unused();
   void check_never_started();
   std::set<std::uint32_t> files_with_syntax_errors() const;

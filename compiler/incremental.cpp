@@ -48,7 +48,7 @@ static_assert(std::variant_size_v<decltype(Stmt::v)> == 20,
               "a new statement kind: copy it in DeepCopy and move it in Shift");
 static_assert(std::variant_size_v<decltype(Decl::v)> == 12,
               "a new declaration kind: copy it in DeepCopy and move it in Shift");
-static_assert(std::variant_size_v<decltype(TestItem::v)> == 5,
+static_assert(std::variant_size_v<decltype(TestItem::v)> == 6,
               "a new test item kind: copy it in DeepCopy and move it in Shift");
 
 // Deep-copies declarations: the private copy an incremental compile edits in
@@ -105,7 +105,7 @@ struct DeepCopy {
     return v;
   }
   ScoreStmt sv(const ScoreStmt& v) const { return ScoreStmt{v.score, v.op, e(v.value)}; }
-  SetStmt sv(const SetStmt& v) const { return SetStmt{v.field, e(v.value)}; }
+  SetStmt sv(const SetStmt& v) const { return SetStmt{v.field, e(v.value), v.op}; }
   RepeatStmt sv(const RepeatStmt& v) const { return RepeatStmt{block(v.body)}; }
   StepStmt sv(const StepStmt& v) const { return StepStmt{v.name, block(v.body)}; }
   GoalStmt sv(const GoalStmt& v) const { return GoalStmt{e(v.cond), v.within, v.within_span}; }
@@ -422,6 +422,10 @@ struct Shift {
     event(v.event);
     attrs(v.payload);
     n(v.friend_id);
+  }
+  void tv(TestClock& v) const {
+    s(v.at_span);
+    s(v.after_span);
   }
   void tv(ExpectSend& v) const {
     n(v.messages);

@@ -42,6 +42,7 @@ struct kw_for : OKURI_KW("for") {};
 struct kw_at : OKURI_KW("at") {};
 struct kw_by : OKURI_KW("by") {};
 struct kw_of : OKURI_KW("of") {};
+struct kw_from : OKURI_KW("from") {};
 
 // Words that can never be names: expression operators, and the declaration
 // keywords (so that a declaration after an unfinished line is not read as a name).
@@ -307,6 +308,9 @@ struct assign_op : sor<string<'+', '='>, string<'-', '='>, equals> {};
 struct score_stmt : seq<OKURI_KW("score"), opt<score_target>, sp, must<assign_op>, sp, wsnl, must<expr>> {};
 struct set_stmt : seq<OKURI_KW("set"), sp, must<name>, sp, must<equals>, sp, wsnl, must<expr>> {};
 struct clear_stmt : seq<OKURI_KW("clear"), sp, must<name>> {};
+// `add knit, coat to interests` / `remove knit from interests`: items of a set_of field.
+struct add_stmt : seq<OKURI_KW("add"), sp, must<name_list>, sp, must<kw_to>, sp, must<name>> {};
+struct remove_stmt : seq<OKURI_KW("remove"), sp, must<name_list>, sp, must<kw_from>, sp, must<name>> {};
 struct start_stmt : seq<OKURI_KW("start"), sp, must<name>> {};
 struct stop_stmt : seq<OKURI_KW("stop"), sp, opt<name>> {};
 struct menu_target : sor<string_lit, name> {};
@@ -343,9 +347,9 @@ struct wait_stmt : seq<OKURI_KW("wait"), sp, must<wait_form>> {};
 
 struct throttle_stmt : seq<OKURI_KW("throttle"), sp, must<int_lit>, sp, must<slash>, sp, must<name>> {};
 
-struct statement : sor<send_stmt, reply_stmt, tag_stmt, untag_stmt, score_stmt, set_stmt, clear_stmt, start_stmt,
-                       stop_stmt, menu_stmt, notify_stmt, pass_stmt, goto_stmt, repeat_stmt, step_stmt, goal_stmt,
-                       if_stmt, split_stmt, wait_stmt, throttle_stmt> {};
+struct statement : sor<send_stmt, reply_stmt, tag_stmt, untag_stmt, score_stmt, set_stmt, clear_stmt, add_stmt,
+                       remove_stmt, start_stmt, stop_stmt, menu_stmt, notify_stmt, pass_stmt, goto_stmt, repeat_stmt,
+                       step_stmt, goal_stmt, if_stmt, split_stmt, wait_stmt, throttle_stmt> {};
 struct block_body : seq<seps, star<recover<seq<statement, must<stmt_end>>, what_stmt, false>, seps>> {};
 
 // ---------------------------------------------------------------- scenario headers
@@ -404,17 +408,23 @@ struct test_attr : seq<name, sp, must<colon>, sp, must<expr>> {};
 struct attr_list : seq<wsnl, opt<list<seq<test_attr, wsnl>, seq<comma, wsnl>>>> {};
 struct test_friend : seq<OKURI_KW("friend"), sp, must<name>, sp, opt<braced<attr_list>>> {};
 struct test_payload : braced<attr_list> {};
-struct test_event : seq<OKURI_KW("at"), sp, must<moment_lit>, sp, must<event_pattern>, sp, opt<test_payload>, sp,
-                        must<kw_by>, sp, must<name>> {};
+// `at MOMENT EVENT … by FRIEND`, or `at MOMENT` alone: the clock moves there (timers fire).
+struct test_event_body : seq<event_pattern, sp, opt<test_payload>, sp, must<kw_by>, sp, must<name>> {};
+struct test_event : seq<OKURI_KW("at"), sp, must<moment_lit>, sp, opt<test_event_body>> {};
+// `after 3d`: the clock moves on by a duration from the line before.
+struct test_after : seq<OKURI_KW("after"), sp, must<duration_lit>> {};
 struct send_kind : sor<OKURI_KW("send"), OKURI_KW("reply")> {};
 struct expect_time : seq<OKURI_KW("at"), sp, must<moment_lit>> {};
-struct expect_send : seq<send_kind, sp, must<name_list>, sp, must<kw_to>, sp, must<name>, sp, opt<expect_time>> {};
-struct expect_no_send : seq<OKURI_KW("no"), sp, must<send_kind>, sp, must<name_list>, sp, must<kw_to>, sp,
-                            must<name>> {};
+// `offer_a or offer_b`: one of them (an A/B split, whichever arm the friend gets).
+struct or_names : seq<name, sp, plus<seq<OKURI_KW("or"), sp, must<name>, sp>>> {};
+struct expect_names : sor<or_names, name_list> {};
+struct expect_send : seq<send_kind, sp, must<expect_names>, sp, must<kw_to>, sp, must<name>, sp, opt<expect_time>> {};
+struct expect_no_send
+    : seq<OKURI_KW("no"), sp, must<send_kind>, sp, must<expect_names>, sp, must<kw_to>, sp, must<name>> {};
 struct expect_value : seq<primary, sp, must<kw_of>, sp, must<name>, sp, opt<cmp_op, sp, must<add_expr>>> {};
 struct expect_body : sor<expect_no_send, expect_send, expect_value> {};
 struct expect_stmt : seq<OKURI_KW("expect"), sp, must<expect_body>> {};
-struct test_item : sor<test_friend, test_event, expect_stmt> {};
+struct test_item : sor<test_friend, test_event, test_after, expect_stmt> {};
 struct test_body : seq<seps, star<recover<seq<test_item, must<stmt_end>>, what_test, false>, seps>> {};
 struct test_decl : seq<OKURI_KW("test"), sp, must<string_lit>, sp, must<braced<test_body>>> {};
 
@@ -519,6 +529,8 @@ OKURI_NODE(score_stmt, ScoreStmt)
 OKURI_NODE(score_target, ScoreTarget)
 OKURI_NODE(set_stmt, SetStmt)
 OKURI_NODE(clear_stmt, ClearStmt)
+OKURI_NODE(add_stmt, AddStmt)
+OKURI_NODE(remove_stmt, RemoveStmt)
 OKURI_NODE(start_stmt, StartStmt)
 OKURI_NODE(stop_stmt, StopStmt)
 OKURI_NODE(menu_stmt, MenuStmt)
@@ -545,6 +557,8 @@ OKURI_NODE(throttle_stmt, Throttle)
 OKURI_NODE(test_friend, TestFriend)
 OKURI_NODE(test_attr, TestAttr)
 OKURI_NODE(test_event, TestEvent)
+OKURI_NODE(test_after, TestAfter)
+OKURI_NODE(or_names, OrNames)
 OKURI_NODE(test_payload, TestPayload)
 OKURI_NODE(expect_send, ExpectSend)
 OKURI_NODE(expect_no_send, ExpectNoSend)
@@ -608,6 +622,8 @@ OKURI_ERR(kw_for, "expected `for`")
 OKURI_ERR(kw_at, "expected `at` and a date")
 OKURI_ERR(kw_by, "expected `by` and a friend")
 OKURI_ERR(kw_of, "expected `of` and a friend")
+OKURI_ERR(kw_from, "expected `from` and a set_of field, as in `remove knit from interests`")
+OKURI_ERR(expect_names, "expected a message, or messages separated by `,` (all of them) or `or` (one of them)")
 OKURI_ERR(send_kind, "expected `send` or `reply`")
 OKURI_ERR(eof, "expected a declaration")
 OKURI_ERR(else_target, "expected '{' or `if` after `else`")

@@ -277,8 +277,8 @@ class Items {
 };
 
 void statement_keywords(const Context& c, Items& items) {
-  items.keywords(
-      {"send", "reply", "tag", "untag", "score", "set", "clear", "start", "stop", "menu", "notify", "pass", "if"});
+  items.keywords({"send", "reply", "tag", "untag", "score", "set", "clear", "add", "remove", "start", "stop", "menu",
+                  "notify", "pass", "if"});
   if (c.inside(BlockKind::Scenario) ||
       (c.blocks.size() > 1 && !c.blocks[1].opener.empty() && c.blocks[1].opener[0] == "broadcast")) {
     items.keywords({"wait", "goto", "step", "repeat", "goal", "split", "throttle"});
@@ -469,7 +469,7 @@ void complete_statement(const Context& c, Items& items) {
         items.keywords({"on", "when", "timeout"});
         break;
       case BlockKind::Test:
-        items.keywords({"friend", "at", "expect"});
+        items.keywords({"friend", "at", "after", "expect"});
         break;
       case BlockKind::EventFields:
       case BlockKind::Split:

@@ -307,6 +307,7 @@ struct Engine::Impl {
   EventValues evvals;
 
   EventCatalog catalog;
+  std::map<std::pair<std::uint32_t, std::size_t>, std::string> forced_arms;  // (row, flow) → arm, set by tests
   std::vector<std::string> type_names{std::begin(kBuiltinTypeNames), std::end(kBuiltinTypeNames)};
   int type_id(std::string_view t) const {
     for (std::size_t i = 0; i < type_names.size(); ++i) {
@@ -1063,6 +1064,13 @@ struct Engine::Impl {
             Value x = val(value_of.count(v.value.get()) ? value_of[v.value.get()] : -1, row, evs);
             if (auto m = set_mask(*v.value, schema.fields[static_cast<std::size_t>(idx)].values)) x = Value{true, *m, {}};
             auto& col = st.fields[static_cast<std::size_t>(idx)];
+            if (v.op != ast::SetOp::Assign) {
+              // `add` to an unknown set starts it; `remove` from one leaves it unknown.
+              const bool known = col.known.get(row);
+              if (!known && v.op == ast::SetOp::Remove) return;
+              const std::int64_t before = known ? col.values[row] : 0;
+              x.i = v.op == ast::SetOp::Add ? (before | x.i) : (before & ~x.i);
+            }
             const Type ft = schema.fields[static_cast<std::size_t>(idx)].type;
             std::int64_t nv = x.i;
             if (ft.kind == TypeKind::Text && x.known) nv = st.texts.intern(x.text);
@@ -1070,7 +1078,14 @@ struct Engine::Impl {
             const bool changed = was != x.known || (x.known && col.values[row] != nv);
             if (x.known) col.values[row] = nv;
             col.known.set(row, x.known);
-            if (tracing(row)) note(row, TraceKind::Action, flow, node, fmt::format("set {} = {}", v.field.text, value_text(x, ft, p.types, *zone)));
+            if (tracing(row)) {
+              const std::string now_text = value_text(x, ft, p.types, *zone);
+              note(row, TraceKind::Action, flow, node,
+                   v.op == ast::SetOp::Assign
+                       ? fmt::format("set {} = {}", v.field.text, now_text)
+                       : fmt::format("{} {} {} {} → {}", v.op == ast::SetOp::Add ? "add" : "remove", src(v.value->span),
+                                     v.op == ast::SetOp::Add ? "to" : "from", v.field.text, now_text));
+            }
             if (changed) raise(kFieldChanged, v.field.text);
           } else if constexpr (std::is_same_v<T, ast::ClearStmt>) {
             const int idx = schema.field_index(v.field.text);
@@ -1363,6 +1378,16 @@ struct Engine::Impl {
           break;
         }
         case StepKind::Split: {
+          if (const auto forced = forced_arms.find({row, f}); forced != forced_arms.end()) {
+            for (const auto& e : n.out) {
+              if (e.kind == EdgeKind::Arm && e.arm == forced->second) next = e.to;
+            }
+            if (next) {
+              if (tracing(row))
+                note(row, TraceKind::Split, fi, n.sn->id, fmt::format("arm `{}` (chosen by the test)", forced->second));
+              break;
+            }
+          }
           const int bucket = split_bucket(store->id_of(row), fl.g->name, n.sn->id);
           std::int64_t acc = 0;
           for (const auto& e : n.out) {
@@ -2040,5 +2065,8 @@ bool Engine::holds(const ast::Expr& e, std::uint32_t row) {
 }
 
 std::uint32_t Engine::friend_row(const std::string& id) { return impl_->ensure_friend(id); }
+void Engine::force_arm(std::uint32_t row, std::size_t flow, std::string arm) {
+  impl_->forced_arms[{row, flow}] = std::move(arm);
+}
 
 }  // namespace okuri::rt
