@@ -85,6 +85,27 @@ expect 0 "diff of git revisions outside steps" -- "$okuri" diff HEAD~1 HEAD --pr
 contains "~ at: 2026-12-01 10:00 → 2026-12-02 10:00" "diff names the broadcast's new time"
 contains "+ segment hot = score >= 5" "diff names the segment's new threshold"
 rm -rf "$repo_dir"
+# The examples of docs/input-formats.md load and play: its project, its friends (CSV and
+# JSONL, the same friends) and its events.
+salon="$(mktemp -d)"
+awk -v dir="$salon" '
+  /^```okuri$/ { out = dir "/main.okuri"; next }
+  /^```csv$/ { out = dir "/friends.csv"; next }
+  /^```jsonl$/ { jsonl++; out = dir "/" (jsonl == 1 ? "events.jsonl" : "friends.jsonl"); next }
+  /^```/ { out = ""; next }
+  out != "" { print > out }
+' docs/input-formats.md
+expect 0 "input-formats: the project checks" -- "$okuri" check "$salon"
+expect 0 "input-formats: simulate with CSV friends" -- "$okuri" simulate "$salon" --friends "$salon/friends.csv" --events "$salon/events.jsonl"
+contains '"messages":["thanks"]' "the visited event plays"
+"$okuri" simulate "$salon" --friends "$salon/friends.jsonl" --events "$salon/events.jsonl" >/tmp/okuri-jsonl-friends.$$ 2>&1
+if ! cmp -s /tmp/okuri-cli-out.$$ /tmp/okuri-jsonl-friends.$$; then
+  echo "FAIL: the JSONL friends of input-formats.md do not give what the CSV friends give" >&2; fail=1
+fi
+rm -f /tmp/okuri-jsonl-friends.$$
+expect 0 "input-formats: the newsletter default" -- "$okuri" segment count "$salon" --where 'newsletter and visits >= 0' --friends "$salon/friends.csv"
+contains "2 of 3 friends" "an empty newsletter cell takes the default true"
+rm -rf "$salon"
 # simulate, test, explain
 ms=examples/music_school
 for sub in simulate test explain serve; do
