@@ -224,6 +224,20 @@ class Items {
       add(std::string(pf.name), CompletionKind::EnumValue, std::string(pf.kanji));
   }
 
+  // The set_of fields, and the values any of them takes (`add |`, before the field is written).
+  void set_fields(bool values) {
+    for (const Program* p : programs_) {
+      for (const auto& s : p->symbols) {
+        if (s.kind != SymbolKind::Field || s.type.kind != TypeKind::Set) continue;
+        if (values) {
+          enum_values(s.type);
+        } else {
+          add(s.name, CompletionKind::Field, "field: " + p->types.describe(s.type));
+        }
+      }
+    }
+  }
+
   void enum_values(Type t) {
     if (t.kind != TypeKind::Enum && t.kind != TypeKind::Set) return;
     if (t.enum_id == TypeTable::kRegion) {
@@ -601,6 +615,13 @@ void complete_statement(const Context& c, Items& items) {
   }
   if (first == "clear") {
     if (st.size() == 1) items.symbols(SymbolKind::Field, CompletionKind::Field);
+    return;
+  }
+  if (first == "add" || first == "remove") {  // add ITEM, … to FIELD / remove ITEM, … from FIELD
+    const char* joiner = first == "add" ? "to" : "from";
+    if (last == joiner) return items.set_fields(false);
+    if (last == first || last == ",") return items.set_fields(true);
+    if (st.size() >= 2 && st[st.size() - 2].text != joiner) items.keywords({joiner});
     return;
   }
   if (first == "goto") {

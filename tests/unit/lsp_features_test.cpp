@@ -386,3 +386,19 @@ TEST_CASE("lsp: a full-width character has a quick fix that writes the ASCII one
   CHECK(all[1].edit.begin == p.at("scenarios.okuri", "　"));
   CHECK(all[1].edit.text == "  ");
 }
+
+TEST_CASE("lsp: completion of add and remove: the values, then `to`, then the set_of fields", "[lsp][features]") {
+  const auto p = make(kDecls + "field likes: set_of(knit, coat)\n");
+  const Program* names = p.program.get();
+  auto at_end = [&](const std::string& text) {
+    return labels(complete(text, static_cast<std::uint32_t>(text.size()), names, nullptr));
+  };
+  auto l = at_end("on booked {\n  add ");
+  CHECK(has(l, "knit"));
+  CHECK(has(l, "coat"));
+  l = at_end("on booked {\n  add knit ");
+  CHECK(has(l, "to"));
+  l = at_end("on booked {\n  remove knit, coat from ");
+  CHECK(has(l, "likes"));
+  CHECK_FALSE(has(l, "plan_kind"));  // a one_of field: not a set
+}
