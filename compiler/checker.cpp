@@ -1092,20 +1092,17 @@ void Checker::check_test(const ast::TestDecl& t) {
   }
 }
 
-// Files whose parse stopped somewhere: what they declare may be used in the part
-// that did not parse, and a scenario's `start` may be on a line that did not.
-std::set<std::uint32_t> Checker::files_with_syntax_errors() const {
-  std::set<std::uint32_t> out;
-  for (const auto& d : p_.diags.all()) {
-    if (d.code == Code::E001) out.insert(d.span.file);
-  }
-  return out;
+// Whether a file of the project did not parse: what the part that was not read
+// uses, or starts, is unknown, so "never used" and "can never start" would be guesses.
+bool Checker::has_syntax_errors() const {
+  const auto& all = p_.diags.all();
+  return std::any_of(all.begin(), all.end(), [](const Diagnostic& d) { return d.code == Code::E001; });
 }
 
 void Checker::report_unused() {
-  const auto broken = files_with_syntax_errors();
+  if (has_syntax_errors()) return;
   for (const auto& s : p_.symbols) {
-    if (s.uses > 0 || broken.count(s.span.file) > 0) continue;
+    if (s.uses > 0) continue;
     switch (s.kind) {
       case SymbolKind::Scenario:
       case SymbolKind::Step:
@@ -1120,9 +1117,9 @@ void Checker::report_unused() {
 }
 
 void Checker::check_never_started() {
-  const auto broken = files_with_syntax_errors();
+  if (has_syntax_errors()) return;
   for (const auto& s : p_.symbols) {
-    if (s.kind != SymbolKind::Scenario || s.decl == nullptr || broken.count(s.span.file) > 0) continue;
+    if (s.kind != SymbolKind::Scenario || s.decl == nullptr) continue;
     const auto& sc = std::get<ast::ScenarioDecl>(s.decl->v);
     if (!sc.start_on.empty() || !sc.start_when.empty() || started_scenarios_.count(s.name) > 0) continue;
     p_.diags.report(Code::W105, s.span,

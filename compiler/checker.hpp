@@ -183,7 +183,7 @@ class Checker {
   void check_forced_arms(const ast::Expr& value);
   void report_unused();
   void check_never_started();
-  std::set<std::uint32_t> files_with_syntax_errors() const;
+  bool has_syntax_errors() const;
 
   // names (checker.cpp)
   std::optional<std::uint32_t> resolve(SymbolKind k, const ast::Name& n, std::string_view scope = {});
