@@ -154,8 +154,8 @@ std::optional<Diagnostic> lookalike_hint(std::string_view t, std::uint32_t file,
     d.notes.push_back(Note{std::nullopt, "全角スペースが入っています。半角スペースで入力してください。"});
   } else if (code_points(run) == 1) {
     d.message = fmt::format("{} `{}` ({}): write `{}`", what->what, run, code_point_name(first), ascii);
-    d.notes.push_back(
-        Note{std::nullopt, fmt::format("全角の「{}」が入っています。半角の「{}」で入力してください。", run, ascii)});
+    d.notes.push_back(Note{std::nullopt, fmt::format("{}「{}」が入っています。半角の「{}」で入力してください。",
+                                                     first == 0x3001 ? "読点" : "全角の", run, ascii)});
   } else {
     d.message = fmt::format("full-width characters `{}`: write `{}`", run, ascii);
     d.notes.push_back(
