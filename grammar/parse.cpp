@@ -91,6 +91,41 @@ struct ParseState {
     return !cases && w == "on";
   }
 
+  // Whether a `}` after `at` closes a block that is open at `at`: then a declaration
+  // keyword at `at` is a mistake inside the block, not the end of a block left open.
+  // (The braces of the file, outside texts and comments, are listed once.)
+  std::vector<std::uint32_t> brace_at;  // offsets of `{` and `}`, in order
+  std::vector<int> depth_after;         // nesting depth after each
+  std::vector<int> min_depth_from;      // the least depth_after from each on
+  bool closed_later(std::uint32_t at) {
+    if (brace_at.empty() && !src.empty()) {
+      int level = 0;
+      for (std::uint32_t i = 0; i < src.size(); ++i) {
+        const char c = src[i];
+        if (c == '"') {
+          ++i;
+          while (i < src.size() && src[i] != '"' && src[i] != '\n') i += src[i] == '\\' ? 2 : 1;
+        } else if (c == '#') {
+          while (i < src.size() && src[i] != '\n') ++i;
+        } else if (c == '{' || c == '}') {
+          level += c == '{' ? 1 : -1;
+          brace_at.push_back(i);
+          depth_after.push_back(level);
+        }
+      }
+      min_depth_from.assign(depth_after.size(), 0);
+      for (std::size_t k = depth_after.size(); k-- > 0;) {
+        min_depth_from[k] =
+            k + 1 < depth_after.size() ? std::min(depth_after[k], min_depth_from[k + 1]) : depth_after[k];
+      }
+    }
+    const auto first =
+        static_cast<std::size_t>(std::lower_bound(brace_at.begin(), brace_at.end(), at) - brace_at.begin());
+    if (first == brace_at.size()) return false;
+    const int depth_here = first == 0 ? 0 : depth_after[first - 1];
+    return min_depth_from[first] < depth_here;
+  }
+
   // Which `{` was left open, for a block opened at `open` still open at `at`. When a
   // `}` between them, first on its line, is indented less than the line of the `{`
   // it closes, that `{` is probably the one whose `}` is missing (the `}` was meant

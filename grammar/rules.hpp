@@ -164,7 +164,7 @@ struct recover {
     if (in.empty()) return false;
     if (!TopLevel && in.peek_char() == '}') return false;
     const auto start = static_cast<std::uint32_t>(in.current() - st.base);
-    if (!TopLevel && st.at_declaration(start, What::statements, What::cases)) return false;
+    if (!TopLevel && st.at_declaration(start, What::statements, What::cases) && !st.closed_later(start)) return false;
     const auto saved_depth = st.depth;
     {
       auto m = in.template mark<rewind_mode::required>();

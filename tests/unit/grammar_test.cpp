@@ -90,6 +90,11 @@ TEST_CASE("a block left open ends at the next declaration, with one error naming
   CHECK(count(t, Syn::TagDecl) == 1);
   // A statement at the start of a line is not a declaration: `tag` and `score` start statements too.
   CHECK(parse("scenario x {\nstart on friend_added\ntag v\nscore += 1\n}\n").errors.empty());
+  // A declaration written inside a block whose `}` comes later is a mistake inside the block.
+  const auto inner = parse("scenario x {\n  start on friend_added\nmessage m text \"x\"\n  send m\n}\n");
+  REQUIRE(inner.errors.size() == 1);
+  CHECK(inner.errors[0].message == "expected a statement, found `message`");
+  CHECK(count(inner, Syn::SendStmt) == 1);
 }
 
 TEST_CASE("recovery reports every error of a file", "[grammar]") {
