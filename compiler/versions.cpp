@@ -207,7 +207,9 @@ std::vector<ScenarioDiff> diff_programs(const Program& old_p, const Program& new
         d.landings.push_back({n.id, Landing::Exit, "", "the step was removed and nothing after it survives: friends waiting here leave"});
       }
     }
-    d.status = d.changes.empty() && d.settings.empty() ? ScenarioDiff::Unchanged : ScenarioDiff::Changed;
+    // Changed: a step was added, removed or changed (what `on_update` applies to). A header
+    // change alone is listed (settings) but moves nobody.
+    d.status = d.changes.empty() ? ScenarioDiff::Unchanged : ScenarioDiff::Changed;
     out.push_back(std::move(d));
   }
   return out;
@@ -298,9 +300,19 @@ std::string render_diff_human(const std::vector<ScenarioDiff>& diffs, const std:
   std::string out;
   std::size_t changed = 0;
   for (const auto& d : diffs) {
-    if (d.status == ScenarioDiff::Unchanged) continue;
+    if (d.status == ScenarioDiff::Unchanged && d.settings.empty()) continue;
     ++changed;
     const char* what = d.broadcast ? "broadcast" : "scenario";
+    if (d.status == ScenarioDiff::Unchanged) {
+      // Only its header: who enters, and when, changes; friends inside stay where they are.
+      out += fmt::format("{} `{}`: {} changed (no step changed: friends inside stay where they are)\n", what, d.name,
+                         d.broadcast ? "time or target" : "header");
+      for (const auto& s : d.settings) {
+        out += fmt::format("  ~ {}: {} → {}\n", s.setting, s.old_value.empty() ? "(none)" : s.old_value,
+                           s.new_value.empty() ? "(none)" : s.new_value);
+      }
+      continue;
+    }
     switch (d.status) {
       case ScenarioDiff::Added:
         out += fmt::format("{} `{}`: added\n", what, d.name);
