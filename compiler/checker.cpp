@@ -699,41 +699,6 @@ void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
   }
 }
 
-// `{name}` interpolations of a message or notification text: display_name, a link, a
-// field or a built-in attribute. An unknown name is underlined inside the text, with
-// the closest name as its fix. (Escapes never hold braces or names, so the braces of the
-// text as written are the braces of its value.)
-void Checker::check_interpolations(Span literal, const char* what) {
-  const std::string_view raw = p_.sources.text(literal);
-  std::size_t pos = 0;
-  while ((pos = raw.find('{', pos)) != std::string_view::npos) {
-    const auto close = raw.find('}', pos);
-    if (close == std::string_view::npos) break;
-    const std::string inner(raw.substr(pos + 1, close - pos - 1));
-    const Span at{literal.file, static_cast<std::uint32_t>(literal.begin + pos + 1),
-                  static_cast<std::uint32_t>(literal.begin + close)};
-    pos = close + 1;
-    if (inner.empty()) continue;
-    if (stdlib::find_attribute(inner) != nullptr) continue;
-    if (auto i = lookup(SymbolKind::Link, inner)) {
-      plain_use(*i);
-      continue;
-    }
-    if (auto i = lookup(SymbolKind::Field, inner)) {
-      plain_use(*i);
-      continue;
-    }
-    std::vector<std::string> cands = names_of(SymbolKind::Link);
-    for (auto& f : names_of(SymbolKind::Field)) cands.push_back(f);
-    for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
-    auto best = suggest(inner, cands);
-    auto& d = p_.diags.report(Code::E002, at,
-                              fmt::format("unknown name `{{{}}}` in {} text{}", inner, what,
-                                          best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
-    if (best) d.fix = FixIt{at, *best};
-  }
-}
-
 void Checker::check_message(const ast::MessageDecl& m) {
   switch (m.kind) {
     case ast::MessageKind::Text: {
@@ -751,7 +716,31 @@ void Checker::check_message(const ast::MessageDecl& m) {
                               "characters beyond U+FFFF as 2); LINE allows at most {}",
                               thousands(units), thousands(chars), thousands(stdlib::kMaxTextLength)));
       }
-      check_interpolations(m.value_span, "message");
+      // `{name}` interpolations: display_name, a link, a field or a built-in attribute.
+      std::size_t pos = 0;
+      while ((pos = m.value.find('{', pos)) != std::string::npos) {
+        const auto close = m.value.find('}', pos);
+        if (close == std::string::npos) break;
+        const std::string inner = m.value.substr(pos + 1, close - pos - 1);
+        pos = close + 1;
+        if (inner.empty()) continue;
+        if (stdlib::find_attribute(inner) != nullptr) continue;
+        if (auto i = lookup(SymbolKind::Link, inner)) {
+          plain_use(*i);
+          continue;
+        }
+        if (auto i = lookup(SymbolKind::Field, inner)) {
+          plain_use(*i);
+          continue;
+        }
+        std::vector<std::string> cands = names_of(SymbolKind::Link);
+        for (auto& f : names_of(SymbolKind::Field)) cands.push_back(f);
+        for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
+        auto best = suggest(inner, cands);
+        p_.diags.report(Code::E002, m.value_span,
+                        fmt::format("unknown name `{{{}}}` in message text{}", inner,
+                                    best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
+      }
       break;
     }
     case ast::MessageKind::Json:  // read by the first pass

@@ -177,7 +177,6 @@ class Checker {
   Type type_from_spec(const ast::TypeSpec& t, const std::string& owner);
   void check_decl(const ast::Decl& d);
   void check_message(const ast::MessageDecl& m);
-  void check_interpolations(Span literal, const char* what);
   void check_test(const ast::TestDecl& t);
   void check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of);
   void check_forced_arms(const ast::Expr& value);

@@ -146,7 +146,6 @@ void Checker::stmt(const ast::Stmt& s, const StmtCtx& ctx) {
           if (v.richmenu.empty()) p_.diags.report(Code::E007, v.richmenu_span, "rich menu id is empty");
         } else if constexpr (std::is_same_v<T, ast::NotifyStmt>) {
           if (v.text.empty()) p_.diags.report(Code::E007, v.text_span, "notification text is empty");
-          check_interpolations(v.text_span, "notification");  // `{name}` as in message texts
         } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
           if (ctx.scenario == nullptr) {
             p_.diags.report(Code::E003, s.span, "`goto` only works inside a scenario");
