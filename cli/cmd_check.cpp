@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "compiler/diagnostic.hpp"
+#include "compiler/fixes.hpp"
 #include "compiler/workspace.hpp"
 
 namespace okuri::cli {
@@ -17,6 +18,7 @@ void add_check_command(CLI::App& app, int& status) {
     std::string format = "human";
     std::string color = "auto";
     bool werror = false;
+    bool fix = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("check", "Compile projects and report diagnostics.");
@@ -29,13 +31,32 @@ void add_check_command(CLI::App& app, int& status) {
   cmd->add_option("--color", opts->color, "Colour in human output: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_flag("--werror", opts->werror, "Treat warnings as errors (exit 1 when there are any)");
+  cmd->add_flag("--fix", opts->fix,
+                "Rewrite the files with every fix that can only mean one thing (full-width characters typed for "
+                "ASCII, an `and` at the start of a line, a quote inside a text), then report what is left");
   cmd->callback([opts, &status] {
     if (opts->paths.empty()) opts->paths.push_back(".");
     // Every project's diagnostics, in argument order.
     std::vector<std::unique_ptr<Program>> programs;
     for (const auto& path : opts->paths) {
       try {
-        programs.push_back(compile_path(path));
+        auto p = compile_path(path);
+        // --fix: apply, compile again (a fixed line may parse further and show the next one), repeat.
+        for (int round = 0; opts->fix && round < 20; ++round) {
+          const auto fixed = apply_certain_fixes(*p);
+          if (fixed.empty()) break;
+          for (const auto& f : fixed) {
+            const std::string& file = p->sources.file(f.file).path;
+            if (!write_atomic(file, f.text)) {
+              std::cerr << "okuri: cannot write " << file << "; it is unchanged\n";
+              status = 2;
+              return;
+            }
+            std::cerr << "fixed " << file << " (" << f.fixes << (f.fixes == 1 ? " fix" : " fixes") << ")\n";
+          }
+          p = compile_path(path);
+        }
+        programs.push_back(std::move(p));
       } catch (const LoadError& e) {
         std::cerr << "okuri: " << e.what() << "\n";
         status = 2;

@@ -72,8 +72,10 @@ void add_diff_command(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("diff", "Show what changed between two versions and where friends mid-way land.");
   cmd->footer(
       "Compare two versions of a project: two folders, or two git revisions of the folder given by --project.\n"
-      "Per scenario: steps added (+), removed (-) and changed (~) by stable id, and for every wait of the old\n"
-      "version where a friend waiting there lands in the new one under the scenario's `on_update` policy.");
+      "Per scenario: steps added (+), removed (-) and changed (~) by stable id, changed headers (start, restart,\n"
+      "stop when, on_update; a broadcast's at and to), and for every wait of the old version where a friend\n"
+      "waiting there lands in the new one under the scenario's `on_update` policy. Then every other change that\n"
+      "decides who gets what: segments, rules, messages, fields, links, events, tags, scores and account settings.");
   cmd->add_option("old", opts->old_version, "Old version: a project folder or a git revision")->required();
   cmd->add_option("new", opts->new_version, "New version: a project folder or a git revision")->required();
   cmd->add_option("--project", opts->project, "The project folder inside the git repository (with revisions)");
@@ -93,7 +95,8 @@ void add_diff_command(CLI::App& app, int& status) {
     if (a) b = require_no_errors(std::move(b), "diff", status);
     if (!a || !b) return;
     const auto d = diff_programs(*a, *b);
-    std::cout << (opts->format == "json" ? render_diff_json(d) : render_diff_human(d));
+    const auto decls = diff_declarations(*a, *b);
+    std::cout << (opts->format == "json" ? render_diff_json(d, decls) : render_diff_human(d, decls));
   });
 }
 

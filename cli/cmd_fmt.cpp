@@ -27,6 +27,8 @@ bool read_all(const std::string& path, std::string& out) {
   return !in.bad();
 }
 
+}  // namespace
+
 // Writes through a temporary file and a rename, so a full disk never leaves half a file.
 bool write_atomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".okuri-fmt.tmp";
@@ -50,8 +52,6 @@ bool write_atomic(const std::string& path, const std::string& text) {
   }
   return true;
 }
-
-}  // namespace
 
 void add_fmt_command(CLI::App& app, int& status) {
   struct Options {

@@ -152,7 +152,7 @@ void add_simulate(CLI::App& app, int& status) {
       "Plays the events (JSONL as in runtime.md, or LINE webhook bodies in .json files) against the project\n"
       "on a virtual clock and runs timers until --to (default: 90 days after the last event).\n"
       "stdout: one JSON object per delivery — time, friend, messages, kind (push|reply), scenario, node, key;\n"
-      "        deferred ones also carry sent_at and deferred_by.\n"
+      "        deferred ones also carry logical_time (when the scenario sent it) and deferred_by.\n"
       "stderr: the report — funnel per step (entered, passed, left, converted by `goal`), deliveries per\n"
       "        message, pushes versus free replies, LINE messages against the plan's monthly allowance.\n"
       "        With --report FILE the report is written there as JSON instead.\n"
@@ -302,9 +302,11 @@ void add_explain(CLI::App& app, int& status) {
     }
     rt::Engine e(*p, eo);
     if (!load_friends(e, o->friends, status)) return;
+    // Friends of the file come first: their rows are there before the first event.
+    const bool from_start = *eo.trace_row < e.store().size();
     const auto to = run_events(e, *p, in, o->to, "explain", status);
     if (!to) return;
-    std::cout << rt::explain(e, *eo.trace_row, *to);
+    std::cout << rt::explain(e, *eo.trace_row, *to, from_start);
   });
 }
 

@@ -43,6 +43,32 @@ void clauses(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
   out.push_back(&e);
 }
 
+// Whether a condition reads one of LINE's estimates (`line.age` …): LINE applies those when it
+// sends a narrowcast; your friend data does not have them.
+bool reads_line_estimate(const ast::Expr& e) {
+  return std::visit(
+      [](const auto& v) -> bool {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, ast::Member>) {
+          return v.object.text == "line";
+        } else if constexpr (std::is_same_v<T, ast::Binary>) {
+          return reads_line_estimate(*v.lhs) || reads_line_estimate(*v.rhs);
+        } else if constexpr (std::is_same_v<T, ast::Not> || std::is_same_v<T, ast::Neg>) {
+          return reads_line_estimate(*v.operand);
+        } else if constexpr (std::is_same_v<T, ast::Paren>) {
+          return reads_line_estimate(*v.inner);
+        } else if constexpr (std::is_same_v<T, ast::Call>) {
+          for (const auto& a : v.args) {
+            if (reads_line_estimate(*a)) return true;
+          }
+          return false;
+        } else {
+          return false;
+        }
+      },
+      e.v);
+}
+
 }  // namespace
 
 void add_segment_command(CLI::App& app, int& status) {
@@ -152,18 +178,35 @@ void add_segment_command(CLI::App& app, int& status) {
     };
     std::vector<std::uint64_t> mask;
     std::size_t count = store.size();
-    std::vector<std::pair<std::string, std::size_t>> clause_counts;
+    struct ClauseCount {
+      std::string text;
+      std::size_t count;
+      bool line_estimate;  // LINE applies it: every friend passes it here
+    };
+    std::vector<ClauseCount> clause_counts;
     if (expr != nullptr) {
       run(0, mask);
       count = rt::count_bits(mask);
       if (parts.size() > 1) {
         for (std::size_t i = 1; i < preds.size(); ++i) {
           run(i, mask);
-          clause_counts.emplace_back(preds[i].name, rt::count_bits(mask));
+          clause_counts.push_back({preds[i].name, rt::count_bits(mask), reads_line_estimate(*parts[i - 1])});
         }
       }
     }
     std::vector<std::string> notes;
+    if (expr != nullptr && reads_line_estimate(*expr)) {
+      std::vector<std::string> which;
+      for (const auto* c : parts) {
+        if (reads_line_estimate(*c)) which.push_back("`" + std::string(p->sources.text(c->span)) + "`");
+      }
+      const bool one = which.size() == 1;
+      notes.push_back(fmt::format(
+          "{} {} LINE's own {}: LINE applies {} when it sends and your friend data does not have {}, so every friend "
+          "passes {} in these counts (LINE will reach fewer)",
+          fmt::join(which, ", "), one ? "is" : "are", one ? "estimate" : "estimates", one ? "it" : "them",
+          one ? "it" : "them", one ? "it" : "them"));
+    }
     if (is_broadcast && count < 100) {
       notes.push_back(fmt::format("LINE refuses a narrowcast that reaches fewer than 100 friends; this one reaches {}", count));
     }
@@ -178,7 +221,9 @@ void add_segment_command(CLI::App& app, int& status) {
     if (opts->format == "json") {
       nlohmann::json j{{"segment", shown}, {"count", count}, {"total", store.size()}};
       auto cl = nlohmann::json::array();
-      for (const auto& [text, n] : clause_counts) cl.push_back({{"clause", text}, {"count", n}});
+      for (const auto& c : clause_counts) {
+        cl.push_back({{"clause", c.text}, {"count", c.count}, {"line_estimate", c.line_estimate}});
+      }
       j["clauses"] = std::move(cl);
       j["notes"] = notes;
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -186,7 +231,10 @@ void add_segment_command(CLI::App& app, int& status) {
     }
     const double pct = store.size() == 0 ? 0.0 : 100.0 * static_cast<double>(count) / static_cast<double>(store.size());
     std::cout << fmt::format("{}: {} of {} friends ({:.1f}%)\n", shown, count, store.size(), pct);
-    for (const auto& [text, n] : clause_counts) std::cout << fmt::format("  {:>10}  {}\n", n, text);
+    for (const auto& c : clause_counts) {
+      std::cout << fmt::format("  {:>10}  {}{}\n", c.count, c.text,
+                               c.line_estimate ? "  (LINE's estimate: not counted here)" : "");
+    }
     for (const auto& n : notes) std::cout << "note: " << n << "\n";
   });
 }

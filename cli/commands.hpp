@@ -34,4 +34,7 @@ std::unique_ptr<Program> require_no_errors(std::unique_ptr<Program> p, const cha
 // Colour on a terminal unless NO_COLOR is set; `--color always|never` overrides.
 bool want_color(const std::string& mode, int fd);
 
+// Writes a file through a temporary file and a rename (false when it could not).
+bool write_atomic(const std::string& path, const std::string& text);
+
 }  // namespace okuri::cli

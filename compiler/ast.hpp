@@ -144,9 +144,13 @@ struct ScoreStmt {
   ScoreOp op = ScoreOp::Add;
   ExprPtr value;
 };
+// `set field = value`; `add a, b to field` and `remove a from field` (a set_of field:
+// `value` is then the set literal of the items, as `set field = [a, b]` would write it).
+enum class SetOp { Assign, Add, Remove };
 struct SetStmt {
   Name field;
   ExprPtr value;
+  SetOp op = SetOp::Assign;
 };
 struct ClearStmt {
   Name field;
@@ -340,11 +344,20 @@ struct TestEvent {
 struct ExpectSend {
   bool reply = false;
   bool negated = false;  // `expect no send`
+  bool any_of = false;   // `send a or b`: one delivery with any of them (else: with all of them)
   std::vector<Name> messages;
   Name friend_id;
   std::optional<CivilDateTime> at;
   Span at_span;
   bool at_valid = true;
+};
+// `at MOMENT` alone, or `after DURATION`: the test's clock moves on and timers fire.
+struct TestClock {
+  std::optional<CivilDateTime> at;
+  Span at_span;
+  bool at_valid = true;
+  std::int64_t after = 0;  // seconds (when `at` is not given)
+  Span after_span;
 };
 struct ExpectValue {
   ExprPtr value;
@@ -356,7 +369,7 @@ struct ExpectValue {
 struct TestItem {
   NodeId id = 0;
   Span span;
-  std::variant<TestFriend, TestEvent, ExpectSend, ExpectValue, ErrorStmt> v;
+  std::variant<TestFriend, TestEvent, TestClock, ExpectSend, ExpectValue, ErrorStmt> v;
 };
 struct TestDecl {
   std::string name;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/syntax_hints.hpp"
+
 namespace okuri {
 namespace {
 
@@ -21,9 +23,7 @@ class Builder {
   File build() {
     File out;
     out.source = file_;
-    for (const auto& e : t_.errors) {
-      diags_.report(Code::E001, Span{file_, e.begin, e.end}, e.message);
-    }
+    for (const auto& e : t_.errors) diags_.all().push_back(syntax_diagnostic(f_, file_, e));
     for (auto c : kids(t_.root())) out.decls.push_back(decl(c));
     return out;
   }
@@ -347,6 +347,25 @@ class Builder {
       }
       case Syn::SetStmt:
         return make_stmt(s, SetStmt{name(ch.at(0)), first_expr(ch, 1)});
+      case Syn::AddStmt:
+      case Syn::RemoveStmt: {
+        // The items become the set literal `[a, b]` they stand for; the field is the last name.
+        std::vector<std::uint32_t> items;
+        for (auto c : ch) {
+          if (kind(c) == Syn::Ident) items.push_back(c);
+        }
+        SetStmt st;
+        st.op = kind(i) == Syn::AddStmt ? SetOp::Add : SetOp::Remove;
+        if (items.empty()) return make_stmt(s, ErrorStmt{});
+        st.field = name(items.back());
+        items.pop_back();
+        SetLit set;
+        for (auto c : items) set.items.push_back(make(span(c), NameRef{std::string(text(c))}));
+        const Span set_span =
+            items.empty() ? st.field.span : Span{file_, span(items.front()).begin, span(items.back()).end};
+        st.value = make(set_span, std::move(set));
+        return make_stmt(s, std::move(st));
+      }
       case Syn::ClearStmt:
         return make_stmt(s, ClearStmt{name(ch.at(0))});
       case Syn::StartStmt:
@@ -542,6 +561,14 @@ class Builder {
         item.v = TestFriend{name(ch.at(0)), attrs(ch)};
         break;
       case Syn::TestEvent: {
+        if (ch.size() == 1) {  // `at MOMENT` alone
+          TestClock clock;
+          clock.at = moment(ch[0]);
+          clock.at_valid = clock.at.has_value();
+          clock.at_span = span(ch[0]);
+          item.v = std::move(clock);
+          break;
+        }
         TestEvent ev;
         auto m = moment(ch.at(0));
         ev.at = m.value_or(CivilDateTime{});
@@ -555,6 +582,13 @@ class Builder {
         item.v = std::move(ev);
         break;
       }
+      case Syn::TestAfter: {
+        TestClock clock;
+        clock.after = duration(ch.at(0));
+        clock.after_span = span(ch[0]);
+        item.v = std::move(clock);
+        break;
+      }
       case Syn::ExpectSend:
       case Syn::ExpectNoSend: {
         ExpectSend ex;
@@ -563,6 +597,10 @@ class Builder {
         for (auto c : ch) {
           if (kind(c) == Syn::Keyword) ex.reply = text(c) == "reply";
           if (kind(c) == Syn::Ident) idents.push_back(name(c));
+          if (kind(c) == Syn::OrNames) {
+            ex.any_of = true;
+            for (auto n : kids(c)) idents.push_back(name(n));
+          }
           if (kind(c) == Syn::ExpectTime) {
             auto t = kids(c).at(0);
             ex.at = moment(t);

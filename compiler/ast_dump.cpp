@@ -131,7 +131,7 @@ class Dumper {
             out += v.op == ScoreOp::Add ? "+=" : v.op == ScoreOp::Sub ? "-=" : "=";
             expr(v.value.get());
           } else if constexpr (std::is_same_v<T, SetStmt>) {
-            out += "set " + v.field.text + "=";
+            out += (v.op == SetOp::Add ? "add " : v.op == SetOp::Remove ? "remove " : "set ") + v.field.text + "=";
             expr(v.value.get());
           } else if constexpr (std::is_same_v<T, ClearStmt>) {
             out += "clear " + v.field.text;
@@ -298,8 +298,15 @@ class Dumper {
                       event(t.event);
                       attrs(t.payload);
                       out += " by " + t.friend_id.text;
+                    } else if constexpr (std::is_same_v<I, TestClock>) {
+                      if (t.at) {
+                        out += "at " + format_date(t.at->date) + " " + format_time(t.at->minute);
+                      } else {
+                        out += "after " + format_duration(t.after);
+                      }
                     } else if constexpr (std::is_same_v<I, ExpectSend>) {
-                      out += fmt::format("expect {}{} ", t.negated ? "no " : "", t.reply ? "reply" : "send");
+                      out += fmt::format("expect {}{}{} ", t.negated ? "no " : "", t.reply ? "reply" : "send",
+                                         t.any_of ? " one of" : "");
                       names(t.messages);
                       out += " to " + t.friend_id.text;
                       if (t.at) out += " at " + format_date(t.at->date) + " " + format_time(t.at->minute);

@@ -5,9 +5,11 @@
 #include <algorithm>
 
 #include "compiler/message_files.hpp"
+#include "compiler/pred_ir.hpp"
 #include "compiler/suggest.hpp"
 #include "compiler/text_width.hpp"
 #include "stdlib/builtins.hpp"
+#include "stdlib/japanese_names.hpp"
 
 namespace okuri {
 
@@ -101,6 +103,13 @@ const std::vector<BuiltinEvent>& builtin_events() {
 namespace detail {
 
 namespace {
+
+// 5002 → "5,002", as the LINE console writes counts.
+std::string thousands(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
 
 bool reference_order(const Reference& a, const Reference& b) {
   return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) <
@@ -474,6 +483,14 @@ void Checker::check_event_pattern(const ast::EventPattern& e) {
     std::vector<std::string> all;
     for (const auto& b : builtins_list()) all.push_back(b.name);
     for (const auto& c : custom_events_) all.push_back(c.name);
+    // A built-in event by its Japanese name (`友だち追加` → `friend_added`).
+    if (const auto en = stdlib::english_name(stdlib::JapaneseKind::Event, e.name.text)) {
+      auto& d =
+          p_.diags.report(Code::E002, e.name.span,
+                          fmt::format("unknown event `{}`; write `{}` (events have English names)", e.name.text, *en));
+      d.fix = FixIt{e.name.span, std::string(*en)};
+      return;
+    }
     unknown(Code::E002, SymbolKind::Event, e.name, all);
     return;
   }
@@ -518,7 +535,11 @@ Type Checker::type_from_spec(const ast::TypeSpec& t, const std::string& owner) {
         }
         e.values.push_back(v.text);
       }
-      const auto id = p_.types.add_enum(std::move(e));
+      // Lists of the same values (in any order) are one enumeration, wherever they are
+      // written: `set last_menu = event.menu` works when both list the same menus.
+      // The first list keeps its order and names the type.
+      const auto same = p_.types.find_enum_with(e.values);
+      const auto id = same ? *same : p_.types.add_enum(std::move(e));
       return t.kind == ast::TypeSpec::OneOf ? Type::enumeration(id) : Type::set(id);
     }
     case ast::TypeSpec::Named:
@@ -681,7 +702,12 @@ void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
     } else {
       std::vector<std::string> names;
       for (const auto& pl : stdlib::plans()) names.emplace_back(pl.name);
-      auto best = suggest(a.plan->text, names);
+      std::optional<std::string> best;
+      if (const auto en = stdlib::english_name(stdlib::JapaneseKind::Plan, a.plan->text)) {
+        best = std::string(*en);  // ライト → light
+      } else {
+        best = suggest(a.plan->text, names);
+      }
       auto& d = p_.diags.report(Code::E008, a.plan->span,
                                 fmt::format("`{}` is not a plan (free, light or standard){}", a.plan->text,
                                             best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
@@ -695,10 +721,17 @@ void Checker::check_message(const ast::MessageDecl& m) {
     case ast::MessageKind::Text: {
       if (m.value.empty()) {
         p_.diags.report(Code::E009, m.value_span, "text message is empty");
-      } else if (utf16_units(m.value) > static_cast<std::size_t>(stdlib::kMaxTextLength)) {
-        p_.diags.report(Code::E009, m.value_span,
-                        fmt::format("text message is {} characters; LINE allows at most {}", utf16_units(m.value),
-                                    stdlib::kMaxTextLength));
+      } else if (const auto units = utf16_units(m.value); units > static_cast<std::size_t>(stdlib::kMaxTextLength)) {
+        // LINE counts UTF-16 code units: say so when that differs from the characters people count.
+        const auto chars = code_points(m.value);
+        p_.diags.report(
+            Code::E009, m.value_span,
+            units == chars
+                ? fmt::format("text message is {} characters; LINE allows at most {}", thousands(units),
+                              thousands(stdlib::kMaxTextLength))
+                : fmt::format("text message is {} UTF-16 units ({} characters; LINE counts an emoji and other "
+                              "characters beyond U+FFFF as 2); LINE allows at most {}",
+                              thousands(units), thousands(chars), thousands(stdlib::kMaxTextLength)));
       }
       check_text(m.value_span, "message");
       break;
@@ -727,6 +760,12 @@ void Checker::check_decl(const ast::Decl& d) {
               p_.diags.report(Code::E003, v.default_value->span,
                               fmt::format("type mismatch: field `{}` is {} but its default `{}` is {}", v.name.text,
                                           p_.types.describe(ft), show(*v.default_value), p_.types.describe(t)));
+            } else if (!ft.is_error() && !t.is_error() && !ir::constant_value(p_, *v.default_value)) {
+              // Every friend starts with the default, before anything is known about them.
+              p_.diags.report(Code::E003, v.default_value->span,
+                              fmt::format("a field's default must be a fixed value (such as 0, true, \"text\", 10:00, "
+                                          "2026-01-01 or [a, b]), but `{}` depends on the friend or the clock",
+                                          show(*v.default_value)));
             }
           }
         } else if constexpr (std::is_same_v<T, ast::MessageDecl>) {
@@ -831,18 +870,25 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
                                     best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
         continue;
       }
-    } else if (a.name.text == "tags") {
+    } else if (a.name.text == "tags" || a.name.text == "audiences") {
+      const bool tags = a.name.text == "tags";
       if (const auto* set = std::get_if<ast::SetLit>(&a.value->v)) {
         for (const auto& item : set->items) {
           if (const auto* n = std::get_if<ast::NameRef>(&item->v)) {
-            resolve(SymbolKind::Tag, ast::Name{n->name, item->span});
+            resolve(tags ? SymbolKind::Tag : SymbolKind::Audience, ast::Name{n->name, item->span});
           } else {
-            p_.diags.report(Code::E003, item->span, "type mismatch: `tags` lists tag names");
+            p_.diags.report(Code::E003, item->span,
+                            fmt::format("type mismatch: `{}` lists {} names", a.name.text, tags ? "tag" : "audience"));
           }
         }
       } else {
-        p_.diags.report(Code::E003, a.value->span, "type mismatch: `tags` needs a list such as [purchased, vip]");
+        p_.diags.report(Code::E003, a.value->span,
+                        tags ? "type mismatch: `tags` needs a list such as [purchased, vip]"
+                             : "type mismatch: `audiences` needs a list such as [vip_list]");
       }
+      continue;
+    } else if (a.name.text == "arm") {
+      check_forced_arms(*a.value);
       continue;
     } else if (a.name.text == "friend_since") {
       want = Type::of(TypeKind::Date);
@@ -884,9 +930,11 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
     if (!found) {
       std::vector<std::string> cands = names_of(SymbolKind::Field);
       for (auto& s : names_of(SymbolKind::Score)) cands.push_back(s);
+      // The built-in columns (but the id, which names the friend), and a test's split arm.
       for (const auto& c : stdlib::friend_columns()) {
-        if (c.id != stdlib::FriendColumnId::Id && c.id != stdlib::FriendColumnId::Audiences) cands.emplace_back(c.name);
+        if (c.id != stdlib::FriendColumnId::Id) cands.emplace_back(c.name);
       }
+      cands.emplace_back("arm");
       unknown(Code::E002, SymbolKind::Field, a.name, cands);
       continue;
     }
@@ -909,16 +957,102 @@ void Checker::check_test_attrs(const std::vector<ast::TestAttr>& attrs, const Ev
   }
 }
 
+namespace {
+
+// The arm names of every split in a block, nested blocks included.
+void split_arms(const ast::Block& b, std::vector<std::string>& out) {
+  for (const auto& s : b.stmts) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            for (const auto& a : v.arms) {
+              if (std::find(out.begin(), out.end(), a.name.text) == out.end()) out.push_back(a.name.text);
+              split_arms(a.body, out);
+            }
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            for (const auto& a : v.arms) split_arms(a.body, out);
+            if (v.else_body) split_arms(*v.else_body, out);
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt> || std::is_same_v<T, ast::StepStmt>) {
+            split_arms(v.body, out);
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            for (const auto& c : v.cases) split_arms(c.body, out);
+          }
+        },
+        s->v);
+  }
+}
+
+}  // namespace
+
+// `arm: offer_test.b` (or a list of them) in a test friend: the scenario or broadcast
+// and the name of one of its split arms.
+void Checker::check_forced_arms(const ast::Expr& value) {
+  std::vector<const ast::Expr*> items;
+  if (const auto* set = std::get_if<ast::SetLit>(&value.v)) {
+    for (const auto& i : set->items) items.push_back(i.get());
+  } else {
+    items.push_back(&value);
+  }
+  for (const ast::Expr* item : items) {
+    const auto* m = std::get_if<ast::Member>(&item->v);
+    if (m == nullptr) {
+      p_.diags.report(Code::E003, item->span,
+                      "type mismatch: `arm` names a scenario (or broadcast) and one of its split arms, such as "
+                      "`arm: offer_test.b`");
+      continue;
+    }
+    std::optional<std::uint32_t> flow = lookup(SymbolKind::Scenario, m->object.text);
+    if (!flow) flow = lookup(SymbolKind::Broadcast, m->object.text);
+    if (!flow) {
+      std::vector<std::string> cands = names_of(SymbolKind::Scenario);
+      for (auto& b : names_of(SymbolKind::Broadcast)) cands.push_back(b);
+      unknown(Code::E002, SymbolKind::Scenario, m->object, cands);
+      continue;
+    }
+    use(*flow, m->object.span);
+    const ast::Decl* d = p_.symbols[*flow].decl;
+    std::vector<std::string> arms;
+    if (const auto* sc = std::get_if<ast::ScenarioDecl>(&d->v)) split_arms(sc->body, arms);
+    if (const auto* bc = std::get_if<ast::BroadcastDecl>(&d->v)) split_arms(bc->body, arms);
+    if (std::find(arms.begin(), arms.end(), m->field.text) != arms.end()) continue;
+    if (arms.empty()) {
+      p_.diags.report(Code::E002, m->field.span,
+                      fmt::format("unknown split arm `{}`: {} `{}` has no `split`", m->field.text,
+                                  kind_word(p_.symbols[*flow].kind), m->object.text));
+      continue;
+    }
+    auto best = suggest(m->field.text, arms);
+    std::string list;
+    for (const auto& a : arms) list += (list.empty() ? "" : ", ") + a;
+    auto& diag = p_.diags.report(
+        Code::E002, m->field.span,
+        fmt::format("unknown split arm `{}` in {} `{}`{}", m->field.text, kind_word(p_.symbols[*flow].kind),
+                    m->object.text, best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+    if (best) diag.fix = FixIt{m->field.span, *best};
+    diag.notes.push_back(Note{std::nullopt, fmt::format("its split arms are: {}", list)});
+  }
+}
+
 void Checker::check_test(const ast::TestDecl& t) {
   ExprCtx ctx;
   ctx.in_test = true;
+  bool clock_set = false;  // an `at` line came before: `after` counts from it
   for (const auto& item : t.items) {
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, ast::TestFriend>) {
             check_test_attrs(v.attrs, nullptr);
+          } else if constexpr (std::is_same_v<T, ast::TestClock>) {
+            if (!v.at && !clock_set) {
+              p_.diags.report(Code::E003, item.span,
+                              fmt::format("`{}` counts from the time of a line before it; put an `at …` line first",
+                                          p_.sources.text(item.span)));
+            }
+            clock_set = true;
           } else if constexpr (std::is_same_v<T, ast::TestEvent>) {
+            clock_set = true;
             check_event_pattern(v.event);
             if (const EventInfo* ev = event_info(v.event); ev != nullptr && !v.payload.empty()) {
               check_test_attrs(v.payload, ev);
@@ -941,7 +1075,15 @@ void Checker::check_test(const ast::TestDecl& t) {
   }
 }
 
+// Whether a file of the project did not parse: what the part that was not read
+// uses, or starts, is unknown, so "never used" and "can never start" would be guesses.
+bool Checker::has_syntax_errors() const {
+  const auto& all = p_.diags.all();
+  return std::any_of(all.begin(), all.end(), [](const Diagnostic& d) { return d.code == Code::E001; });
+}
+
 void Checker::report_unused() {
+  if (has_syntax_errors()) return;
   for (const auto& s : p_.symbols) {
     if (s.uses > 0) continue;
     switch (s.kind) {
@@ -958,6 +1100,7 @@ void Checker::report_unused() {
 }
 
 void Checker::check_never_started() {
+  if (has_syntax_errors()) return;
   for (const auto& s : p_.symbols) {
     if (s.kind != SymbolKind::Scenario || s.decl == nullptr) continue;
     const auto& sc = std::get<ast::ScenarioDecl>(s.decl->v);

@@ -182,8 +182,10 @@ class Checker {
   void check_text(Span value_span, const char* what, const EventInfo* event = nullptr);
   void check_test(const ast::TestDecl& t);
   void check_test_attrs(const std::vector<ast::TestAttr>& attrs, const EventInfo* payload_of);
+  void check_forced_arms(const ast::Expr& value);
   void report_unused();
   void check_never_started();
+  bool has_syntax_errors() const;
 
   // names (checker.cpp)
   std::optional<std::uint32_t> resolve(SymbolKind k, const ast::Name& n, std::string_view scope = {});
@@ -207,6 +209,8 @@ class Checker {
   void check_line_estimate(const ast::Binary& b, const ast::Member& m);
   void mismatch(const ast::Expr& a, Type ta, const ast::Expr& b, Type tb);
   std::string show(const ast::Expr& e) const;
+  // An enumeration value written in Japanese or in full-width letters, as the value to write.
+  std::optional<std::string> value_in_english(std::uint32_t enum_id, std::string_view written) const;
   void constant_conditions(const ast::Expr& e);
 
   // statements and flow (checker_flow.cpp)

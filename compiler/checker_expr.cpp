@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "compiler/checker.hpp"
+#include "compiler/lookalike.hpp"
 #include "compiler/suggest.hpp"
 #include "stdlib/builtins.hpp"
+#include "stdlib/japanese_names.hpp"
 
 namespace okuri::detail {
 namespace {
@@ -31,6 +33,29 @@ std::optional<std::int64_t> int_const(const ast::Expr& e0) {
 }  // namespace
 
 std::string Checker::show(const ast::Expr& e) const { return std::string(p_.sources.text(e.span)); }
+
+std::optional<std::string> Checker::value_in_english(std::uint32_t enum_id, std::string_view written) const {
+  const auto& def = p_.types.enum_def(enum_id);
+  std::optional<std::string_view> en;
+  switch (enum_id) {
+    case TypeTable::kGender:
+    case TypeTable::kLineGender:
+      en = stdlib::english_name(stdlib::JapaneseKind::Gender, written);
+      break;
+    case TypeTable::kRegion:
+      en = stdlib::english_name(stdlib::JapaneseKind::Region, written);
+      break;
+    case TypeTable::kWeekday:
+      en = stdlib::english_name(stdlib::JapaneseKind::Weekday, written);
+      break;
+    default:
+      break;
+  }
+  if (en && def.find(*en)) return std::string(*en);
+  const std::string ascii = to_ascii_lookalikes(written);
+  if (ascii != written && def.find(ascii)) return ascii;
+  return std::nullopt;
+}
 
 void Checker::mismatch(const ast::Expr& a, Type ta, const ast::Expr& b, Type tb) {
   p_.diags.report(Code::E003, b.span,
@@ -110,6 +135,19 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
   }
   if (hint.kind == TypeKind::Enum || hint.kind == TypeKind::Set) {
     const auto& def = p_.types.enum_def(hint.enum_id);
+    // A value written in Japanese (`東京`, `女性`, `土曜日`) or in full-width letters (`ｔｏｋｙｏ`).
+    if (auto written = value_in_english(hint.enum_id, n.name)) {
+      const bool builtin = hint.enum_id <= TypeTable::kLineOs;
+      auto& d = p_.diags.report(
+          Code::E008, e.span,
+          fmt::format("`{}` is not {}; write `{}`{}", n.name,
+                      builtin ? fmt::format("a {}", def.name) : fmt::format("a value of `{}`", def.name), *written,
+                      to_ascii_lookalikes(n.name) != n.name ? " (in half-width letters)"
+                      : hint.enum_id == TypeTable::kRegion  ? " (prefectures are written in romaji)"
+                                                            : ""));
+      d.fix = FixIt{e.span, *written};
+      return Type::error();
+    }
     auto best = suggest(n.name, def.spellings());
     // Built-in enumerations read as nouns ("a region"); a field's values are "of `plan_kind`".
     std::string msg = hint.enum_id <= TypeTable::kLineOs ? fmt::format("`{}` is not a {}", n.name, def.name)
@@ -137,7 +175,16 @@ Type Checker::name_ref(const ast::Expr& e, const ast::NameRef& n, const ExprCtx&
   std::vector<std::string> cands = names_of(SymbolKind::Field);
   for (auto& s : names_of(SymbolKind::Segment)) cands.push_back(s);
   for (const auto& a : stdlib::attributes()) cands.emplace_back(a.name);
-  auto best = suggest(n.name, cands);
+  // A built-in attribute by its Japanese name (`年齢` → `age`), or in full-width letters.
+  std::optional<std::string> best;
+  if (auto en = stdlib::english_name(stdlib::JapaneseKind::Attribute, n.name)) {
+    best = std::string(*en);
+  } else if (const auto ascii = to_ascii_lookalikes(n.name);
+             ascii != n.name && std::find(cands.begin(), cands.end(), ascii) != cands.end()) {
+    best = ascii;
+  } else {
+    best = suggest(n.name, cands);
+  }
   std::string msg = fmt::format("unknown name `{}`", n.name);
   if (best) msg += fmt::format("; did you mean `{}`?", *best);
   auto& d = p_.diags.report(Code::E002, e.span, msg);
@@ -563,6 +610,7 @@ struct Facts {
   std::int64_t lo = kMinI;
   std::int64_t hi = kMaxI;
   bool has_enum = false;
+  bool boolean = false;       // a true/false fact such as tagged(x): `allowed` is {false, true}
   std::vector<bool> allowed;  // enum values still possible
 };
 
@@ -571,6 +619,7 @@ struct Atom {
   const ast::Expr* where;
   // integer constraint [lo, hi], or enum constraint over `allowed`
   bool is_enum = false;
+  bool boolean = false;
   std::int64_t lo = kMinI;
   std::int64_t hi = kMaxI;
   std::vector<bool> allowed;
@@ -584,6 +633,15 @@ void flatten_and(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
     return;
   }
   out.push_back(&e);
+}
+
+// The text of an expression without spaces, so that `tagged( x )` and `tagged(x)` are one key.
+std::string compact(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') out += c;
+  }
+  return out;
 }
 
 std::optional<std::string> key_of(const ast::Expr& e0) {
@@ -623,6 +681,29 @@ void Checker::constant_conditions(const ast::Expr& root) {
     std::vector<Atom> atoms;
     for (const ast::Expr* part : parts) {
       const auto& ps = strip(*part);
+      // A true/false fact (`tagged(x)`, a bool field or segment) or its negation: the
+      // same fact both true and false in one conjunction is always false.
+      {
+        const ast::Expr* fact = &ps;
+        bool negated = false;
+        while (const auto* n = std::get_if<ast::Not>(&fact->v)) {
+          fact = &strip(*n->operand);
+          negated = !negated;
+        }
+        const bool simple = std::holds_alternative<ast::Call>(fact->v) ||
+                            std::holds_alternative<ast::NameRef>(fact->v) ||
+                            std::holds_alternative<ast::Member>(fact->v);
+        if (simple && p_.type_of(fact->id).kind == TypeKind::Bool) {
+          Atom a;
+          a.key = compact(show(*fact));
+          a.where = part;
+          a.is_enum = true;
+          a.boolean = true;
+          a.allowed = {negated, !negated};
+          atoms.push_back(std::move(a));
+          continue;
+        }
+      }
       const auto* b = std::get_if<ast::Binary>(&ps.v);
       if (b == nullptr) {
         if (std::holds_alternative<ast::Binary>(ps.v) || std::holds_alternative<ast::Not>(ps.v)) stack.push_back(part);
@@ -725,6 +806,7 @@ void Checker::constant_conditions(const ast::Expr& root) {
     for (const auto& a : atoms) {
       Facts& f = facts[a.key];
       if (a.is_enum) {
+        f.boolean = a.boolean;
         if (!f.has_enum) {
           f.has_enum = true;
           f.allowed = a.allowed;
@@ -739,6 +821,12 @@ void Checker::constant_conditions(const ast::Expr& root) {
     for (const auto& [key, f] : facts) {
       const bool empty_range = f.lo > f.hi;
       const bool empty_set = f.has_enum && std::none_of(f.allowed.begin(), f.allowed.end(), [](bool x) { return x; });
+      if (empty_set && f.boolean) {
+        p_.diags.report(
+            Code::W102, cur->span,
+            fmt::format("condition is always false: `{}` cannot be both true and false in `{}`", key, show(*cur)));
+        return;
+      }
       if (empty_range || empty_set) {
         p_.diags.report(Code::W102, cur->span,
                         fmt::format("condition is always false: no value of `{}` satisfies `{}`", key, show(*cur)));

@@ -101,6 +101,17 @@ void Checker::stmt(const ast::Stmt& s, const StmtCtx& ctx) {
             ok = true;
           }
           if constexpr (std::is_same_v<T, ast::SetStmt>) {
+            if (v.op != ast::SetOp::Assign && (!ok || ft.kind != TypeKind::Set)) {
+              // `add` and `remove` change the items of a set_of field.
+              const char* verb = v.op == ast::SetOp::Add ? "add … to" : "remove … from";
+              if (ok && !ft.is_error()) {
+                p_.diags.report(
+                    Code::E003, v.field.span,
+                    fmt::format("type mismatch: `{}` needs a set_of field, but `{}` is {}; use `set {} = …`", verb,
+                                v.field.text, p_.types.describe(ft), v.field.text));
+              }
+              return;
+            }
             if (v.value) {
               Type t;
               if (ft.kind == TypeKind::Set) {

@@ -31,6 +31,24 @@ std::size_t Diagnostics::warning_count() const {
       items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::Warning; }));
 }
 
+void Diagnostics::drop_syntax_cascades(const SourceSet& sources) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> stops;  // (file, offset) of each syntax error
+  for (const auto& d : items_) {
+    if (d.code == Code::E001) stops.emplace_back(d.span.file, d.span.begin);
+  }
+  if (stops.empty()) return;
+  auto cut_short = [&](const Diagnostic& d) {
+    if (d.code == Code::E001) return false;
+    const auto& f = sources.file(d.span.file);
+    const auto line = f.line_col(d.span.begin).line;
+    for (const auto& [file, at] : stops) {
+      if (file == d.span.file && at > d.span.begin && f.line_col(at).line == line) return true;
+    }
+    return false;
+  };
+  items_.erase(std::remove_if(items_.begin(), items_.end(), cut_short), items_.end());
+}
+
 void Diagnostics::sort() {
   std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.span.file, a.span.begin, a.code, a.message) <

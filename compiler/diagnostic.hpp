@@ -34,10 +34,14 @@ struct Note {
   std::string message;
 };
 
-// A suggested edit: replace `span` with `replacement`.
+// A suggested edit: replace `span` with `replacement`. `certain`: the text can
+// mean nothing else (a full-width look-alike of ASCII, an operator moved to the
+// end of the line before, a quote inside a text escaped), so `okuri check --fix`
+// applies it; a did-you-mean is a guess and is only offered.
 struct FixIt {
   Span span;
   std::string replacement;
+  bool certain = false;
 };
 
 struct Diagnostic {
@@ -58,6 +62,10 @@ class Diagnostics {
   std::size_t warning_count() const;
   // Deterministic order: file, position, code, message.
   void sort();
+  // Drops what a syntax error causes on its own line: a checker diagnostic before
+  // an E001 on the same line reads a declaration the parser cut short
+  // (`tagged（予約中）` is not an unknown name `tagged`).
+  void drop_syntax_cascades(const SourceSet& sources);
 
  private:
   std::vector<Diagnostic> items_;

@@ -39,7 +39,27 @@ struct Colors {
   const char* caret() const { return on ? "\x1b[1;32m" : ""; }
 };
 
+// Display columns of a source line shown in full; a longer one is cut around the span.
+constexpr int kMaxShownColumns = 100;
+// Columns shown before the span when the span starts past the middle of the window.
+constexpr int kShownBefore = 16;
+
+// The part of `line` between display columns [from, to), whole characters only.
+std::string columns_of(std::string_view line, int from, int to) {
+  std::string out;
+  int col = 0;
+  for (std::size_t i = 0; i < line.size();) {
+    const std::size_t start = i;
+    const int w = display_width(decode_utf8(line, i));
+    if (col >= from && col + w <= to) out.append(line.substr(start, i - start));
+    col += w;
+  }
+  return out;
+}
+
 // The source line with tabs shown as one space, and the caret line under the span.
+// A line wider than kMaxShownColumns (a 5,000-character text) is cut to a window
+// around the start of the span, with `…` where it was cut.
 void render_snippet(std::string& out, const SourceFile& f, Span span, const Colors& c) {
   const LineCol start = f.line_col(span.begin);
   const std::string_view line = f.line_text(start.line);
@@ -54,6 +74,26 @@ void render_snippet(std::string& out, const SourceFile& f, Span span, const Colo
   const int pad = display_width(line.substr(0, std::min<std::size_t>(col_begin, line.size())));
   int width = col_end > col_begin ? display_width(line.substr(col_begin, col_end - col_begin)) : 1;
   if (width < 1) width = 1;
+  const int total = display_width(line);
+  if (total > kMaxShownColumns) {
+    int from = pad > kMaxShownColumns / 2 ? pad - kShownBefore : 0;
+    int to = std::min(total, from + kMaxShownColumns);
+    from = std::max(0, std::min(from, to - kMaxShownColumns));
+    std::string cut = (from > 0 ? "…" : "") + columns_of(shown, from, to) + (to < total ? "…" : "");
+    const int lead = from > 0 ? 1 : 0;  // the width of the leading `…`
+    const int cut_pad = pad - from + lead;
+    const int cut_width = std::max(1, std::min(width, to - pad));
+    out += "  ";
+    out += cut;
+    out += "\n  ";
+    out.append(static_cast<std::size_t>(cut_pad), ' ');
+    out += c.caret();
+    out += '^';
+    out.append(static_cast<std::size_t>(cut_width - 1), '~');
+    out += c.reset();
+    out += '\n';
+    return;
+  }
   out += "  ";
   out += shown;
   out += "\n  ";

@@ -351,6 +351,10 @@ class Builder {
             o.value = value(v.value.get(), where);
             if (o.target >= 0)
               o.mask = set_mask(*v.value, out_->schema.fields[static_cast<std::size_t>(o.target)].values);
+            o.set_mode = v.op == ast::SetOp::Add      ? SetMode::Add
+                         : v.op == ast::SetOp::Remove ? SetMode::Remove
+                                                      : SetMode::Assign;
+            o.value_text = src(v.value->span);
             if (o.target < 0) keep = false;
           } else if constexpr (std::is_same_v<T, ast::ClearStmt>) {
             o.kind = OpKind::ClearField;

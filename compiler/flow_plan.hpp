@@ -53,6 +53,7 @@ enum class OpKind : std::uint8_t {
   Pass
 };
 enum class ScoreMode : std::uint8_t { Add, Sub, Assign };
+enum class SetMode : std::uint8_t { Assign, Add, Remove };  // `set`, and `add`/`remove` on a set_of field
 
 struct Op;
 struct OpArm {
@@ -70,6 +71,8 @@ struct Op {
   std::int32_t target = -1;         // Score: named score (-1: the main score); SetField, ClearField: field
   std::string target_name;          // the score's or field's name
   ScoreMode mode = ScoreMode::Add;
+  SetMode set_mode = SetMode::Assign;
+  std::string value_text;           // SetField with add/remove: the items as written (the trace)
   ValueId value = -1;                // Score, SetField
   std::optional<std::int64_t> mask;  // SetField from a set literal (`set likes = [knit]`)
   std::string text;                  // Menu: the rich menu id

@@ -3,6 +3,7 @@
 #include "compiler/ast_builder.hpp"
 #include "compiler/ast_dump.hpp"
 #include "compiler/formatter.hpp"
+#include "compiler/syntax_hints.hpp"
 #include "grammar/syntax_tree.hpp"
 
 namespace okuri {
@@ -18,8 +19,10 @@ Parsed parse_and_dump(std::string_view src) {
   SourceFile f("input.okuri", std::string(src));
   const auto tree = grammar::parse(f.text);
   for (const auto& e : tree.errors) {
-    const auto lc = f.line_col(e.begin);
-    r.errors.push_back(fmt::format("{}:{}: {}", lc.line, lc.column, e.message));
+    // The message `okuri check` gives (a full-width character named, a did-you-mean …).
+    const Diagnostic d = syntax_diagnostic(f, 0, e);
+    const auto lc = f.line_col(d.span.begin);
+    r.errors.push_back(fmt::format("{}:{}: {}", lc.line, lc.column, d.message));
   }
   Diagnostics diags;
   ast::NodeId next = 0;

@@ -62,10 +62,12 @@ const std::set<std::string>& keyword_before_paren() {
   return k;
 }
 
-// Whether `-` at index i (with previous token prev) is binary.
-bool binary_minus(const Token* prev) {
+// Whether `-` after `prev` (itself after `before_prev`) is binary. A word after `.` is a
+// field (`event.at`), a value even when it is spelt like a keyword.
+bool binary_minus(const Token* prev, const Token* before_prev) {
   if (prev == nullptr) return false;
   if (prev->kind == Tok::Word) {
+    if (before_prev != nullptr && is_punct(*before_prev, ".")) return true;
     static const std::set<std::string> kw = {"and", "or", "not", "in", "if", "when", "to", "until", "goal", "at"};
     return kw.count(prev->text) == 0;
   }
@@ -81,7 +83,7 @@ bool ends_with_operator(const Token& t) {
 }
 
 // Space between two tokens on one line.
-bool space_between(const Token& a, const Token& b, const Token* before_a) {
+bool space_between(const Token& a, const Token& b, const Token* before_a, const Token* before_before_a) {
   if (b.kind == Tok::Comment) return true;
   if (is_punct(b, ",") || is_punct(b, ";") || is_close(b) || is_punct(b, ".") || is_punct(b, "..") || is_punct(b, ":")) {
     return false;
@@ -89,7 +91,7 @@ bool space_between(const Token& a, const Token& b, const Token* before_a) {
   if (is_open(a) || is_punct(a, ".") || is_punct(a, "..")) return false;
   if (is_punct(b, "(") && a.kind == Tok::Word) return keyword_before_paren().count(a.text) > 0;
   if (is_punct(b, "/") || is_punct(a, "/")) return false;
-  if (is_punct(a, "-") && !binary_minus(before_a)) return false;
+  if (is_punct(a, "-") && !binary_minus(before_a, before_before_a)) return false;
   return true;
 }
 
@@ -138,9 +140,10 @@ std::string format_source(std::string_view src) {
       const Token& t = line[i];
       if (i > 0) {
         const Token* before = i >= 2 ? &line[i - 2] : nullptr;
+        const Token* before_before = i >= 3 ? &line[i - 3] : nullptr;
         if (t.kind == Tok::Comment) {
           out += "  ";
-        } else if (space_between(line[i - 1], t, before)) {
+        } else if (space_between(line[i - 1], t, before, before_before)) {
           out += ' ';
         }
       }

@@ -48,7 +48,7 @@ static_assert(std::variant_size_v<decltype(Stmt::v)> == 20,
               "a new statement kind: copy it in DeepCopy and move it in Shift");
 static_assert(std::variant_size_v<decltype(Decl::v)> == 12,
               "a new declaration kind: copy it in DeepCopy and move it in Shift");
-static_assert(std::variant_size_v<decltype(TestItem::v)> == 5,
+static_assert(std::variant_size_v<decltype(TestItem::v)> == 6,
               "a new test item kind: copy it in DeepCopy and move it in Shift");
 
 // Deep-copies declarations: the private copy an incremental compile edits in
@@ -105,7 +105,7 @@ struct DeepCopy {
     return v;
   }
   ScoreStmt sv(const ScoreStmt& v) const { return ScoreStmt{v.score, v.op, e(v.value)}; }
-  SetStmt sv(const SetStmt& v) const { return SetStmt{v.field, e(v.value)}; }
+  SetStmt sv(const SetStmt& v) const { return SetStmt{v.field, e(v.value), v.op}; }
   RepeatStmt sv(const RepeatStmt& v) const { return RepeatStmt{block(v.body)}; }
   StepStmt sv(const StepStmt& v) const { return StepStmt{v.name, block(v.body)}; }
   GoalStmt sv(const GoalStmt& v) const { return GoalStmt{e(v.cond), v.within, v.within_span}; }
@@ -423,6 +423,10 @@ struct Shift {
     attrs(v.payload);
     n(v.friend_id);
   }
+  void tv(TestClock& v) const {
+    s(v.at_span);
+    s(v.after_span);
+  }
   void tv(ExpectSend& v) const {
     n(v.messages);
     n(v.friend_id);
@@ -672,6 +676,7 @@ void IncrementalCompiler::check(Program& p, std::vector<FileState>& states) {
     if (info != nullptr) info->graph = static_cast<std::int32_t>(p.graphs.size() - 1);
   }
   prev_graphs_ = p.graphs.size();
+  p.diags.drop_syntax_cascades(p.sources);
   p.diags.sort();
   // Every record now holds under the interface just seen (unless a segment
   // is defined in terms of itself, where that is reported depends on the

@@ -92,6 +92,14 @@ Schema make_schema(const Program& p) {
         if (sym.type.kind == TypeKind::Enum || sym.type.kind == TypeKind::Set) {
           f.values = p.types.enum_def(sym.type.enum_id).values;
         }
+        const auto* decl = sym.decl != nullptr ? std::get_if<ast::FieldDecl>(&sym.decl->v) : nullptr;
+        if (decl != nullptr && decl->default_value) {
+          if (auto c = constant_value(p, *decl->default_value)) {
+            f.has_default = true;
+            f.default_value = c->i;
+            f.default_text = c->text;
+          }
+        }
         s.fields.push_back(std::move(f));
         break;
       }
@@ -100,6 +108,72 @@ Schema make_schema(const Program& p) {
     }
   }
   return s;
+}
+
+std::optional<Constant> constant_value(const Program& p, const ast::Expr& e) {
+  const Type t = p.type_of(e.id);
+  return std::visit(
+      [&](const auto& v) -> std::optional<Constant> {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, ast::IntLit>) {
+          return Constant{v.value, {}, false};
+        } else if constexpr (std::is_same_v<T, ast::BoolLit>) {
+          return Constant{v.value ? 1 : 0, {}, false};
+        } else if constexpr (std::is_same_v<T, ast::TextLit>) {
+          return Constant{0, v.value, true};
+        } else if constexpr (std::is_same_v<T, ast::DurationLit>) {
+          return Constant{v.seconds, {}, false};
+        } else if constexpr (std::is_same_v<T, ast::TimeLit>) {
+          if (!v.valid) return std::nullopt;
+          return Constant{v.minute, {}, false};
+        } else if constexpr (std::is_same_v<T, ast::DateLit>) {
+          if (!v.valid) return std::nullopt;
+          return Constant{days_from_civil(v.date), {}, false};
+        } else if constexpr (std::is_same_v<T, ast::DateTimeLit>) {
+          if (!v.valid) return std::nullopt;
+          return Constant{local_to_utc_seconds(v.value, p.account.timezone), {}, false};
+        } else if constexpr (std::is_same_v<T, ast::NameRef>) {
+          // Only a value of the enumeration the checker found here; a field or an attribute is not fixed.
+          if (t.kind != TypeKind::Enum || p.symbol_of(e.id) != nullptr) return std::nullopt;
+          if (auto i = p.types.enum_def(t.enum_id).find(v.name)) return Constant{static_cast<std::int64_t>(*i), {}, false};
+          return std::nullopt;
+        } else if constexpr (std::is_same_v<T, ast::SetLit>) {
+          if (t.kind != TypeKind::Set) return std::nullopt;
+          std::int64_t mask = 0;
+          for (const auto& item : v.items) {
+            const auto* n = std::get_if<ast::NameRef>(&ast::strip_parens(*item).v);
+            if (n == nullptr) return std::nullopt;
+            auto i = p.types.enum_def(t.enum_id).find(n->name);
+            if (!i || *i >= 64) return std::nullopt;
+            mask |= std::int64_t{1} << *i;
+          }
+          return Constant{mask, {}, false};
+        } else if constexpr (std::is_same_v<T, ast::Neg>) {
+          auto x = constant_value(p, *v.operand);
+          if (!x || x->is_text) return std::nullopt;
+          return Constant{-x->i, {}, false};
+        } else if constexpr (std::is_same_v<T, ast::Paren>) {
+          return constant_value(p, *v.inner);
+        } else if constexpr (std::is_same_v<T, ast::Binary>) {
+          if (v.op != ast::BinOp::Add && v.op != ast::BinOp::Sub) return std::nullopt;
+          auto a = constant_value(p, *v.lhs);
+          auto b = constant_value(p, *v.rhs);
+          if (!a || !b || a->is_text || b->is_text) return std::nullopt;
+          const Type ta = p.type_of(v.lhs->id);
+          const Type tb = p.type_of(v.rhs->id);
+          // Dates count days, durations seconds: a date plus a duration adds whole days (rounded down).
+          auto days = [](std::int64_t secs) { return secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400); };
+          std::int64_t x = a->i;
+          std::int64_t y = b->i;
+          if (ta.kind == TypeKind::Date && tb.kind == TypeKind::Duration) y = days(y);
+          if (tb.kind == TypeKind::Date && ta.kind == TypeKind::Duration) x = days(x);
+          if (ta.kind == TypeKind::Date && tb.kind == TypeKind::Date) return Constant{(x - y) * 86400, {}, false};
+          return Constant{v.op == ast::BinOp::Add ? x + y : x - y, {}, false};
+        } else {
+          return std::nullopt;
+        }
+      },
+      e.v);
 }
 
 namespace {
@@ -413,6 +487,7 @@ class Lowerer {
               Node n;
               n.op = Op::EventField;
               n.type = vtype(p_.type_of(e.id));
+              n.declared = p_.type_of(e.id);
               n.a = slot;
               n.text = v.field.text;
               return push(std::move(n));

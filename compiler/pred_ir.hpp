@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,7 @@ struct Node {
   std::string text;
   std::uint32_t kids[3] = {0, 0, 0};
   std::uint8_t nkids = 0;
+  Type declared;  // EventField: the field's type as declared (to show an enum value by name)
 };
 
 // One predicate: nodes in post-order (every kid before its parent); the root is last.
@@ -106,6 +108,11 @@ struct Schema {
     std::string name;
     Type type;
     std::vector<std::string> values;  // enum / set values
+    // `field visits: int = 0`: every friend starts with this value (encoded as the
+    // store's column is: see Node); a text default is `default_text`.
+    bool has_default = false;
+    std::int64_t default_value = 0;
+    std::string default_text;
   };
   std::vector<FieldInfo> fields;
   std::string timezone = "Asia/Tokyo";
@@ -116,6 +123,18 @@ struct Schema {
 };
 
 Schema make_schema(const Program& p);
+
+// A fixed value of a checked expression, encoded as the store and the IR encode
+// it (int, date in days, datetime in UTC seconds, duration in seconds, time of day
+// in minutes, enum index, set mask, bool 0/1), or its text. Literals, enumeration
+// values, sets of them, and `-`/`+` over numbers and durations are fixed; anything
+// that reads a friend or the clock (`today`, `age`, another field) is not: nullopt.
+struct Constant {
+  std::int64_t i = 0;
+  std::string text;
+  bool is_text = false;
+};
+std::optional<Constant> constant_value(const Program& p, const ast::Expr& e);
 
 // Lowers a checked boolean expression. Segment references are inlined.
 // `schema` gains visit patterns and event fields as they are met.

@@ -1,5 +1,7 @@
 #include "compiler/types.hpp"
 
+#include <algorithm>
+
 #include "stdlib/builtins.hpp"
 #include "stdlib/prefectures.hpp"
 
@@ -45,6 +47,18 @@ TypeTable::TypeTable() {
 std::uint32_t TypeTable::add_enum(EnumDef e) {
   enums_.push_back(std::move(e));
   return static_cast<std::uint32_t>(enums_.size() - 1);
+}
+
+std::optional<std::uint32_t> TypeTable::find_enum_with(const std::vector<std::string>& values) const {
+  std::vector<std::string> want = values;
+  std::sort(want.begin(), want.end());
+  for (std::uint32_t i = kLineOs + 1; i < enums_.size(); ++i) {
+    if (enums_[i].values.size() != want.size()) continue;
+    std::vector<std::string> have = enums_[i].values;
+    std::sort(have.begin(), have.end());
+    if (have == want) return i;
+  }
+  return std::nullopt;
 }
 
 std::string TypeTable::describe(Type t) const {

@@ -40,6 +40,8 @@ class TypeTable {
  public:
   TypeTable();
   std::uint32_t add_enum(EnumDef e);
+  // A declared enumeration (not a built-in one) with exactly these values, in any order.
+  std::optional<std::uint32_t> find_enum_with(const std::vector<std::string>& values) const;
   const EnumDef& enum_def(std::uint32_t id) const { return enums_[id]; }
   std::size_t enum_count() const { return enums_.size(); }
   // "int", "text", "gender", "set of interests"

@@ -43,6 +43,7 @@ void check_parsed(Program& p) {
   check_program(p);
   p.graphs = lower_program(p);
   check_graphs(p, p.graphs);
+  p.diags.drop_syntax_cascades(p.sources);
   p.diags.sort();
 }
 

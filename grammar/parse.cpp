@@ -1,6 +1,8 @@
 // The one translation unit that instantiates the PEGTL parser.
 #include <algorithm>
+#include <cctype>
 #include <string>
+#include <vector>
 
 #include "grammar/rules.hpp"
 #include "grammar/syntax_tree.hpp"
@@ -21,6 +23,7 @@ struct ParseState {
   };
   std::vector<Mark> marks;
   unsigned depth = 0;
+  std::int64_t pending_opener = -1;  // the `{` a "block not closed" error being raised names
 
   // "line:column" with columns in code points, 1-based.
   std::string line_col(std::uint32_t offset) const {
@@ -57,10 +60,102 @@ struct ParseState {
     return "`" + std::string(src.substr(at, token_end(at) - at)) + "`";
   }
 
-  void error_at(std::uint32_t at, std::string message) {
+  void error_at(std::uint32_t at, std::string message, std::vector<std::string_view> keywords = {},
+                std::int64_t opener = -1) {
     std::uint32_t end = token_end(at);
     if (at < src.size() && (src[at] == '\n' || src[at] == '\r')) end = at;
-    tree->errors.push_back(SyntaxError{at, end, std::move(message)});
+    tree->errors.push_back(SyntaxError{at, end, std::move(message), std::move(keywords), opener});
+  }
+
+  // The ASCII word at `at` (empty when there is none).
+  std::string_view word_at(std::uint32_t at) const {
+    std::uint32_t e = at;
+    while (e < src.size() && (std::isalnum(static_cast<unsigned char>(src[e])) || src[e] == '_')) ++e;
+    return src.substr(at, e - at);
+  }
+
+  // Whether a line starts at `at` (column 1) with a keyword that only starts a
+  // declaration: inside a block, that line is where a `}` was forgotten.
+  // `statements`: `tag` and `score` start statements here too; `cases`: so does `on`.
+  bool at_declaration(std::uint32_t at, bool statements, bool cases) const {
+    if (at != 0 && src[at - 1] != '\n') return false;
+    const auto w = word_at(at);
+    if (w.empty() || (at + w.size() < src.size() && static_cast<unsigned char>(src[at + w.size()]) >= 0x80))
+      return false;
+    static constexpr std::string_view kAlways[] = {"account", "field",   "link",     "message",   "audience", "form",
+                                                   "event",   "segment", "scenario", "broadcast", "test"};
+    for (const auto k : kAlways) {
+      if (w == k) return true;
+    }
+    if (!statements && (w == "tag" || w == "score")) return true;
+    return !cases && w == "on";
+  }
+
+  // Whether a `}` after `at` closes a block that is open at `at`: then a declaration
+  // keyword at `at` is a mistake inside the block, not the end of a block left open.
+  // (The braces of the file, outside texts and comments, are listed once.)
+  std::vector<std::uint32_t> brace_at;  // offsets of `{` and `}`, in order
+  std::vector<int> depth_after;         // nesting depth after each
+  std::vector<int> min_depth_from;      // the least depth_after from each on
+  bool closed_later(std::uint32_t at) {
+    if (brace_at.empty() && !src.empty()) {
+      int level = 0;
+      for (std::uint32_t i = 0; i < src.size(); ++i) {
+        const char c = src[i];
+        if (c == '"') {
+          ++i;
+          while (i < src.size() && src[i] != '"' && src[i] != '\n') i += src[i] == '\\' ? 2 : 1;
+        } else if (c == '#') {
+          while (i < src.size() && src[i] != '\n') ++i;
+        } else if (c == '{' || c == '}') {
+          level += c == '{' ? 1 : -1;
+          brace_at.push_back(i);
+          depth_after.push_back(level);
+        }
+      }
+      min_depth_from.assign(depth_after.size(), 0);
+      for (std::size_t k = depth_after.size(); k-- > 0;) {
+        min_depth_from[k] =
+            k + 1 < depth_after.size() ? std::min(depth_after[k], min_depth_from[k + 1]) : depth_after[k];
+      }
+    }
+    const auto first =
+        static_cast<std::size_t>(std::lower_bound(brace_at.begin(), brace_at.end(), at) - brace_at.begin());
+    if (first == brace_at.size()) return false;
+    const int depth_here = first == 0 ? 0 : depth_after[first - 1];
+    return min_depth_from[first] < depth_here;
+  }
+
+  // Which `{` was left open, for a block opened at `open` still open at `at`. When a
+  // `}` between them, first on its line, is indented less than the line of the `{`
+  // it closes, that `{` is probably the one whose `}` is missing (the `}` was meant
+  // for an outer block); else it is `open`.
+  std::uint32_t unclosed_opener(std::uint32_t open, std::uint32_t at) const {
+    auto indent_of_line = [&](std::uint32_t pos) {
+      std::uint32_t b = pos;
+      while (b > 0 && src[b - 1] != '\n') --b;
+      std::uint32_t i = b;
+      while (i < src.size() && (src[i] == ' ' || src[i] == '\t')) ++i;
+      return std::pair<std::uint32_t, bool>{i - b, i == pos};  // indentation, `pos` is first on its line
+    };
+    std::vector<std::uint32_t> stack{open};
+    for (std::uint32_t i = open + 1; i < at && i < src.size(); ++i) {
+      const char c = src[i];
+      if (c == '"') {
+        ++i;
+        while (i < at && src[i] != '"' && src[i] != '\n') i += src[i] == '\\' ? 2 : 1;
+      } else if (c == '#') {
+        while (i < at && src[i] != '\n') ++i;
+      } else if (c == '{') {
+        stack.push_back(i);
+      } else if (c == '}' && !stack.empty()) {
+        const std::uint32_t opened = stack.back();
+        stack.pop_back();
+        const auto [closing_indent, first] = indent_of_line(i);
+        if (first && closing_indent < indent_of_line(opened).first) return opened;
+      }
+    }
+    return open;
   }
 
   void push_error_node(std::uint32_t begin, std::uint32_t end) {

@@ -42,6 +42,7 @@ struct kw_for : OKURI_KW("for") {};
 struct kw_at : OKURI_KW("at") {};
 struct kw_by : OKURI_KW("by") {};
 struct kw_of : OKURI_KW("of") {};
+struct kw_from : OKURI_KW("from") {};
 
 // Words that can never be names: expression operators, and the declaration
 // keywords (so that a declaration after an unfinished line is not read as a name).
@@ -102,7 +103,11 @@ struct nested {
   }
 };
 
-// `{ Content }` where a missing `}` names where the block opened.
+// `{ Content }` where a missing `}` names where the block opened. A block still
+// open at a line that starts with a declaration keyword (`scenario`, `message` …
+// at column 1), or at the end of the file, ends there: the error is reported
+// once, at that line, the next declaration parses as one (no cascade of errors
+// inside a swallowed block), and what the block holds is still checked.
 template <typename Content>
 struct braced {
   using rule_t = braced;
@@ -122,7 +127,21 @@ struct braced {
     }
     if (!Control<Content>::template match<A, M, Action, Control>(in, st)) return false;
     if (in.empty() || in.peek_char() != '}') {
-      throw pegtl::parse_error("expected '}' to close the block opened at " + st.line_col(open), in);
+      const auto here = static_cast<std::uint32_t>(in.current() - st.base);
+      const std::uint32_t blamed = st.unclosed_opener(open, here);
+      if (in.empty()) {
+        st.error_at(here, "expected '}' to close the block opened at " + st.line_col(blamed), {}, blamed);
+        return true;  // the block ends with the file: what it holds is still checked
+      }
+      if (st.at_declaration(here, false, false)) {
+        st.error_at(here,
+                    "expected '}' to close the block opened at " + st.line_col(blamed) + " before `" +
+                        std::string(st.word_at(here)) + "`",
+                    {}, blamed);
+        return true;  // the block ends here; the caller sees the line start (stmt_end)
+      }
+      st.pending_opener = blamed;
+      throw pegtl::parse_error("expected '}' to close the block opened at " + st.line_col(blamed), in);
     }
     in.bump(1);
     return true;
@@ -132,8 +151,9 @@ struct braced {
 // Error recovery for one statement, case, arm or declaration. Tries `Rule`;
 // when it fails or raises, records the error, skips to the end of the logical
 // line (balancing brackets), leaves an Error node and succeeds. Fails only at
-// a closing '}' (of the enclosing block) or at the end of the input, so that
-// `star<recover<…>>` ends there.
+// a closing '}' (of the enclosing block), at a declaration keyword at the start
+// of a line inside a block (the block was left open: `braced` reports it), or
+// at the end of the input, so that `star<recover<…>>` ends there.
 template <typename Rule, typename What, bool TopLevel>
 struct recover {
   using rule_t = recover;
@@ -144,6 +164,7 @@ struct recover {
     if (in.empty()) return false;
     if (!TopLevel && in.peek_char() == '}') return false;
     const auto start = static_cast<std::uint32_t>(in.current() - st.base);
+    if (!TopLevel && st.at_declaration(start, What::statements, What::cases) && !st.closed_later(start)) return false;
     const auto saved_depth = st.depth;
     {
       auto m = in.template mark<rewind_mode::required>();
@@ -151,10 +172,15 @@ struct recover {
         if (Control<Rule>::template match<A, rewind_mode::required, Action, Control>(in, st)) {
           return m(true);
         }
-        st.error_at(start, std::string("expected ") + What::text + ", found " + st.token_at(start));
+        std::vector<std::string_view> words;
+        for (const auto w : What::keywords) {
+          if (!w.empty()) words.push_back(w);
+        }
+        st.error_at(start, std::string("expected ") + What::text + ", found " + st.token_at(start), std::move(words));
       } catch (const pegtl::parse_error& e) {
         const auto& pos = e.positions().front();
-        st.error_at(static_cast<std::uint32_t>(pos.byte), std::string(e.message()));
+        st.error_at(static_cast<std::uint32_t>(pos.byte), std::string(e.message()), {}, st.pending_opener);
+        st.pending_opener = -1;
       }
     }
     st.depth = saved_depth;
@@ -167,15 +193,61 @@ struct recover {
   }
 };
 
-struct what_decl { static constexpr const char* text = "a declaration (account, field, tag, score, link, message, audience, form, event, segment, on, scenario, broadcast or test)"; };
-struct what_stmt { static constexpr const char* text = "a statement"; };
-struct what_case { static constexpr const char* text = "a case (`on …`, `when …` or `timeout`) followed by `=>`"; };
-struct what_arm { static constexpr const char* text = "a split arm such as `50% a => send m`"; };
-struct what_account { static constexpr const char* text = "an account setting (timezone, quiet_hours, daily_limit or plan)"; };
-struct what_test { static constexpr const char* text = "a test line (`friend …`, `at … by …` or `expect …`)"; };
+// What each recovering list expects, the words that start its items (for a
+// did-you-mean), and which declaration keywords can also start an item there
+// (`tag` and `score` are statements too; `on` starts a wait case).
+struct what_decl {
+  static constexpr const char* text =
+      "a declaration (account, field, tag, score, link, message, audience, form, event, segment, on, scenario, "
+      "broadcast or test)";
+  static constexpr std::string_view keywords[] = {"account", "field",    "tag",       "score", "link",
+                                                  "message", "audience", "form",      "event", "segment",
+                                                  "on",      "scenario", "broadcast", "test"};
+  static constexpr bool statements = false, cases = false;
+};
+struct what_stmt {
+  static constexpr const char* text = "a statement";
+  static constexpr std::string_view keywords[] = {"send",   "reply", "tag",    "untag",    "score",   "set",
+                                                  "clear",  "add",   "remove", "start",    "stop",    "menu",
+                                                  "notify", "pass",  "goto",   "repeat",   "step",    "goal",
+                                                  "if",     "split", "wait",   "throttle", "restart", "on_update"};
+  static constexpr bool statements = true, cases = false;
+};
+struct what_case {
+  static constexpr const char* text = "a case (`on …`, `when …` or `timeout`) followed by `=>`";
+  static constexpr std::string_view keywords[] = {"on", "when", "timeout"};
+  static constexpr bool statements = true, cases = true;
+};
+struct what_arm {
+  static constexpr const char* text = "a split arm such as `50% a => send m`";
+  static constexpr std::string_view keywords[] = {""};
+  static constexpr bool statements = true, cases = false;
+};
+struct what_account {
+  static constexpr const char* text = "an account setting (timezone, quiet_hours, daily_limit or plan)";
+  static constexpr std::string_view keywords[] = {"timezone", "quiet_hours", "daily_limit", "plan"};
+  static constexpr bool statements = false, cases = false;
+};
+struct what_test {
+  static constexpr const char* text = "a test line (`friend …`, `at …`, `after …` or `expect …`)";
+  static constexpr std::string_view keywords[] = {"friend", "at", "after", "expect"};
+  static constexpr bool statements = false, cases = false;
+};
+
+// At the start of a line: where a block left open ends (see `braced`).
+struct line_start {
+  using rule_t = line_start;
+  using subs_t = empty_list;
+  template <apply_mode A, rewind_mode M, template <typename...> class Action, template <typename...> class Control,
+            typename ParseInput, typename State>
+  static bool match(ParseInput& in, State& st) {
+    const auto at = in.current() - st.base;
+    return at == 0 || st.base[at - 1] == '\n';
+  }
+};
 
 // After a statement: the rest of the line must be empty.
-struct stmt_end : seq<sp, sor<one<';'>, one<'\n'>, at<one<'}'>>, eof>> {};
+struct stmt_end : seq<sp, sor<one<';'>, one<'\n'>, at<one<'}'>>, eof, line_start>> {};
 
 // ---------------------------------------------------------------- expressions
 
@@ -236,6 +308,9 @@ struct assign_op : sor<string<'+', '='>, string<'-', '='>, equals> {};
 struct score_stmt : seq<OKURI_KW("score"), opt<score_target>, sp, must<assign_op>, sp, wsnl, must<expr>> {};
 struct set_stmt : seq<OKURI_KW("set"), sp, must<name>, sp, must<equals>, sp, wsnl, must<expr>> {};
 struct clear_stmt : seq<OKURI_KW("clear"), sp, must<name>> {};
+// `add knit, coat to interests` / `remove knit from interests`: items of a set_of field.
+struct add_stmt : seq<OKURI_KW("add"), sp, must<name_list>, sp, must<kw_to>, sp, must<name>> {};
+struct remove_stmt : seq<OKURI_KW("remove"), sp, must<name_list>, sp, must<kw_from>, sp, must<name>> {};
 struct start_stmt : seq<OKURI_KW("start"), sp, must<name>> {};
 struct stop_stmt : seq<OKURI_KW("stop"), sp, opt<name>> {};
 struct menu_target : sor<string_lit, name> {};
@@ -272,9 +347,9 @@ struct wait_stmt : seq<OKURI_KW("wait"), sp, must<wait_form>> {};
 
 struct throttle_stmt : seq<OKURI_KW("throttle"), sp, must<int_lit>, sp, must<slash>, sp, must<name>> {};
 
-struct statement : sor<send_stmt, reply_stmt, tag_stmt, untag_stmt, score_stmt, set_stmt, clear_stmt, start_stmt,
-                       stop_stmt, menu_stmt, notify_stmt, pass_stmt, goto_stmt, repeat_stmt, step_stmt, goal_stmt,
-                       if_stmt, split_stmt, wait_stmt, throttle_stmt> {};
+struct statement : sor<send_stmt, reply_stmt, tag_stmt, untag_stmt, score_stmt, set_stmt, clear_stmt, add_stmt,
+                       remove_stmt, start_stmt, stop_stmt, menu_stmt, notify_stmt, pass_stmt, goto_stmt, repeat_stmt,
+                       step_stmt, goal_stmt, if_stmt, split_stmt, wait_stmt, throttle_stmt> {};
 struct block_body : seq<seps, star<recover<seq<statement, must<stmt_end>>, what_stmt, false>, seps>> {};
 
 // ---------------------------------------------------------------- scenario headers
@@ -333,17 +408,23 @@ struct test_attr : seq<name, sp, must<colon>, sp, must<expr>> {};
 struct attr_list : seq<wsnl, opt<list<seq<test_attr, wsnl>, seq<comma, wsnl>>>> {};
 struct test_friend : seq<OKURI_KW("friend"), sp, must<name>, sp, opt<braced<attr_list>>> {};
 struct test_payload : braced<attr_list> {};
-struct test_event : seq<OKURI_KW("at"), sp, must<moment_lit>, sp, must<event_pattern>, sp, opt<test_payload>, sp,
-                        must<kw_by>, sp, must<name>> {};
+// `at MOMENT EVENT … by FRIEND`, or `at MOMENT` alone: the clock moves there (timers fire).
+struct test_event_body : seq<event_pattern, sp, opt<test_payload>, sp, must<kw_by>, sp, must<name>> {};
+struct test_event : seq<OKURI_KW("at"), sp, must<moment_lit>, sp, opt<test_event_body>> {};
+// `after 3d`: the clock moves on by a duration from the line before.
+struct test_after : seq<OKURI_KW("after"), sp, must<duration_lit>> {};
 struct send_kind : sor<OKURI_KW("send"), OKURI_KW("reply")> {};
 struct expect_time : seq<OKURI_KW("at"), sp, must<moment_lit>> {};
-struct expect_send : seq<send_kind, sp, must<name_list>, sp, must<kw_to>, sp, must<name>, sp, opt<expect_time>> {};
-struct expect_no_send : seq<OKURI_KW("no"), sp, must<send_kind>, sp, must<name_list>, sp, must<kw_to>, sp,
-                            must<name>> {};
+// `offer_a or offer_b`: one of them (an A/B split, whichever arm the friend gets).
+struct or_names : seq<name, sp, plus<seq<OKURI_KW("or"), sp, must<name>, sp>>> {};
+struct expect_names : sor<or_names, name_list> {};
+struct expect_send : seq<send_kind, sp, must<expect_names>, sp, must<kw_to>, sp, must<name>, sp, opt<expect_time>> {};
+struct expect_no_send
+    : seq<OKURI_KW("no"), sp, must<send_kind>, sp, must<expect_names>, sp, must<kw_to>, sp, must<name>> {};
 struct expect_value : seq<primary, sp, must<kw_of>, sp, must<name>, sp, opt<cmp_op, sp, must<add_expr>>> {};
 struct expect_body : sor<expect_no_send, expect_send, expect_value> {};
 struct expect_stmt : seq<OKURI_KW("expect"), sp, must<expect_body>> {};
-struct test_item : sor<test_friend, test_event, expect_stmt> {};
+struct test_item : sor<test_friend, test_event, test_after, expect_stmt> {};
 struct test_body : seq<seps, star<recover<seq<test_item, must<stmt_end>>, what_test, false>, seps>> {};
 struct test_decl : seq<OKURI_KW("test"), sp, must<string_lit>, sp, must<braced<test_body>>> {};
 
@@ -448,6 +529,8 @@ OKURI_NODE(score_stmt, ScoreStmt)
 OKURI_NODE(score_target, ScoreTarget)
 OKURI_NODE(set_stmt, SetStmt)
 OKURI_NODE(clear_stmt, ClearStmt)
+OKURI_NODE(add_stmt, AddStmt)
+OKURI_NODE(remove_stmt, RemoveStmt)
 OKURI_NODE(start_stmt, StartStmt)
 OKURI_NODE(stop_stmt, StopStmt)
 OKURI_NODE(menu_stmt, MenuStmt)
@@ -474,6 +557,8 @@ OKURI_NODE(throttle_stmt, Throttle)
 OKURI_NODE(test_friend, TestFriend)
 OKURI_NODE(test_attr, TestAttr)
 OKURI_NODE(test_event, TestEvent)
+OKURI_NODE(test_after, TestAfter)
+OKURI_NODE(or_names, OrNames)
 OKURI_NODE(test_payload, TestPayload)
 OKURI_NODE(expect_send, ExpectSend)
 OKURI_NODE(expect_no_send, ExpectNoSend)
@@ -537,6 +622,8 @@ OKURI_ERR(kw_for, "expected `for`")
 OKURI_ERR(kw_at, "expected `at` and a date")
 OKURI_ERR(kw_by, "expected `by` and a friend")
 OKURI_ERR(kw_of, "expected `of` and a friend")
+OKURI_ERR(kw_from, "expected `from` and a set_of field, as in `remove knit from interests`")
+OKURI_ERR(expect_names, "expected a message, or messages separated by `,` (all of them) or `or` (one of them)")
 OKURI_ERR(send_kind, "expected `send` or `reply`")
 OKURI_ERR(eof, "expected a declaration")
 OKURI_ERR(else_target, "expected '{' or `if` after `else`")
@@ -555,4 +642,6 @@ template <typename Name, typename Content>
 struct analyze_traits<Name, okuri::grammar::rules::braced<Content>> : analyze_any_traits<Content> {};
 template <typename Name, typename Rule, typename What, bool Top>
 struct analyze_traits<Name, okuri::grammar::rules::recover<Rule, What, Top>> : analyze_any_traits<Rule> {};
+template <typename Name>
+struct analyze_traits<Name, okuri::grammar::rules::line_start> : analyze_opt_traits<> {};
 }  // namespace tao::pegtl

@@ -32,6 +32,11 @@ struct SyntaxError {
   std::uint32_t begin;
   std::uint32_t end;
   std::string message;
+  // The words that could have started what was expected there (`send`, `wait`, …),
+  // for a did-you-mean when a misspelt word was found instead.
+  std::vector<std::string_view> keywords = {};
+  // A block left open: the offset of the `{` that is never closed.
+  std::int64_t opener = -1;
 };
 
 class SyntaxTree {

@@ -227,6 +227,20 @@ class Items {
       add(std::string(pf.name), CompletionKind::EnumValue, std::string(pf.kanji));
   }
 
+  // The set_of fields, and the values any of them takes (`add |`, before the field is written).
+  void set_fields(bool values) {
+    for (const Program* p : programs_) {
+      for (const auto& s : p->symbols) {
+        if (s.kind != SymbolKind::Field || s.type.kind != TypeKind::Set) continue;
+        if (values) {
+          enum_values(s.type);
+        } else {
+          add(s.name, CompletionKind::Field, "field: " + p->types.describe(s.type));
+        }
+      }
+    }
+  }
+
   void enum_values(Type t) {
     if (t.kind != TypeKind::Enum && t.kind != TypeKind::Set) return;
     if (t.enum_id == TypeTable::kRegion) {
@@ -280,8 +294,8 @@ class Items {
 };
 
 void statement_keywords(const Context& c, Items& items) {
-  items.keywords(
-      {"send", "reply", "tag", "untag", "score", "set", "clear", "start", "stop", "menu", "notify", "pass", "if"});
+  items.keywords({"send", "reply", "tag", "untag", "score", "set", "clear", "add", "remove", "start", "stop", "menu",
+                  "notify", "pass", "if"});
   if (c.inside(BlockKind::Scenario) ||
       (c.blocks.size() > 1 && !c.blocks[1].opener.empty() && c.blocks[1].opener[0] == "broadcast")) {
     items.keywords({"wait", "goto", "step", "repeat", "goal", "split", "throttle"});
@@ -472,7 +486,7 @@ void complete_statement(const Context& c, Items& items) {
         items.keywords({"on", "when", "timeout"});
         break;
       case BlockKind::Test:
-        items.keywords({"friend", "at", "expect"});
+        items.keywords({"friend", "at", "after", "expect"});
         break;
       case BlockKind::EventFields:
       case BlockKind::Split:
@@ -604,6 +618,13 @@ void complete_statement(const Context& c, Items& items) {
   }
   if (first == "clear") {
     if (st.size() == 1) items.symbols(SymbolKind::Field, CompletionKind::Field);
+    return;
+  }
+  if (first == "add" || first == "remove") {  // add ITEM, … to FIELD / remove ITEM, … from FIELD
+    const char* joiner = first == "add" ? "to" : "from";
+    if (last == joiner) return items.set_fields(false);
+    if (last == first || last == ",") return items.set_fields(true);
+    if (st.size() >= 2 && st[st.size() - 2].text != joiner) items.keywords({joiner});
     return;
   }
   if (first == "goto") {

@@ -562,6 +562,15 @@ void Engine::Impl::run(std::uint32_t row, std::size_t f, std::uint32_t node, Ctx
         break;
       }
       case StepKind::Split: {
+        if (const auto forced = forced_arms.find({row, f}); forced != forced_arms.end()) {
+          for (const auto& e : n.out) {
+            if (e.kind == EdgeKind::Arm && e.arm == forced->second) next = e.to;
+          }
+          if (next) {
+            if (tracing(row)) note(row, TraceKind::Split, fi, n.id, fmt::format("arm `{}` (chosen by the test)", forced->second));
+            break;
+          }
+        }
         const int bucket = split_bucket(store->id_of(row), fl.name, n.id);
         std::int64_t acc = 0;
         for (const auto& e : n.out) {
@@ -898,5 +907,6 @@ bool Engine::holds(const ast::Expr& e, std::uint32_t row) {
 }
 
 std::uint32_t Engine::friend_row(const std::string& id) { return impl_->ensure_friend(id); }
+void Engine::force_arm(std::uint32_t row, std::size_t flow, std::string arm) { impl_->forced_arms[{row, flow}] = std::move(arm); }
 
 }  // namespace okuri::rt

@@ -176,6 +176,9 @@ class Engine {
   bool holds(const ast::Expr& e, std::uint32_t row);
   // The friend's row, added (every value unknown) when new.
   std::uint32_t friend_row(const std::string& id);
+  // Tests (`friend X { arm: offer_test.b }`): every split of the flow with an arm of that
+  // name sends the friend down that arm instead of the one their hash picks.
+  void force_arm(std::uint32_t row, std::size_t flow, std::string arm);
   // "age=24, region=tokyo, tagged(vip)=false": the values a predicate reads, for a friend now.
   std::string inputs_of(const ast::Expr& e, std::uint32_t row);
 

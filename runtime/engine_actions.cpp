@@ -68,6 +68,13 @@ void Engine::Impl::action(std::uint32_t row, const plan::Op& op, Ctx& ctx, std::
       Value x = val(op.value, row, evs);
       if (op.mask) x = Value{true, *op.mask, {}};
       auto& col = st.fields[static_cast<std::size_t>(op.target)];
+      if (op.set_mode != plan::SetMode::Assign) {
+        // `add` to an unknown set starts it; `remove` from one leaves it unknown.
+        const bool known = col.known.get(row);
+        if (!known && op.set_mode == plan::SetMode::Remove) return;
+        const std::int64_t before = known ? col.values[row] : 0;
+        x.i = op.set_mode == plan::SetMode::Add ? (before | x.i) : (before & ~x.i);
+      }
       std::int64_t nv = x.i;
       if (info.type.kind == TypeKind::Text && x.known) nv = st.texts.intern(x.text);
       const bool was = col.known.get(row);
@@ -75,8 +82,13 @@ void Engine::Impl::action(std::uint32_t row, const plan::Op& op, Ctx& ctx, std::
       if (x.known) col.values[row] = nv;
       col.known.set(row, x.known);
       if (tracing(row)) {
+        const std::string now_text = value_text(x, info.type, info.values, *zone);
+        const bool add = op.set_mode == plan::SetMode::Add;
         note(row, TraceKind::Action, flow, node,
-             fmt::format("set {} = {}", op.target_name, value_text(x, info.type, info.values, *zone)));
+             op.set_mode == plan::SetMode::Assign
+                 ? fmt::format("set {} = {}", op.target_name, now_text)
+                 : fmt::format("{} {} {} {} → {}", add ? "add" : "remove", op.value_text, add ? "to" : "from",
+                               op.target_name, now_text));
       }
       if (changed) raise(stdlib::EventId::FieldChanged, op.target_name);
       return;

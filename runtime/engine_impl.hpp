@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -81,6 +82,7 @@ struct Engine::Impl {
   std::int64_t next_tick = 0;  // the next local midnight, when date-dependent `start when`s are evaluated
   std::size_t next_broadcast = 0;
   // Row functions (JIT) and their bindings.
+  std::map<std::pair<std::uint32_t, std::size_t>, std::string> forced_arms;  // (row, flow) → arm, set by tests
   std::vector<RowFn> rows;
   ColumnBinding cols;
   std::size_t bound_rows = static_cast<std::size_t>(-1), bound_texts = static_cast<std::size_t>(-1);

@@ -219,9 +219,17 @@ std::uint32_t FriendStore::add(std::string_view id) {
   for (auto& b : audiences) b.resize(size_);
   for (auto& b : visited) b.resize(size_);
   for (auto& s : named_scores) s.push_back(0);
-  for (auto& f : fields) {
-    f.values.push_back(0);
+  // A field with a default starts with it (language.md, `field NAME: TYPE = DEFAULT`).
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    auto& f = fields[i];
+    const auto& info = schema_->fields[i];
     f.known.resize(size_);
+    if (!info.has_default) {
+      f.values.push_back(0);
+      continue;
+    }
+    f.values.push_back(info.type.kind == TypeKind::Text ? texts.intern(info.default_text) : info.default_value);
+    f.known.set(row, true);
   }
   for (auto& l : links) {
     l.clicks.push_back(0);

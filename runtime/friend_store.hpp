@@ -72,7 +72,7 @@ class FriendStore {
 
   const ir::Schema& schema() const { return *schema_; }
   std::size_t size() const { return size_; }
-  // Appends a friend with every value unknown; returns its row.
+  // Appends a friend with every value unknown but the fields that have a default; returns its row.
   std::uint32_t add(std::string_view id);
   std::optional<std::uint32_t> find(std::string_view id) const;
   std::string id_of(std::uint32_t row) const;

@@ -54,14 +54,33 @@ FieldValue field_value(const Value& v, const Type& t) {
 void set_attr(Engine& e, const Program& p, std::uint32_t row, const ast::TestAttr& a) {
   FriendStore& s = e.store();
   const std::string& n = a.name.text;
-  if (n == "tags") {
+  if (n == "tags" || n == "audiences") {
     const ast::Expr& v = ast::strip_parens(*a.value);
+    const auto& names = n == "tags" ? e.schema().tags : e.schema().audiences;
+    auto& bitmaps = n == "tags" ? s.tags : s.audiences;
     if (const auto* set = std::get_if<ast::SetLit>(&v.v)) {
       for (const auto& item : set->items) {
         if (const auto* nr = std::get_if<ast::NameRef>(&ast::strip_parens(*item).v)) {
-          const int t = e.schema().tag_index(nr->name);
-          if (t >= 0) s.tags[static_cast<std::size_t>(t)].set(row, true);
+          const auto it = std::find(names.begin(), names.end(), nr->name);
+          if (it != names.end()) bitmaps[static_cast<std::size_t>(it - names.begin())].set(row, true);
         }
+      }
+    }
+    return;
+  }
+  if (n == "arm") {  // `arm: offer_test.b` or a list of them: the test chooses the split arm
+    const ast::Expr& v = ast::strip_parens(*a.value);
+    std::vector<const ast::Expr*> items;
+    if (const auto* set = std::get_if<ast::SetLit>(&v.v)) {
+      for (const auto& item : set->items) items.push_back(item.get());
+    } else {
+      items.push_back(&v);
+    }
+    for (const ast::Expr* item : items) {
+      const auto* m = std::get_if<ast::Member>(&item->v);
+      if (m == nullptr) continue;
+      for (std::size_t f = 0; f < e.flow_count(); ++f) {
+        if (e.flow(f).name == m->object.text) e.force_arm(row, f, m->field.text);
       }
     }
     return;
@@ -180,11 +199,21 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
   const std::string& tz = p.account.timezone;
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
   std::int64_t last = std::numeric_limits<std::int64_t>::min();
+  std::optional<std::int64_t> cur;  // the test's clock, line by line (`after` counts from it)
   for (const auto& item : t.items) {
     if (const auto* ev = std::get_if<ast::TestEvent>(&item.v)) {
       const std::int64_t at = local_to_utc_seconds(ev->at, tz);
       first = std::min(first, at);
       last = std::max(last, at);
+      cur = at;
+    } else if (const auto* c = std::get_if<ast::TestClock>(&item.v)) {
+      if (c->at) {
+        cur = local_to_utc_seconds(*c->at, tz);
+        first = std::min(first, *cur);
+      } else if (cur) {
+        *cur += c->after;
+      }
+      if (cur) last = std::max(last, *cur);
     } else if (const auto* ex = std::get_if<ast::ExpectSend>(&item.v); ex != nullptr && ex->at) {
       last = std::max(last, local_to_utc_seconds(*ex->at, tz));
     }
@@ -211,6 +240,9 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
             const std::uint32_t row = e.friend_row(ev.friend_id);
             for (const auto& a : v.payload) ev.fields[a.name.text] = field_value(e.evaluate(*a.value, row), p.type_of(a.value->id));
             e.handle(ev);
+          } else if constexpr (std::is_same_v<T, ast::TestClock>) {
+            // The clock moves on: timers and broadcasts due by then fire.
+            e.run_until(v.at ? local_to_utc_seconds(*v.at, tz) : e.now() + v.after);
           } else if constexpr (std::is_same_v<T, ast::ExpectSend>) {
             sends.push_back(&v);
           } else if constexpr (std::is_same_v<T, ast::ExpectValue>) {
@@ -264,7 +296,7 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
           all = all && has;
           any = any || has;
         }
-        if (x->negated ? any : all) {
+        if (x->negated || x->any_of ? any : all) {
           hit = true;
           break;
         }
@@ -274,7 +306,7 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
     out.passed = false;
     const Span sp{x->friend_id.span.file, x->friend_id.span.begin, x->friend_id.span.end};
     std::string what;
-    for (const auto& m : x->messages) what += (what.empty() ? "" : ", ") + m.text;
+    for (const auto& m : x->messages) what += (what.empty() ? "" : (x->any_of ? " or " : ", ")) + m.text;
     std::string expect = fmt::format("{}{} {} to {}{}", x->negated ? "no " : "", x->reply ? "reply" : "send", what, x->friend_id.text,
                                      x->at ? " at " + short_time(at, zone) : std::string());
     out.failures.push_back(fmt::format("  {}: expected {}\n    actual timeline of {} (until {}):\n{}", where(p, sp), expect,
@@ -310,7 +342,7 @@ std::vector<TestOutcome> run_tests(const Program& p, const EngineOptions& engine
 
 // ------------------------------------------------------------------ explain
 
-std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
+std::string explain(Engine& e, std::uint32_t row, std::int64_t to, bool from_start) {
   const Program& p = e.program();
   const stdlib::Zone zone(p.account.timezone.c_str());
   const std::string who = e.store().id_of(row);
@@ -373,7 +405,7 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to) {
           }
           if (when > to) {
             why = fmt::format("it goes out at {}, after the end of the run", short_time(when, zone));
-          } else if (first_seen > when && first_seen != std::numeric_limits<std::int64_t>::max()) {
+          } else if (!from_start && first_seen > when && first_seen != std::numeric_limits<std::int64_t>::max()) {
             why = fmt::format("it went out at {}, before the friend's first event ({})", short_time(when, zone), short_time(first_seen, zone));
           } else if (bc.target && !e.holds(*bc.target, row)) {
             why = fmt::format("not in the target `{}` ({})", p.sources.text(bc.target->span), e.inputs_of(*bc.target, row));

@@ -27,6 +27,8 @@ std::vector<TestOutcome> run_tests(const Program& p, const EngineOptions& engine
 
 // The friend's timeline and, for every message of the project, whether it
 // reached the friend and, if not, why. `e` must have run with a trace of this friend.
-std::string explain(Engine& e, std::uint32_t row, std::int64_t to);
+// `from_start`: the friend was known before the first event (from a friends file),
+// so a broadcast during the run could reach them even before their first event.
+std::string explain(Engine& e, std::uint32_t row, std::int64_t to, bool from_start = false);
 
 }  // namespace okuri::rt

@@ -44,6 +44,20 @@ for sub in check fmt graph diff; do
   expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
   contains "Usage" "$sub help has a usage line"
 done
+# check --fix rewrites full-width characters typed for ASCII, then reports what is left.
+fixdir="$(mktemp -d)"
+printf 'tag 予約中\nmessage m text "（本日）"\nsegment s = tagged（予約中）\nscenario a {\n　start when s\n  wait ３ｄ\n  send m\n}\n' > "$fixdir/main.okuri"
+expect 1 "check without --fix reports full-width characters" -- "$okuri" check "$fixdir"
+contains "full-width parenthesis \`（\` (U+FF08): write \`(\`" "the full-width parenthesis is named"
+expect 0 "check --fix" -- "$okuri" check --fix "$fixdir"
+contains "fixed $fixdir/main.okuri (3 fixes)" "check --fix says what it rewrote"
+if ! grep -qF 'segment s = tagged(予約中)' "$fixdir/main.okuri" || ! grep -qF '  wait 3d' "$fixdir/main.okuri" ||
+  ! grep -qF '  start when s' "$fixdir/main.okuri" || ! grep -qF '"（本日）"' "$fixdir/main.okuri"; then
+  echo "FAIL: check --fix did not rewrite the file as expected (texts keep their full-width characters)" >&2
+  cat "$fixdir/main.okuri" >&2
+  fail=1
+fi
+rm -rf "$fixdir"
 expect 0 "graph" -- "$okuri" graph tests/golden/graph/one_scenario.okuri
 contains "flowchart TD" "mermaid output"
 expect 2 "graph of an unknown scenario" -- "$okuri" graph tests/golden/graph/one_scenario.okuri --scenario nope
@@ -61,6 +75,15 @@ repo_dir="$(mktemp -d)"
   git commit -qam two)
 expect 0 "diff of git revisions" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
 contains "~ s/1  wait 1d → wait 2d" "diff names the changed step"
+# Changes outside step bodies show between revisions too: a broadcast's time and a segment's threshold.
+(cd "$repo_dir" &&
+  printf 'message a text "A"\nsegment hot = score >= 10\nbroadcast b at 2026-12-01 10:00 to hot { send a }\n' > main.okuri &&
+  git commit -qam three &&
+  printf 'message a text "A"\nsegment hot = score >= 5\nbroadcast b at 2026-12-02 10:00 to hot { send a }\n' > main.okuri &&
+  git commit -qam four)
+expect 0 "diff of git revisions outside steps" -- "$okuri" diff HEAD~1 HEAD --project "$repo_dir"
+contains "~ at: 2026-12-01 10:00 → 2026-12-02 10:00" "diff names the broadcast's new time"
+contains "+ segment hot = score >= 5" "diff names the segment's new threshold"
 rm -rf "$repo_dir"
 # segment count after a project change, with the JIT's object cache warm from the old version: this
 # change moves the audience's column (one more tag in front, one named score fewer behind) while the
@@ -77,12 +100,40 @@ expect 0 "segment count after the change (warm cache)" -- "$okuri" segment count
   --engine jit --cache-dir "$seg_dir/cache" --format json
 contains '"count": 2' "segment count after the change, with the old version's code cached"
 rm -rf "$seg_dir"
+# The examples of docs/input-formats.md load and play: its project, its friends (CSV and
+# JSONL, the same friends) and its events.
+salon="$(mktemp -d)"
+awk -v dir="$salon" '
+  /^```okuri$/ { out = dir "/main.okuri"; next }
+  /^```csv$/ { out = dir "/friends.csv"; next }
+  /^```jsonl$/ { jsonl++; out = dir "/" (jsonl == 1 ? "events.jsonl" : "friends.jsonl"); next }
+  /^```/ { out = ""; next }
+  out != "" { print > out }
+' docs/input-formats.md
+expect 0 "input-formats: the project checks" -- "$okuri" check "$salon"
+expect 0 "input-formats: simulate with CSV friends" -- "$okuri" simulate "$salon" --friends "$salon/friends.csv" --events "$salon/events.jsonl"
+contains '"messages":["thanks"]' "the visited event plays"
+"$okuri" simulate "$salon" --friends "$salon/friends.jsonl" --events "$salon/events.jsonl" >/tmp/okuri-jsonl-friends.$$ 2>&1
+if ! cmp -s /tmp/okuri-cli-out.$$ /tmp/okuri-jsonl-friends.$$; then
+  echo "FAIL: the JSONL friends of input-formats.md do not give what the CSV friends give" >&2; fail=1
+fi
+rm -f /tmp/okuri-jsonl-friends.$$
+expect 0 "input-formats: the newsletter default" -- "$okuri" segment count "$salon" --where 'newsletter and visits >= 0' --friends "$salon/friends.csv"
+contains "2 of 3 friends" "an empty newsletter cell takes the default true"
+rm -rf "$salon"
 # simulate, test, explain
 ms=examples/music_school
 for sub in simulate test explain serve; do
   expect 0 "okuri $sub --help" -- "$okuri" "$sub" --help
   contains "Usage" "$sub help has a usage line"
 done
+# The help names the fields the output has: a deferred delivery carries logical_time and deferred_by.
+expect 0 "simulate --help" -- "$okuri" simulate --help
+contains "logical_time" "simulate help names logical_time"
+if grep -q "sent_at" /tmp/okuri-cli-out.$$; then echo "FAIL: simulate help names sent_at, which the output does not have" >&2; fail=1; fi
+expect 0 "simulate with a deferred delivery" -- "$okuri" simulate "$ms" --events "$ms/events.jsonl"
+contains '"logical_time"' "a deferred delivery carries logical_time"
+contains '"deferred_by"' "a deferred delivery carries deferred_by"
 expect 2 "simulate without events" -- "$okuri" simulate "$ms"
 contains "--events" "simulate names the missing option"
 printf '{"time":"2026-03-02T12:00:00+09:00","friend":"U1","type":"friend_added"}\n{"time":"yesterday","friend":"U1","type":"friend_added"}\n' > /tmp/okuri-bad-events.$$.jsonl

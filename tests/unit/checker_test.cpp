@@ -111,3 +111,37 @@ TEST_CASE("a json message counts its LINE messages wherever it is declared", "[c
   CHECK(count_e009(scenario + msgs) == 1);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("one_of and set_of lists with the same values are one type", "[checker][types]") {
+  // The same values in another order, on an event and on a field: assignable both ways.
+  const auto same = codes(
+      "event visited { menu: one_of(cut, color, perm) }\nfield last_menu: one_of(perm, cut, color)\n"
+      "field tried: set_of(cut, color, perm)\n"
+      "on visited { set last_menu = event.menu }\n"
+      "on visited when event.menu == last_menu and has(tried, event.menu) { pass }\n");
+  CHECK_FALSE(has(same, "E003"));
+  // Different values stay different types.
+  const auto other = codes(
+      "event visited { menu: one_of(cut, color) }\nfield last_menu: one_of(cut, color, perm)\n"
+      "on visited { set last_menu = event.menu }\n");
+  CHECK(has(other, "E003 type mismatch: `last_menu` is last_menu but `event.menu` is visited.menu"));
+}
+
+TEST_CASE("a field's default is a fixed value", "[checker][defaults]") {
+  CHECK_FALSE(has(codes("field a: int = -3 + 1\nfield b: date = 2026-01-01 + 2d\nfield c: one_of(x, y) = y\n"
+                        "field d: set_of(x, y) = [x]\nfield e: duration = 3d\n"),
+                  "E003"));
+  CHECK(has(codes("field a: date = today\n"), "E003 a field's default must be a fixed value"));
+  CHECK(has(codes("field a: int = 1\nfield b: int = a\n"), "E003 a field's default must be a fixed value"));
+}
+
+TEST_CASE("W102 finds a tag, a bool field or a segment both true and false", "[checker][w102]") {
+  CHECK(has(codes("tag x\nsegment s = tagged(x) and not tagged(x)\n"),
+            "W102 condition is always false: `tagged(x)` cannot be both true and false"));
+  CHECK(has(codes("tag x\nsegment s = tagged(x) and score > 3 and not tagged( x )\n"), "W102"));
+  CHECK(has(codes("field vip: bool\nsegment s = vip and not vip\n"), "W102"));
+  CHECK(has(codes("tag x\nsegment t = tagged(x)\nsegment s = t and not t\n"), "W102"));
+  CHECK_FALSE(has(codes("tag x, y\nsegment s = tagged(x) and not tagged(y)\n"), "W102"));
+  CHECK_FALSE(has(codes("tag x\nsegment s = tagged(x) or not tagged(x)\n"), "W102"));
+  CHECK_FALSE(has(codes("tag x\nsegment s = not not tagged(x) and tagged(x)\n"), "W102"));
+}

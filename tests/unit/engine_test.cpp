@@ -403,3 +403,30 @@ broadcast weekly at 2026-03-02 12:00 {
   CHECK(r2.before.size() == 1);
   CHECK(r2.after.size() == 1);
 }
+
+TEST_CASE("add and remove change some items of a set_of field and raise field_changed", "[engine]") {
+  auto p = compile(
+      "field likes: set_of(knit, coat, shoes)\nevent more {}\nevent less {}\nmessage changed text \"x\"\n"
+      "on more { add knit, coat to likes }\non less { remove coat, shoes from likes }\n"
+      "on field_changed(likes) { send changed }\n");
+  rt::Engine e(*p);
+  const std::int64_t t0 = at(2026, 6, 1, 12, 0);
+  e.start_at(t0);
+  const auto col = static_cast<std::size_t>(e.schema().field_index("likes"));
+  // Removing from an unknown set leaves it unknown (and changes nothing).
+  e.handle(event(t0, "U1", "less"));
+  const auto row = *e.store().find("U1");
+  CHECK_FALSE(e.store().fields[col].known.get(row));
+  // Adding to an unknown set starts it with those items.
+  e.handle(event(t0 + 60, "U1", "more"));
+  CHECK(e.store().fields[col].known.get(row));
+  CHECK(e.store().fields[col].values[row] == 0b011);
+  // Adding what is there changes nothing; removing keeps the other items.
+  e.handle(event(t0 + 120, "U1", "more"));
+  e.handle(event(t0 + 180, "U1", "less"));
+  CHECK(e.store().fields[col].values[row] == 0b001);
+  e.run_until(t0 + 86400);
+  std::size_t changes = 0;
+  for (const auto& d : e.deliveries()) changes += d.row == row ? 1 : 0;
+  CHECK(changes == 2);  // the first add and the last remove
+}

@@ -48,6 +48,10 @@ TEST_CASE("the canonical layout", "[fmt]") {
   CHECK(format_source("\n\n# c\n\n\n\ntag a\n\n") == "# c\n\ntag a\n");
   CHECK(format_source("scenario x {\n  score += -3\n  wait until lesson_at - 1d at 10:00\n}\n") ==
         "scenario x {\n  score += -3\n  wait until lesson_at - 1d at 10:00\n}\n");
+  // A field after `.` is a value even when it is spelt like a keyword: `event.at - 1d` subtracts.
+  CHECK(format_source("on reserved { set remind_at = event.at - 1d }\n") == "on reserved { set remind_at = event.at - 1d }\n");
+  CHECK(format_source("on reserved { set remind_at = event.at -1d }\n") == "on reserved { set remind_at = event.at - 1d }\n");
+  CHECK(format_source("scenario x {\n  wait 1d at -1\n}\n") == "scenario x {\n  wait 1d at -1\n}\n");
   CHECK(format_source("account {\n  quiet_hours 22:00-08:00\n}\n") == "account {\n  quiet_hours 22:00 - 08:00\n}\n");
   CHECK(format_source("segment s =\nage > 1 and\nage < 9\n") == "segment s =\n    age > 1 and\n    age < 9\n");
   CHECK(format_source("broadcast b at 2026-12-01 10:00 {\n throttle 2000 / min\n}\n") ==

@@ -116,3 +116,35 @@ TEST_CASE("a malformed row names file, line, column and value, and nothing is lo
       "expected '}'");
   bad("[1]\n", true, "f.jsonl:1: a friend must be a JSON object");
 }
+
+TEST_CASE("fields with a default start with it, in new friends and under empty cells", "[store]") {
+  auto p = compile_sources(".", {{"a.okuri",
+                                  "field visits: int = 0\nfield vip: bool = true\nfield memo: text = \"なし\"\n"
+                                  "field plan_kind: one_of(trial, annual) = annual\nfield likes: set_of(knit, coat) = [coat]\n"
+                                  "field best: time = 19:00\nfield due: date = 2026-01-01 + 1w\nfield nickname: text\n"}});
+  REQUIRE(p->diags.error_count() == 0);
+  const ir::Schema schema = ir::make_schema(*p);
+  rt::FriendStore s(schema);
+  const auto row = s.add("U1");
+  for (std::size_t f = 0; f + 1 < s.fields.size(); ++f) CHECK(s.fields[f].known.get(row));
+  CHECK(s.fields[0].values[row] == 0);
+  CHECK(s.fields[1].values[row] == 1);
+  CHECK(s.texts.get(static_cast<std::int32_t>(s.fields[2].values[row])) == "なし");
+  CHECK(s.fields[3].values[row] == 1);
+  CHECK(s.fields[4].values[row] == 2);
+  CHECK(s.fields[5].values[row] == 19 * 60);
+  CHECK(s.fields[6].values[row] == days_from_civil(CivilDate{2026, 1, 8}));
+  CHECK_FALSE(s.fields[7].known.get(row));  // no default: unknown
+  // A file: an empty cell (CSV) or a missing key (JSONL) leaves the default; a value replaces it.
+  rt::FriendStore csv(schema);
+  rt::load_friends_text(csv, "f.csv", "id,visits,vip,memo\nU1,,,\nU2,3,false,常連\n", false);
+  CHECK(csv.fields[0].values[0] == 0);
+  CHECK(csv.fields[1].values[0] == 1);
+  CHECK(csv.fields[0].values[1] == 3);
+  CHECK(csv.fields[1].values[1] == 0);
+  CHECK(csv.texts.get(static_cast<std::int32_t>(csv.fields[2].values[1])) == "常連");
+  rt::FriendStore jsonl(schema);
+  rt::load_friends_text(jsonl, "f.jsonl", "{\"id\":\"U1\",\"vip\":null}\n", true);
+  CHECK(jsonl.fields[1].known.get(0));
+  CHECK(jsonl.fields[1].values[0] == 1);
+}

@@ -75,6 +75,28 @@ TEST_CASE("a missing '}' names where the block opened", "[grammar]") {
   CHECK(t.errors[0].message == "expected '}' to close the block opened at 5:12");
 }
 
+TEST_CASE("a block left open ends at the next declaration, with one error naming the `{` left open", "[grammar]") {
+  // The `}` on line 6 is indented like the scenario: it was meant for it, so the `if` lacks its `}`.
+  const std::string src =
+      "scenario x {\n  start on friend_added\n  if score > 3 {\n    send a\n\n}\nsegment s = tagged(v)\ntag v\n";
+  const auto t = parse(src);
+  REQUIRE(t.errors.size() == 1);
+  CHECK(t.errors[0].message == "expected '}' to close the block opened at 3:16 before `segment`");
+  CHECK(t.errors[0].begin == src.find("segment"));
+  CHECK(t.errors[0].opener == static_cast<std::int64_t>(src.find("{\n    send")));
+  // The scenario keeps its statements and the declarations after it parse.
+  CHECK(count(t, Syn::SendStmt) == 1);
+  CHECK(count(t, Syn::SegmentDecl) == 1);
+  CHECK(count(t, Syn::TagDecl) == 1);
+  // A statement at the start of a line is not a declaration: `tag` and `score` start statements too.
+  CHECK(parse("scenario x {\nstart on friend_added\ntag v\nscore += 1\n}\n").errors.empty());
+  // A declaration written inside a block whose `}` comes later is a mistake inside the block.
+  const auto inner = parse("scenario x {\n  start on friend_added\nmessage m text \"x\"\n  send m\n}\n");
+  REQUIRE(inner.errors.size() == 1);
+  CHECK(inner.errors[0].message == "expected a statement, found `message`");
+  CHECK(count(inner, Syn::SendStmt) == 1);
+}
+
 TEST_CASE("recovery reports every error of a file", "[grammar]") {
   const auto t = parse("tag a b\nsegment s = \nfield f: int\nscenario x {\n  sned m\n  send ok\n  wait 3x\n}\n");
   REQUIRE(t.errors.size() == 4);

@@ -380,3 +380,33 @@ TEST_CASE("lsp: every field query::events lists is readable in a rule on that ev
   }
   CHECK(query::events(empty).size() == 12);
 }
+
+TEST_CASE("lsp: a full-width character has a quick fix that writes the ASCII one", "[lsp][features]") {
+  const auto p = make(kDecls, "segment x = tagged（予約中） and score ＞ 3\nscenario s {\n　start when x\n  pass\n}\n");
+  const auto v = p.view("scenarios.okuri");
+  const auto all = code_actions(v, 0, 1000);
+  REQUIRE(all.size() == 2);
+  // One fix covers the parenthesis pair and the `＞` after it on the line.
+  CHECK(all[0].title == "Change `（予約中） and score ＞` to `(予約中) and score >`");
+  CHECK(all[0].edit.begin == p.at("scenarios.okuri", "（"));
+  CHECK(all[0].edit.text == "(予約中) and score >");
+  // A full-width space used to indent: two half-width spaces.
+  CHECK(all[1].edit.begin == p.at("scenarios.okuri", "　"));
+  CHECK(all[1].edit.text == "  ");
+}
+
+TEST_CASE("lsp: completion of add and remove: the values, then `to`, then the set_of fields", "[lsp][features]") {
+  const auto p = make(kDecls + "field likes: set_of(knit, coat)\n");
+  const Program* names = p.program.get();
+  auto at_end = [&](const std::string& text) {
+    return labels(complete(text, static_cast<std::uint32_t>(text.size()), names, nullptr));
+  };
+  auto l = at_end("on booked {\n  add ");
+  CHECK(has(l, "knit"));
+  CHECK(has(l, "coat"));
+  l = at_end("on booked {\n  add knit ");
+  CHECK(has(l, "to"));
+  l = at_end("on booked {\n  remove knit, coat from ");
+  CHECK(has(l, "likes"));
+  CHECK_FALSE(has(l, "plan_kind"));  // a one_of field: not a set
+}
