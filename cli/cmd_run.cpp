@@ -142,6 +142,7 @@ void add_simulate(CLI::App& app, int& status) {
     std::string to;
     std::string report;
     bool trace = false;
+    bool render = false;
     double overage = 3.0;
     std::string format = "jsonl";
     EngineChoice engine;
@@ -152,7 +153,8 @@ void add_simulate(CLI::App& app, int& status) {
       "Plays the events (JSONL as in runtime.md, or LINE webhook bodies in .json files) against the project\n"
       "on a virtual clock and runs timers until --to (default: 90 days after the last event).\n"
       "stdout: one JSON object per delivery — time, friend, messages, kind (push|reply), scenario, node, key;\n"
-      "        deferred ones also carry logical_time (when the scenario sent it) and deferred_by.\n"
+      "        deferred ones also carry logical_time (when the scenario sent it) and deferred_by;\n"
+      "        with --render, rendered: the LINE message objects with every {…} filled, as serve sends them.\n"
       "stderr: the report — funnel per step (entered, passed, left, converted by `goal`), deliveries per\n"
       "        message, pushes versus free replies, LINE messages against the plan's monthly allowance.\n"
       "        With --report FILE the report is written there as JSON instead.\n"
@@ -163,6 +165,10 @@ void add_simulate(CLI::App& app, int& status) {
   cmd->add_option("--to", o->to, "Run timers until this time: 2026-06-01, '2026-06-01 10:00' or RFC 3339");
   cmd->add_option("--report", o->report, "Write the report as JSON to this file instead of text on stderr");
   cmd->add_flag("--trace", o->trace, "Print every state change with its cause on stderr");
+  cmd->add_flag(
+      "--render", o->render,
+      "Add the rendered LINE message objects to each delivery (\"rendered\"), exactly as `okuri serve` sends them; "
+      "with --format text, the texts under each line");
   cmd->add_option("--format", o->format, "Deliveries on stdout as jsonl (default) or text (one readable line each)")
       ->check(CLI::IsMember({"jsonl", "text"}));
   cmd->add_option("--overage-price", o->overage, "Yen per message over the standard plan's allowance (default 3)");
@@ -174,6 +180,7 @@ void add_simulate(CLI::App& app, int& status) {
     if (!read_events(*p, o->events, in, status)) return;
     rt::EngineOptions eo;
     eo.trace = o->trace;
+    eo.render = o->render;
     if (!engine_options(o->engine, eo, status)) return;
     rt::Engine e(*p, eo);
     if (!load_friends(e, o->friends, status)) return;
@@ -285,6 +292,7 @@ void add_explain(CLI::App& app, int& status) {
     if (!read_events(*p, o->events, in, status)) return;
     rt::EngineOptions eo;
     eo.trace = true;
+    eo.render = true;  // the texts the friend received
     if (!engine_options(o->engine, eo, status)) return;
     // The friend's row: friends from the file first, then in order of their first event.
     {

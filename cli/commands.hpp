@@ -13,6 +13,7 @@ void add_fmt_command(CLI::App& app, int& status);
 void add_diff_command(CLI::App& app, int& status);
 void add_segment_command(CLI::App& app, int& status);
 void add_run_commands(CLI::App& app, int& status);  // simulate, test, explain
+void add_preview_command(CLI::App& app, int& status);
 void add_serve_command(CLI::App& app, int& status);
 void add_lsp_command(CLI::App& app, int& status);  // the language server
 

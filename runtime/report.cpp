@@ -115,6 +115,8 @@ std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone
     j["logical_time"] = format_time(d.logical, zone);
     j["deferred_by"] = d.deferred_by;
   }
+  // EngineOptions::render (`simulate --render`): the LINE message objects exactly as `serve` sends them.
+  if (!d.rendered.empty()) j["rendered"] = json::parse(d.rendered);
   return j.dump();
 }
 
@@ -124,7 +126,29 @@ std::string delivery_text(const Engine& e, const Delivery& d, const stdlib::Zone
   std::string s = fmt::format("{} {} {} {} {} {}", format_time(d.time, zone), e.store().id_of(d.row), d.reply ? "reply" : "push", msgs,
                               d.flow < 0 ? std::string("-") : flow_name(e, d), d.node);
   if (d.time != d.logical) s += fmt::format(" (deferred by {} from {})", d.deferred_by, format_time(d.logical, zone));
+  if (!d.rendered.empty()) s += "\n" + indented_text(e, d);
   return s;
+}
+
+std::string indented_text(const Engine&, const Delivery& d) {
+  // The readable form of what was rendered when the delivery was made.
+  std::string out;
+  const json msgs = json::parse(d.rendered);
+  for (const auto& m : msgs) {
+    const std::string type = m.value("type", "");
+    std::string line = type == "text" ? m.value("text", "")
+                       : type == "sticker"
+                           ? fmt::format("[sticker {}/{}]", m.value("packageId", ""), m.value("stickerId", ""))
+                       : m.contains("altText") ? fmt::format("[{}: {}]", type, m.value("altText", ""))
+                                               : fmt::format("[{}]", type);
+    std::string indented = "    │ ";
+    for (char c : line) {
+      indented += c;
+      if (c == '\n') indented += "    │ ";
+    }
+    out += (out.empty() ? "" : "\n") + indented;
+  }
+  return out;
 }
 
 std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {

@@ -33,6 +33,8 @@ std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone
 // The same as one text line: `2026-03-02T12:00:00+09:00 U1 reply welcome trial_funnel trial_funnel/1`,
 // with `(deferred by quiet hours from …)` when it moved. For reading and for hand-written expectations.
 std::string delivery_text(const Engine& e, const Delivery& d, const stdlib::Zone& zone);
+// A rendered delivery's texts as people read them, each line starting `    │ ` (empty when not rendered).
+std::string indented_text(const Engine& e, const Delivery& d);
 
 std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone);
 std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone);

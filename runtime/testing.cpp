@@ -363,6 +363,7 @@ std::string explain(Engine& e, std::uint32_t row, std::int64_t to, bool from_sta
     any = true;
     for (auto m : d->messages) got.insert(m);
     out += fmt::format("  {} {} {}\n", short_time(d->time, zone), d->reply ? "reply" : "push ", names_of(e, d->messages));
+    if (!d->rendered.empty()) out += indented_text(e, *d) + "\n";
   }
   if (!any) out += "  nothing\n";
   out += "\nnot received\n";

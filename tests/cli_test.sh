@@ -150,6 +150,22 @@ expect 1 "test fails" -- "$okuri" test tests/golden/test/failing.okuri
 contains "1 passed, 1 failed" "failing summary line"
 expect 2 "explain an unknown friend" -- "$okuri" explain "$ms" --events "$ms/events.jsonl" --friend Unobody
 contains "no friend \`Unobody\`" "unknown friend message"
+# preview: the rendered LINE message objects and the texts, for a friend of a file or for nobody known
+expect 0 "okuri preview --help" -- "$okuri" preview --help
+contains "Usage" "preview help has a usage line"
+expect 0 "preview without a friend shows the fallbacks" -- "$okuri" preview "$ms" welcome
+contains '"type": "text"' "preview prints LINE message objects"
+contains "お客さま、ひびき音楽教室です" "preview renders the fallback"
+printf 'id,display_name\nU9,佐藤\n' >/tmp/okuri-preview-friends.$$.csv
+expect 0 "preview for a friend of a file" -- "$okuri" preview "$ms" welcome --friends /tmp/okuri-preview-friends.$$.csv --friend U9 --format text
+contains "佐藤さま、ひびき音楽教室です" "preview fills the friend's display name"
+expect 2 "preview of an unknown message" -- "$okuri" preview "$ms" nope
+contains "no message \`nope\`" "unknown message named"
+expect 2 "preview of an unknown friend" -- "$okuri" preview "$ms" welcome --friends /tmp/okuri-preview-friends.$$.csv --friend U8
+rm -f /tmp/okuri-preview-friends.$$.csv
+# simulate --render gives the same texts as explain shows
+expect 0 "simulate --render" -- "$okuri" simulate "$ms" --events "$ms/events.jsonl" --render
+contains '"rendered":[{"text":"お客さま、ひびき音楽教室です' "simulate --render adds the rendered messages"
 # Two runs give byte-identical output.
 "$okuri" simulate "$ms" --events "$ms/events.jsonl" --trace >/tmp/okuri-run1.$$ 2>&1
 "$okuri" simulate "$ms" --events "$ms/events.jsonl" --trace >/tmp/okuri-run2.$$ 2>&1
