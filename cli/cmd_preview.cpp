@@ -2,15 +2,11 @@
 // would send and a readable text form — rendered by the same renderer as `serve`.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "compiler/literals.hpp"
-#include "runtime/engine.hpp"
-#include "runtime/event_input.hpp"
+#include "cli/message_for_friend.hpp"
 
 namespace okuri::cli {
 
@@ -43,71 +39,11 @@ void add_preview_command(CLI::App& app, int& status) {
   cmd->callback([o, &status] {
     auto p = compile_for_command(o->path, "preview", status);
     if (!p) return;
-    if (!o->friend_id.empty() && o->friends.empty()) {
-      std::cerr << "okuri preview: --friend needs --friends (the file that holds the friend's data)\n";
-      status = 2;
-      return;
-    }
-    rt::Engine e(*p, rt::EngineOptions{});
-    std::int64_t at = std::time(nullptr);
-    if (!o->at.empty()) {
-      std::optional<std::int64_t> t;
-      if (auto ms = rt::parse_rfc3339_ms(o->at)) t = *ms / 1000;
-      if (!t) {
-        if (auto dt = parse_datetime(o->at)) t = local_to_utc_seconds(*dt, p->account.timezone);
-      }
-      if (!t) {
-        if (auto d = parse_date(o->at)) t = local_to_utc_seconds(CivilDateTime{*d, 0}, p->account.timezone);
-      }
-      if (!t) {
-        std::cerr << "okuri preview: --at `" << o->at
-                  << "` is not a date or time (2026-06-01, '2026-06-01 10:00' or RFC 3339)\n";
-        status = 2;
-        return;
-      }
-      at = *t;
-    }
-    e.start_at(at);
-    if (!o->friends.empty()) {
-      try {
-        rt::load_friends(e.store(), o->friends);
-      } catch (const rt::DataError& x) {
-        std::cerr << "okuri: " << x.what() << "\n";
-        status = 2;
-        return;
-      }
-    }
-    std::uint32_t row = 0;
-    if (!o->friend_id.empty()) {
-      auto r = e.store().find(o->friend_id);
-      if (!r) {
-        std::cerr << "okuri preview: no friend `" << o->friend_id << "` in " << o->friends << "\n";
-        status = 2;
-        return;
-      }
-      row = *r;
-    } else {
-      row = e.friend_row("(preview)");
-    }
-    std::vector<plan::MessageId> ids;
-    for (const auto& name : o->messages) {
-      const auto& names = e.schema().messages;
-      auto it = std::find(names.begin(), names.end(), name);
-      if (it == names.end()) {
-        std::cerr << "okuri preview: no message `" << name << "` in the project\n";
-        status = 2;
-        return;
-      }
-      ids.push_back(static_cast<plan::MessageId>(it - names.begin()));
-    }
-    const std::string rendered = e.render(ids, row);
-    if (o->format != "text") std::cout << nlohmann::json::parse(rendered).dump(2, ' ', false) << "\n";
-    if (o->format != "json") {
-      const stdlib::Zone zone(p->account.timezone.c_str());
-      const rt::RenderContext ctx{e.store(), row, e.now(), zone, nullptr, nullptr};
-      if (o->format == "both") std::cout << "\n";
-      std::cout << e.renderer().readable(ids, ctx);
-    }
+    auto m = render_for_friend(*p, o->messages, FriendChoice{o->friends, o->friend_id, o->at}, "preview", status);
+    if (!m) return;
+    if (o->format != "text") std::cout << nlohmann::json::parse(m->json).dump(2, ' ', false) << "\n";
+    if (o->format == "both") std::cout << "\n";
+    if (o->format != "json") std::cout << m->readable(*p);
   });
 }
 

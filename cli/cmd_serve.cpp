@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "compiler/literals.hpp"
 #include "runtime/jit/jit.hpp"
 #include "service/service.hpp"
 
@@ -20,10 +21,19 @@ void add_serve_command(CLI::App& app, int& status) {
     std::string listen = "127.0.0.1:8080";
     std::string line_api = "https://api.line.me";
     double rate = 2000;
+    double multicast_rate = 200;
+    int connections = 128;
+    bool aggregation_units = false;
     int timeout = 15;
     std::size_t max_body = 1 << 20;
     bool quiet = false;
     bool no_watch = false;
+    std::string public_url;
+    std::string notify_url;
+    bool no_profiles = false;
+    int profile_wait = 3;
+    double profile_rate = 2000;
+    std::string profile_max_age = "7d";
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Run an account: LINE webhooks, custom events, timers, and a sender to the Messaging API.");
@@ -33,7 +43,11 @@ void add_serve_command(CLI::App& app, int& status) {
       "Endpoints: POST /webhook (LINE; X-Line-Signature checked before parsing), POST /events (JSON lines as in\n"
       "runtime.md; Authorization: Bearer $OKURI_EVENTS_TOKEN), GET /healthz, GET /metrics (Prometheus).\n"
       "Secrets come from the environment and are never logged: LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN,\n"
-      "OKURI_EVENTS_TOKEN. SIGTERM or SIGINT stops it after committing what was accepted.\n"
+      "OKURI_EVENTS_TOKEN, OKURI_LINK_KEY. SIGTERM or SIGINT stops it after committing what was accepted.\n"
+      "Texts are rendered as `okuri simulate --render` shows them; {display_name} waits (--profile-wait) for the\n"
+      "friend's LINE profile, fetched on follow. With --public-url every declared link goes out as a redirect\n"
+      "https://HOST/l/TOKEN that records the click (GET /l/TOKEN answers 302). `notify` reaches --notify-url and\n"
+      "the project's `account { staff \"U…\" }`.\n"
       "Hot reload: when a .okuri file of the project changes (or on SIGHUP) the project is recompiled; friends\n"
       "mid-way follow each scenario's `on_update` (see `okuri diff`). A version with errors is not loaded: the\n"
       "running one goes on and the diagnostics are logged. See docs/serve.md.");
@@ -41,11 +55,37 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--db", o->db, "The database file (created when missing; default okuri.db)");
   cmd->add_option("--listen", o->listen, "host:port to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
   cmd->add_option("--line-api", o->line_api, "The Messaging API base URL (default https://api.line.me)");
-  cmd->add_option("--rate", o->rate, "Requests per second to the Messaging API at most (default 2000, LINE's push limit)");
+  cmd->add_option("--rate", o->rate, "Push and reply requests per second at most (default 2000, LINE's limit)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--multicast-rate", o->multicast_rate,
+                  "Multicast requests per second at most (default 200, LINE's limit)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag(
+      "--aggregation-units", o->aggregation_units,
+      "Name each push's scenario or broadcast in LINE's customAggregationUnits, for LINE's per-unit statistics "
+      "(only for accounts LINE approved for it)");
+  cmd->add_option(
+         "--connections", o->connections,
+         "Requests to the Messaging API in flight at once (default 128: at 50 ms an answer, enough for 2,000 a second)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--line-timeout", o->timeout, "Seconds to wait for the Messaging API's answer before retrying (default 15)");
   cmd->add_option("--max-body", o->max_body, "Largest request body accepted, in bytes (default 1 MiB)");
   cmd->add_flag("--quiet", o->quiet, "No log lines on stderr");
   cmd->add_flag("--no-watch", o->no_watch, "Do not reload when a file of the project changes (SIGHUP still reloads)");
+  cmd->add_option(
+      "--public-url", o->public_url,
+      "Where this service is reachable from the internet (https://example.com): declared links go out as tracked "
+      "redirects under it (needs OKURI_LINK_KEY)");
+  cmd->add_option("--notify-url", o->notify_url, "POST staff notifications (`notify`) as JSON to this URL");
+  cmd->add_flag("--no-profiles", o->no_profiles, "Do not fetch LINE profiles ({display_name} shows its fallback)");
+  cmd->add_option(
+      "--profile-wait", o->profile_wait,
+      "Seconds a delivery that reads the LINE profile waits for it before it goes out with the fallback (default 3)");
+  cmd->add_option("--profile-rate", o->profile_rate,
+                  "LINE profile requests per second at most (default 2000, LINE's limit)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--profile-max-age", o->profile_max_age,
+                  "Fetch a friend's profile again when it is older than this (default 7d)");
   cmd->callback([o, &status] {
     auto p = compile_for_command(o->path, "serve", status);
     if (!p) return;
@@ -63,9 +103,23 @@ void add_serve_command(CLI::App& app, int& status) {
     so.port = std::atoi(o->listen.c_str() + colon + 1);
     so.line_api = o->line_api;
     so.push_rate = o->rate;
+    so.multicast_rate = o->multicast_rate;
+    so.connections = o->connections;
+    so.aggregation_units = o->aggregation_units;
     so.request_timeout = o->timeout;
     so.max_body = o->max_body;
     so.quiet = o->quiet;
+    so.notify_url = o->notify_url;
+    so.profiles = !o->no_profiles;
+    so.profile_wait = o->profile_wait;
+    so.profile_rate = o->profile_rate;
+    if (auto age = parse_duration(o->profile_max_age)) {
+      so.profile_max_age = *age;
+    } else {
+      std::cerr << "okuri serve: --profile-max-age `" << o->profile_max_age << "` is not a duration (7d, 12h, 30m)\n";
+      status = 2;
+      return;
+    }
     auto env = [](const char* name) {
       const char* v = std::getenv(name);
       return v == nullptr ? std::string() : std::string(v);
@@ -73,6 +127,20 @@ void add_serve_command(CLI::App& app, int& status) {
     so.channel_secret = env("LINE_CHANNEL_SECRET");
     so.access_token = env("LINE_CHANNEL_ACCESS_TOKEN");
     so.events_token = env("OKURI_EVENTS_TOKEN");
+    so.public_url = o->public_url;
+    so.link_key = env("OKURI_LINK_KEY");
+    if (!so.public_url.empty() && so.link_key.size() < 16) {
+      std::cerr
+          << "okuri serve: --public-url needs OKURI_LINK_KEY in the environment, a secret of at least 16 characters "
+             "(for example `openssl rand -base64 32`): it seals the tracked links\n";
+      status = 2;
+      return;
+    }
+    if (!so.public_url.empty() && so.public_url.rfind("http://", 0) != 0 && so.public_url.rfind("https://", 0) != 0) {
+      std::cerr << "okuri serve: --public-url wants an http:// or https:// URL, not `" << so.public_url << "`\n";
+      status = 2;
+      return;
+    }
     if (so.channel_secret.empty()) {
       std::cerr << "okuri serve: LINE_CHANNEL_SECRET is not set: every webhook would be refused\n";
       status = 2;

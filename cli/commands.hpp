@@ -14,6 +14,7 @@ void add_diff_command(CLI::App& app, int& status);
 void add_segment_command(CLI::App& app, int& status);
 void add_run_commands(CLI::App& app, int& status);  // simulate, test, explain
 void add_preview_command(CLI::App& app, int& status);
+void add_send_test_command(CLI::App& app, int& status);
 void add_serve_command(CLI::App& app, int& status);
 void add_lsp_command(CLI::App& app, int& status);  // the language server
 

@@ -257,6 +257,7 @@ struct AccountDecl {
   std::optional<std::int64_t> daily_limit;
   Span daily_limit_span;
   std::optional<Name> plan;
+  std::vector<std::pair<std::string, Span>> staff;  // `staff "U…", …`: LINE user ids for notifications
 };
 struct FieldDecl {
   Name name;

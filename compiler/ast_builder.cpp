@@ -678,6 +678,9 @@ class Builder {
             case Syn::AccountPlan:
               a.plan = name(k.at(0));
               break;
+            case Syn::AccountStaff:
+              for (auto s : k) a.staff.emplace_back(str(s), span(s));
+              break;
             default:
               break;
           }

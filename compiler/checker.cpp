@@ -689,6 +689,21 @@ void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
       p_.diags.report(Code::E007, a.quiet_span, "quiet hours start and end at the same time");
     }
   }
+  for (const auto& [id, span] : a.staff) {
+    // LINE user ids: `U` and 32 hexadecimal digits (what the Messaging API pushes to).
+    const bool ok = id.size() == 33 && id[0] == 'U' && std::all_of(id.begin() + 1, id.end(), [](char c) {
+                      return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                    });
+    if (ok) {
+      p_.account.staff.push_back(id);
+    } else {
+      p_.diags.report(
+          Code::E007, span,
+          fmt::format("`{}` is not a LINE user id (U followed by 32 hexadecimal digits): staff notifications are "
+                      "pushed to the ids in `staff` (find yours in the LINE Developers console, under Basic settings)",
+                      id));
+    }
+  }
   if (a.daily_limit) {
     if (*a.daily_limit < 1) {
       p_.diags.report(Code::E007, a.daily_limit_span, "daily_limit must be at least 1");

@@ -354,6 +354,7 @@ struct Shift {
     s(v.quiet_from_span);
     s(v.quiet_to_span);
     s(v.daily_limit_span);
+    for (auto& st : v.staff) s(st.second);
     n(v.plan);
   }
   void dv(FieldDecl& v) const {

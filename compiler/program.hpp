@@ -41,6 +41,7 @@ struct AccountSettings {
   std::optional<MinuteOfDay> quiet_to;
   std::optional<std::int64_t> daily_limit;
   std::string plan = "free";
+  std::vector<std::string> staff;  // LINE user ids that `notify` reaches (pushed by `okuri serve`)
   // Minute `m` falls inside the quiet window [from, to) (which may cross midnight).
   bool in_quiet_hours(MinuteOfDay m) const;
   bool operator==(const AccountSettings&) const = default;

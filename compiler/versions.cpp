@@ -271,6 +271,9 @@ std::vector<DeclText> decl_texts(const Program& p) {
                  a.quiet_from && a.quiet_to ? format_time(*a.quiet_from) + " - " + format_time(*a.quiet_to) : ""});
   out.push_back({"account", "daily_limit", a.daily_limit ? std::to_string(*a.daily_limit) : ""});
   out.push_back({"account", "plan", a.plan});
+  std::string staff;
+  for (const auto& id : a.staff) staff += (staff.empty() ? "" : ", ") + id;
+  out.push_back({"account", "staff", staff});
   return out;
 }
 

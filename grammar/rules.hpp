@@ -224,8 +224,8 @@ struct what_arm {
   static constexpr bool statements = true, cases = false;
 };
 struct what_account {
-  static constexpr const char* text = "an account setting (timezone, quiet_hours, daily_limit or plan)";
-  static constexpr std::string_view keywords[] = {"timezone", "quiet_hours", "daily_limit", "plan"};
+  static constexpr const char* text = "an account setting (timezone, quiet_hours, daily_limit, plan or staff)";
+  static constexpr std::string_view keywords[] = {"timezone", "quiet_hours", "daily_limit", "plan", "staff"};
   static constexpr bool statements = false, cases = false;
 };
 struct what_test {
@@ -372,7 +372,9 @@ struct account_timezone : seq<OKURI_KW("timezone"), sp, must<string_lit>> {};
 struct account_quiet : seq<OKURI_KW("quiet_hours"), sp, must<time_lit>, sp, must<dash>, sp, must<time_lit>> {};
 struct account_daily : seq<OKURI_KW("daily_limit"), sp, must<int_lit>> {};
 struct account_plan : seq<OKURI_KW("plan"), sp, must<name>> {};
-struct account_item : sor<account_timezone, account_quiet, account_daily, account_plan> {};
+// `staff "U…", "U…"`: the LINE user ids `notify` reaches.
+struct account_staff : seq<OKURI_KW("staff"), sp, must<string_lit>, star<sp, comma, sp, must<string_lit>>> {};
+struct account_item : sor<account_timezone, account_quiet, account_daily, account_plan, account_staff> {};
 struct account_body : seq<seps, star<recover<seq<account_item, must<stmt_end>>, what_account, false>, seps>> {};
 struct account_decl : seq<OKURI_KW("account"), sp, must<braced<account_body>>> {};
 
@@ -491,6 +493,7 @@ OKURI_NODE(account_timezone, AccountTimezone)
 OKURI_NODE(account_quiet, AccountQuietHours)
 OKURI_NODE(account_daily, AccountDailyLimit)
 OKURI_NODE(account_plan, AccountPlan)
+OKURI_NODE(account_staff, AccountStaff)
 OKURI_NODE(field_decl, FieldDecl)
 OKURI_NODE(type_name, TypeName)
 OKURI_NODE(type_one_of, TypeOneOf)

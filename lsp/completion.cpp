@@ -473,7 +473,7 @@ void complete_statement(const Context& c, Items& items) {
                         "on", "scenario", "broadcast", "test"});
         break;
       case BlockKind::Account:
-        items.keywords({"timezone", "quiet_hours", "daily_limit", "plan"});
+        items.keywords({"timezone", "quiet_hours", "daily_limit", "plan", "staff"});
         break;
       case BlockKind::Scenario:
         items.keywords({"start", "restart", "stop", "on_update"});

@@ -56,7 +56,7 @@ bool is_keyword(std::string_view w) {
       "notify",    "pass",        "goto",        "step",      "repeat", "goal",    "within",   "if",       "else",
       "split",     "wait",        "until",       "up",        "to",     "for",     "timeout",  "throttle", "at",
       "by",        "friend",      "expect",      "no",        "of",     "from",    "text",     "json",     "sticker",
-      "timezone",  "quiet_hours", "daily_limit", "plan",      "add",    "remove"};
+      "timezone",  "quiet_hours", "daily_limit", "plan",      "staff",  "add",     "remove"};
   return kWords.count(w) != 0;
 }
 

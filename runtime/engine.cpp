@@ -907,6 +907,14 @@ bool Engine::holds(const ast::Expr& e, std::uint32_t row) {
 }
 
 std::uint32_t Engine::friend_row(const std::string& id) { return impl_->ensure_friend(id); }
+
+void Engine::set_profile(std::uint32_t row, const std::optional<std::string>& display_name,
+                         const std::optional<std::string>& language) {
+  FriendStore& s = *impl_->store;
+  if (display_name) s.display_name[row] = s.texts.intern(*display_name);
+  if (language) s.language[row] = s.texts.intern(*language);
+  impl_->touch(row);
+}
 void Engine::force_arm(std::uint32_t row, std::size_t flow, std::string arm) { impl_->forced_arms[{row, flow}] = std::move(arm); }
 
 }  // namespace okuri::rt

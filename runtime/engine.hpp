@@ -176,6 +176,10 @@ class Engine {
   bool holds(const ast::Expr& e, std::uint32_t row);
   // The friend's row, added (every value unknown) when new.
   std::uint32_t friend_row(const std::string& id);
+  // The friend's LINE profile (the service fetches it): display name and language; nullopt leaves
+  // a value as it is. The row is dirty after.
+  void set_profile(std::uint32_t row, const std::optional<std::string>& display_name,
+                   const std::optional<std::string>& language);
   // Tests (`friend X { arm: offer_test.b }`): every split of the flow with an arm of that
   // name sends the friend down that arm instead of the one their hash picks.
   void force_arm(std::uint32_t row, std::size_t flow, std::string arm);

@@ -344,12 +344,19 @@ std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
       ++ignored_[type];
       continue;
     }
-    // Friend events come from a user; a group or room without a user is not a friend.
+    // Friend events come from a one-to-one chat with a user. A group or room event names the
+    // member who spoke, but that member may never have added the account, and an answer to it
+    // would go to the whole group: the language's events are one-to-one, so it is not a friend event.
     auto src = e.find("source");
     if (src == e.end() || !src->is_object() || !src->contains("userId") || !(*src)["userId"].is_string()) {
       ++ignored_[type + " (no userId)"];
       continue;
     }
+    if (auto st = src->find("type"); st != src->end() && st->is_string() && *st != "user") {
+      ++ignored_[type + " (from a " + st->get<std::string>() + ")"];
+      continue;
+    }
+    if (auto mode = e.find("mode"); mode != e.end() && mode->is_string()) ev.standby = *mode == "standby";
     ev.friend_id = (*src)["userId"].get<std::string>();
     parsed.push_back(std::move(ev));
   }

@@ -41,6 +41,9 @@ struct InputEvent {
   std::optional<std::string> reply_token;
   std::string webhook_event_id;
   bool redelivery = false;
+  // A webhook event delivered while the channel is on standby (another channel is active in a
+  // module): it changes the friend's state, but the account must not answer it.
+  bool standby = false;
   std::string origin;  // "events.jsonl:12" or "webhook event 3": for messages and traces
 };
 

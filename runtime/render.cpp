@@ -73,7 +73,7 @@ struct Renderer::Impl {
     switch (r.kind) {
       case plan::TextRef::Kind::Link: {
         const auto& l = plan.links[static_cast<std::size_t>(r.index)];
-        if (c.links != nullptr) return c.links->url(static_cast<std::uint32_t>(r.index), s.id_of(row), l.url);
+        if (c.links != nullptr) return c.links->url(l.name, s.id_of(row), l.url);
         return l.url;
       }
       case plan::TextRef::Kind::Attribute:
@@ -163,8 +163,7 @@ struct Renderer::Impl {
         for (std::size_t l = 0; l < plan.links.size(); ++l) {
           const auto& link = plan.links[l];
           if (uri == "{" + link.name + "}" || uri == link.url) {
-            v = c.links != nullptr ? c.links->url(static_cast<std::uint32_t>(l), c.store.id_of(c.row), link.url)
-                                   : link.url;
+            v = c.links != nullptr ? c.links->url(link.name, c.store.id_of(c.row), link.url) : link.url;
             break;
           }
         }

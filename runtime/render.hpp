@@ -20,7 +20,8 @@ namespace okuri::rt {
 class LinkTracker {
  public:
   virtual ~LinkTracker() = default;
-  virtual std::string url(std::uint32_t link, std::string_view friend_id, std::string_view target) const = 0;
+  // `link` is the declared link's name (stable across versions, unlike its index).
+  virtual std::string url(std::string_view link, std::string_view friend_id, std::string_view target) const = 0;
 };
 
 struct RenderContext {

@@ -1,5 +1,5 @@
-// The service: HTTP (cpp-httplib, the only translation unit that includes it),
-// the writer thread (engine + group commit), the sender thread (outbox → LINE).
+// The service: HTTP (cpp-httplib), the writer thread (engine + group commit), and the parts it
+// starts: the sender (outbox → LINE, sender.cpp) and the profile fetcher (profile_fetcher.cpp).
 // Debian builds cpp-httplib as a library with OpenSSL (pkg-config cpp-httplib).
 #include <httplib.h>
 
@@ -7,8 +7,6 @@
 #include <openssl/crypto.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <chrono>
@@ -22,237 +20,33 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "compiler/literals.hpp"
 #include "compiler/workspace.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/report.hpp"
+#include "service/click_links.hpp"
+#include "service/line_api.hpp"
+#include "service/metrics.hpp"
+#include "service/multicast.hpp"
+#include "service/profile_fetcher.hpp"
+#include "service/project_version.hpp"
+#include "service/quota.hpp"
+#include "service/sender.hpp"
 #include "service/service.hpp"
+#include "stdlib/builtins.hpp"
 
 namespace okuri::svc {
 
 using nlohmann::json;
 
-// ------------------------------------------------------------------ signatures
-
-std::string line_signature(std::string_view secret, std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(body.data()), body.size(),
-       mac, &len);
-  std::string out(4 * ((len + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(len));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-bool signature_ok(std::string_view secret, std::string_view body, std::string_view received) {
-  if (secret.empty() || received.empty()) return false;
-  const std::string want = line_signature(secret, body);
-  if (received.size() != want.size()) return false;
-  return CRYPTO_memcmp(want.data(), received.data(), want.size()) == 0;
-}
-
-// ------------------------------------------------------------------ messages
-
 namespace {
-
-std::string interpolate(const Program& p, rt::Engine& e, std::uint32_t row, const std::string& text) {
-  const rt::FriendStore& s = e.store();
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::size_t open = text.find('{', i);
-    const std::size_t close = open == std::string::npos ? std::string::npos : text.find('}', open);
-    if (open == std::string::npos || close == std::string::npos) {
-      out.append(text, i, std::string::npos);
-      break;
-    }
-    out.append(text, i, open - i);
-    const std::string name = text.substr(open + 1, close - open - 1);
-    std::string value;
-    if (name == "display_name") {
-      if (s.display_name[row] >= 0) value = std::string(s.texts.get(s.display_name[row]));
-    } else if (name == "source") {
-      if (s.source[row] >= 0) value = std::string(s.texts.get(s.source[row]));
-    } else if (name == "language") {
-      if (s.language[row] >= 0) value = std::string(s.texts.get(s.language[row]));
-    } else if (name == "age") {
-      if (s.age[row] != rt::kUnknownAge) value = std::to_string(s.age[row]);
-    } else if (name == "score") {
-      value = std::to_string(s.score[row]);
-    } else if (const Symbol* link = p.find(SymbolKind::Link, name)) {
-      value = std::get<ast::LinkDecl>(link->decl->v).url;
-    } else if (const int f = e.schema().field_index(name); f >= 0) {
-      const auto& col = s.fields[static_cast<std::size_t>(f)];
-      const auto& info = e.schema().fields[static_cast<std::size_t>(f)];
-      if (col.known.get(row)) {
-        const std::int64_t v = col.values[row];
-        switch (info.type.kind) {
-          case TypeKind::Text:
-            value = std::string(s.texts.get(static_cast<std::int32_t>(v)));
-            break;
-          case TypeKind::Date:
-            value = format_date(civil_from_days(v));
-            break;
-          case TypeKind::DateTime: {
-            const stdlib::Zone zone(p.account.timezone.c_str());
-            const std::string t = rt::format_time(v, zone);
-            value = t.substr(0, 10) + " " + t.substr(11, 5);
-            break;
-          }
-          case TypeKind::Enum:
-            value = v >= 0 && static_cast<std::size_t>(v) < info.values.size() ? info.values[static_cast<std::size_t>(v)] : "";
-            break;
-          default:
-            value = std::to_string(v);
-            break;
-        }
-      }
-    }
-    out += value;
-    i = close + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string render_messages(const Program& p, rt::Engine& e, const rt::Delivery& d) {
-  json out = json::array();
-  for (auto m : d.messages) {
-    const Symbol* sym = p.find(SymbolKind::Message, e.schema().messages[m]);
-    if (sym == nullptr) continue;
-    const auto& md = std::get<ast::MessageDecl>(sym->decl->v);
-    switch (md.kind) {
-      case ast::MessageKind::Text:
-        out.push_back({{"type", "text"}, {"text", interpolate(p, e, d.row, md.value)}});
-        break;
-      case ast::MessageKind::Sticker:
-        out.push_back({{"type", "sticker"}, {"packageId", std::to_string(md.package_id)}, {"stickerId", std::to_string(md.sticker_id)}});
-        break;
-      case ast::MessageKind::Json: {
-        std::ifstream f(p.root + "/" + md.value, std::ios::binary);
-        const json j = json::parse(f, nullptr, false);
-        if (j.is_array()) {
-          for (const auto& x : j) out.push_back(x);
-        } else if (j.is_object()) {
-          out.push_back(j);
-        }
-        break;
-      }
-    }
-  }
-  return out.dump();
-}
-
-// ------------------------------------------------------------------ metrics
-
-namespace {
-
-struct Histogram {
-  static constexpr std::array<double, 10> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
-  std::array<std::atomic<std::uint64_t>, 11> buckets{};
-  std::atomic<std::uint64_t> count{0};
-  std::atomic<std::uint64_t> sum_us{0};
-  void observe(double seconds) {
-    std::size_t i = 0;
-    while (i < kBounds.size() && seconds > kBounds[i]) ++i;
-    ++buckets[i];
-    ++count;
-    sum_us += static_cast<std::uint64_t>(seconds * 1e6);
-  }
-  std::string text(const std::string& name, const std::string& help) const {
-    std::string s = fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
-    std::uint64_t acc = 0;
-    for (std::size_t i = 0; i < kBounds.size(); ++i) {
-      acc += buckets[i];
-      s += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, kBounds[i], acc);
-    }
-    acc += buckets[kBounds.size()];
-    s += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, acc, name,
-                     static_cast<double>(sum_us.load()) / 1e6, name, count.load());
-    return s;
-  }
-};
-
-struct Metrics {
-  std::atomic<std::uint64_t> accepted{0}, duplicates{0};
-  std::mutex mu;
-  std::map<std::string, std::uint64_t> rejected;  // by reason
-  std::map<std::string, std::uint64_t> sends;     // by outcome of a request to LINE
-  Histogram request_latency, commit_latency, send_latency;
-  void reject(const std::string& why) {
-    std::lock_guard<std::mutex> lock(mu);
-    ++rejected[why];
-  }
-  void sent(const std::string& what) {
-    std::lock_guard<std::mutex> lock(mu);
-    ++sends[what];
-  }
-};
-
-// What the saved friend states depend on: the schema's names and every scenario's steps.
-std::int64_t project_shape(rt::Engine& e) {
-  std::string s;
-  const auto& sc = e.schema();
-  for (const auto* list : {&sc.tags, &sc.links, &sc.messages, &sc.audiences, &sc.scores, &sc.visit_patterns}) {
-    for (const auto& n : *list) s += n + '\0';
-    s += '\1';
-  }
-  for (const auto& f : sc.fields) s += f.name + '\0' + std::to_string(static_cast<int>(f.type.kind)) + '\0';
-  for (std::size_t f = 0; f < e.flow_count(); ++f) {
-    const auto& g = e.flow(f);
-    s += g.name + '\2';
-    for (std::uint32_t n = 0; n < g.node_count(); ++n) s += g.node(n).id + '\0';
-  }
-  return static_cast<std::int64_t>(XXH64(s.data(), s.size(), 0) & 0x7FFFFFFFFFFFFFFF) | 1;
-}
-
-// The project's `.okuri` sources, as the store keeps them with the states they wrote.
-std::string sources_of(const Program& p) {
-  json files = json::array();
-  for (std::uint32_t i = 0; i < p.sources.size(); ++i) {
-    const auto& f = p.sources.file(i);
-    if (f.path.size() >= 6 && f.path.compare(f.path.size() - 6, 6, ".okuri") == 0) files.push_back({{"path", f.path}, {"text", f.text}});
-  }
-  return json{{"root", p.root}, {"files", files}}.dump();
-}
-
-std::unique_ptr<Program> program_from(const std::string& sources) {
-  const json j = json::parse(sources);
-  std::vector<std::pair<std::string, std::string>> files;
-  for (const auto& f : j.at("files")) files.emplace_back(f.at("path").get<std::string>(), f.at("text").get<std::string>());
-  return compile_sources(j.at("root").get<std::string>(), std::move(files));
-}
-
-std::string error_text(const Program& p) {
-  std::vector<Diagnostic> errors;
-  for (const auto& d : p.diags.all()) {
-    if (d.severity == Severity::Error) errors.push_back(d);
-  }
-  return render_human(p.sources, errors, RenderOptions{false});
-}
-
-// What the watcher compares: every `.okuri` file of the project with its size and time of change.
-std::string fingerprint(const std::string& project) {
-  std::string out;
-  try {
-    for (const auto& f : project_files(project)) {
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(f, ec);
-      const auto time = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
-      out += fmt::format("{}|{}|{}\n", f, ec ? 0 : size, ec ? 0 : time);
-    }
-  } catch (const std::exception& e) {
-    out = std::string("unreadable: ") + e.what();
-  }
-  return out;
-}
 
 struct Job {
   std::vector<rt::InputEvent> events;
+  std::function<void()> apply;  // work of the service's own (a fetched profile), run inside the batch
   std::promise<int> done;  // the HTTP status to answer
 };
 
@@ -286,18 +80,48 @@ struct Service::Impl {
   std::deque<std::shared_ptr<Job>> queue;
   std::vector<std::function<void()>> reads;  // run by the writer between batches
   bool stopping = false;
-  std::atomic<bool> sender_stop{false};
-  std::mutex smu;
-  std::condition_variable scv;
-  std::thread writer, sender;
+  std::unique_ptr<Sender> sender;
+  std::thread writer;
   std::atomic<int> bound_port{0};
   std::atomic<std::uint64_t> timer_backlog{0};
 
-  Impl(std::shared_ptr<const Program> p, ServeOptions o) : prog(std::move(p)), opt(std::move(o)) {}
+  std::unique_ptr<ClickLinks> clicks;           // with --public-url: declared links go out as tracked redirects
+  std::unique_ptr<ProfileFetcher> profiles;     // LINE profiles, unless --no-profiles
+  std::unique_ptr<QuotaWatcher> quota;          // the month's message quota, read periodically
+  std::atomic<std::uint64_t> sent_at_quota{0};  // metrics.messages_sent when the quota was last read
+  std::string zone_name;
+  std::unique_ptr<stdlib::Zone> zone_of_prog;
+  const stdlib::Zone& zone() {
+    if (!zone_of_prog || zone_name != prog->account.timezone) {
+      zone_name = prog->account.timezone;
+      zone_of_prog = std::make_unique<stdlib::Zone>(zone_name.c_str());
+    }
+    return *zone_of_prog;
+  }
+
+  Impl(std::shared_ptr<const Program> p, ServeOptions o) : prog(std::move(p)), opt(std::move(o)) {
+    // What friends receive is rendered by the engine when a scenario sends it (the same renderer
+    // as simulate --render), with declared links as tracked redirects when there is a public URL.
+    opt.engine.render = true;
+    if (!opt.public_url.empty()) {
+      clicks = std::make_unique<ClickLinks>(opt.public_url, opt.link_key);
+      opt.engine.links = clicks.get();
+    }
+  }
 
   std::shared_ptr<const rt::EventCatalog> current_catalog() {
     std::lock_guard<std::mutex> lock(cmu);
     return catalog;
+  }
+  // The declared links of the running version, by name (what a click redirects to): under cmu.
+  std::shared_ptr<const std::map<std::string, std::string>> links_now;
+  std::vector<std::string> message_files;  // the JSON message files of the last compile (the watcher's): under cmu
+  static std::shared_ptr<const std::map<std::string, std::string>> link_urls(const Program& p) {
+    auto out = std::make_shared<std::map<std::string, std::string>>();
+    for (const auto& sym : p.symbols) {
+      if (sym.kind == SymbolKind::Link) (*out)[sym.name] = std::get<ast::LinkDecl>(sym.decl->v).url;
+    }
+    return out;
   }
 
   void log(const std::string& line) const {
@@ -313,7 +137,15 @@ struct Service::Impl {
     for (const auto& f : store->load_friends()) engine->import_friend(engine->friend_row(f.id), f.state);
     engine->take_dirty();
     engine->take_deliveries();
+    taken_early.clear();
+    standby_keys.clear();
   }
+
+  // Deliveries taken out of the engine in the middle of a batch (around a standby-mode event),
+  // and the keys of those that answer such an event: they are recorded, never sent.
+  std::vector<rt::Delivery> taken_early;
+  std::set<std::string> standby_keys;
+  std::set<std::string> narrowcast_warned;  // broadcasts said once not to be sent (line.* targets)
 
   // Runs `body` in one transaction, committed at the engine's clock when it returns true and
   // rolled back when it returns false. Any failure rolls back and comes out as StoreError.
@@ -342,9 +174,13 @@ struct Service::Impl {
   // the last call. False when there was nothing.
   bool write_outputs(std::int64_t created) {
     const auto dirty = engine->take_dirty();
-    auto deliveries = engine->take_deliveries();
+    auto deliveries = std::move(taken_early);
+    taken_early.clear();
+    for (auto& d : engine->take_deliveries()) deliveries.push_back(std::move(d));
     const auto menus = engine->take_menu_links();
+    const auto notes = engine->take_notifications();
     for (const auto row : dirty) store->save_friend(engine->store().id_of(row), engine->export_friend(row));
+    std::vector<OutboxRow> broadcast_pushes;  // merged into multicasts where their messages are the same
     for (const auto& d : deliveries) {
       if (d.skipped) continue;
       OutboxRow r;
@@ -353,11 +189,84 @@ struct Service::Impl {
       r.due = d.time;
       r.reply = d.reply && !d.reply_token.empty();
       r.reply_token = d.reply_token;
-      r.messages = render_messages(*prog, *engine, d);
+      r.messages = d.rendered;  // rendered by the engine when the scenario sent it
+      if (standby_keys.erase(d.key) > 0) {
+        // LINE's rule for a channel on standby (another channel is active in a module): it must not
+        // answer. The friend's state moved, and the delivery is kept as a record, not sent.
+        r.status = "standby";
+        ++metrics.standby_unsent;
+      }
       r.scenario = d.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(d.flow)).name;
+      if (opt.aggregation_units && !r.scenario.empty())
+        r.unit = aggregation_unit(r.scenario);  // LINE's statistics per scenario
       r.node = d.node;
       r.created = created;
-      store->add_delivery(r);
+      if (profiles && engine->renderer().reads_profile(d.messages)) {
+        // It reads the LINE profile: fetch it when it was never fetched or is old; a delivery that
+        // would show a fallback instead waits for it (at most --profile-wait), then is rendered again.
+        const auto fetched = store->profile_fetched(r.friend_id);
+        if (!fetched || *fetched < created - opt.profile_max_age) profiles->want(r.friend_id);
+        if (d.needs_profile && !fetched && is_line_user_id(r.friend_id) && r.status == "pending") {
+          r.status = "profile";
+          json names = json::array();
+          for (auto m : d.messages) names.push_back(engine->schema().messages[m]);
+          r.message_names = names.dump();
+        }
+      }
+      const plan::Flow* flow = d.flow < 0 ? nullptr : &engine->plan().flows[static_cast<std::size_t>(d.flow)];
+      if (flow != nullptr && flow->target_reads_line && r.status == "pending") {
+        // Narrowed by LINE's estimates (line.*): only LINE knows who matches, and every friend
+        // passes locally. Pushing would reach the wrong people and burn the quota, so nothing is
+        // sent until this goes out as a narrowcast (not done yet): the rows are kept, unsent.
+        r.status = "unsent";
+        r.error = "narrowed by LINE's estimates (line.*): okuri serve does not send narrowcasts yet";
+        if (narrowcast_warned.insert(r.scenario).second) {
+          log(
+              fmt::format("broadcast `{}` is narrowed by LINE's estimates (line.*), which only a narrowcast can apply: "
+                          "okuri serve does not send narrowcasts yet, so nothing of it was sent (send it from LINE "
+                          "Official Account Manager, or target it on your own data)",
+                          r.scenario));
+        }
+      }
+      if (flow != nullptr && flow->broadcast && !r.reply && r.status == "pending") {
+        broadcast_pushes.push_back(std::move(r));
+      } else {
+        store->add_delivery(r);
+      }
+    }
+    auto grouped = group_into_multicasts(std::move(broadcast_pushes));
+    hold_over_quota(grouped);
+    for (const auto& r : grouped) store->add_delivery(r);
+    for (const auto& n : notes) {
+      // A staff notification: the sender posts it to --notify-url and pushes it to the staff.
+      OutboxRow r;
+      r.kind = "notify";
+      r.key = n.key;
+      r.friend_id = engine->store().id_of(n.row);
+      r.due = n.time;
+      const auto name = engine->store().display_name[n.row];
+      r.messages =
+          json{{"text", n.text},
+               {"friend", r.friend_id},
+               {"display_name", name < 0 ? json(nullptr) : json(std::string(engine->store().texts.get(name)))},
+               {"scenario", n.flow < 0 ? json(nullptr) : json(engine->flow(static_cast<std::size_t>(n.flow)).name)},
+               {"node", n.node},
+               {"time", rt::format_time(n.time, zone())}}
+              .dump();
+      r.scenario = n.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(n.flow)).name;
+      r.node = n.node;
+      r.created = created;
+      if (!opt.notify_url.empty()) store->add_delivery(r);
+      // To each staff member of the project: a push of the text, like any push (retry key, retries).
+      const std::string who = name < 0 ? r.friend_id : std::string(engine->store().texts.get(name));
+      for (std::size_t k = 0; k < prog->account.staff.size(); ++k) {
+        OutboxRow push = r;
+        push.kind = "message";
+        push.key = rt::delivery_key(n.key, "staff", static_cast<std::uint32_t>(k), prog->account.staff[k], 0);
+        push.friend_id = prog->account.staff[k];
+        push.messages = json::array({{{"type", "text"}, {"text", fmt::format("{}\n({})", n.text, who)}}}).dump();
+        store->add_delivery(push);
+      }
     }
     for (const auto& ml : menus) {
       OutboxRow r;
@@ -369,7 +278,7 @@ struct Service::Impl {
       r.created = created;
       store->add_delivery(r);
     }
-    return !dirty.empty() || !deliveries.empty() || !menus.empty();
+    return !dirty.empty() || !deliveries.empty() || !menus.empty() || !notes.empty();
   }
 
   // Moves every friend to a new version (its engine `ne`, not yet started) and commits the states,
@@ -398,8 +307,10 @@ struct Service::Impl {
     {
       std::lock_guard<std::mutex> lock(cmu);
       catalog = std::make_shared<const rt::EventCatalog>(*prog);
+      links_now = link_urls(*prog);
     }
     timer_backlog = engine->timers_pending();
+    warn_about_needs();
     log(fmt::format("now running the new version ({:.0f} ms): {} friend{}; {} waiting at the same step, {} moved on, {} restarted, {} left a scenario",
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(), sum.friends,
                     sum.friends == 1 ? "" : "s", sum.waiting, sum.moved, sum.restarted, sum.exited));
@@ -417,6 +328,11 @@ struct Service::Impl {
       ++reloads_failed;
       log(fmt::format("cannot read the project: {}; the running version goes on", e.what()));
       return false;
+    }
+    {
+      // Watched from now on, even when this version is refused: fixing the file reloads it.
+      std::lock_guard<std::mutex> lock(cmu);
+      message_files = np->message_files;
     }
     if (np->diags.error_count() > 0) {
       ++reloads_failed;
@@ -458,14 +374,19 @@ struct Service::Impl {
     if (watcher.joinable()) watcher.join();
   }
 
+  std::vector<std::string> watched_messages() {
+    std::lock_guard<std::mutex> lock(cmu);
+    return message_files;
+  }
+
   void watch_loop() {
-    std::string loaded = fingerprint(opt.project_path), seen = loaded;
+    std::string loaded = fingerprint(opt.project_path, watched_messages()), seen = loaded;
     while (true) {
       {
         std::unique_lock<std::mutex> lock(wmu);
         if (wcv.wait_for(lock, std::chrono::milliseconds(opt.watch_interval_ms), [&] { return watch_stop; })) return;
       }
-      const std::string now = fingerprint(opt.project_path);
+      const std::string now = fingerprint(opt.project_path, watched_messages());
       if (now != seen) {  // changing: wait until it has stayed the same for one interval (an editor still saving)
         seen = now;
         continue;
@@ -487,17 +408,35 @@ struct Service::Impl {
         const std::int64_t now_ms = wall_ms();
         for (auto& job : jobs) {
           for (auto& ev : job->events) {
-            if (!ev.webhook_event_id.empty() && !store->claim_event(ev.webhook_event_id)) {
+            if (ev.webhook_event_id.rfind("click:", 0) == 0) {
+              if (!store->claim_click(ev.webhook_event_id, now_ms / 1000, kClickWindowSeconds)) {
+                metrics.click("repeated");  // the same link tapped again within the window
+                continue;
+              }
+              metrics.click("recorded");
+            } else if (!ev.webhook_event_id.empty() && !store->claim_event(ev.webhook_event_id)) {
               ++metrics.duplicates;
               continue;
             }
             ev.time_ms = std::min(ev.time_ms, now_ms);  // a clock ahead of ours does not move time forward
-            engine->handle(ev);
+            if (ev.standby) {
+              for (auto& d : engine->take_deliveries()) taken_early.push_back(std::move(d));
+              engine->handle(ev);
+              for (auto& d : engine->take_deliveries()) {
+                standby_keys.insert(d.key);
+                taken_early.push_back(std::move(d));
+              }
+            } else {
+              engine->handle(ev);
+            }
             ++metrics.accepted;
+            if (profiles && ev.type == "friend_added") profiles->want(ev.friend_id);  // a new (or returning) friend
           }
+          if (job->apply) job->apply();
         }
         engine->run_until(now_ms / 1000);
-        wrote = write_outputs(now_ms / 1000) || !jobs.empty();
+        const bool released = release_held(now_ms / 1000 - opt.profile_wait, {}) > 0;
+        wrote = write_outputs(now_ms / 1000) || released || !jobs.empty();
         return wrote;
       });
       if (!wrote) return;  // a quiet moment: nothing was written
@@ -515,7 +454,7 @@ struct Service::Impl {
     metrics.commit_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     timer_backlog = engine ? engine->timers_pending() : 0;
     for (auto& job : jobs) job->done.set_value(status);
-    scv.notify_all();
+    if (sender) sender->wake();
   }
 
   void writer_loop() {
@@ -552,166 +491,26 @@ struct Service::Impl {
     return f.get();
   }
 
-  // ---------------------------------------------------------------- sender
-
-  std::mt19937_64 rng{std::random_device{}()};
-
-  std::int64_t backoff(std::int64_t attempts) {
-    const double base = std::min(300.0, std::pow(2.0, static_cast<double>(std::min<std::int64_t>(attempts, 10))));
-    std::uniform_real_distribution<double> jitter(0.5, 1.5);
-    return static_cast<std::int64_t>(std::ceil(base * jitter(rng)));
-  }
-
-  void send_one(httplib::Client& cli, OutboxRow r) {
-    const std::int64_t now = wall_ms() / 1000;
-    const httplib::Headers headers = {{"Authorization", "Bearer " + opt.access_token}};
-    const auto t0 = std::chrono::steady_clock::now();
-    ++r.attempts;
-    if (r.kind == "menu") {
-      // Linking a rich menu is idempotent: retried like a push, without a retry key.
-      auto res = cli.Post(fmt::format("/v2/bot/user/{}/richmenu/{}", r.friend_id, r.messages), headers, "", "application/json");
-      metrics.send_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      const int code = res ? res->status : 0;
-      if (code == 200) {
-        r.status = "sent";
-        metrics.sent("menu_linked");
-      } else if (code == 429 || code == 0 || code >= 500) {
-        r.next_attempt = now + backoff(r.attempts);
-        r.error = code == 0 ? "no answer" : fmt::format("answered {}", code);
-        metrics.sent("menu_retry");
-      } else {
-        r.status = "failed";
-        r.error = fmt::format("answered {}: {}", code, res->body.substr(0, 500));
-        metrics.sent("menu_failed");
-        log(fmt::format("linking rich menu {} to {} failed: {}", r.messages, r.friend_id, r.error));
-      }
-      store->update_delivery(r);
-      return;
-    }
-    if (r.reply) {
-      // Recorded before the request: if the process dies now, nobody can know whether the
-      // reply arrived, and it must not go out again (see settle_inflight).
-      r.status = "replying";
-      store->update_delivery(r);
-      r.status = "pending";
-      const json body = {{"replyToken", r.reply_token}, {"messages", json::parse(r.messages)}};
-      auto res = cli.Post("/v2/bot/message/reply", headers, body.dump(), "application/json");
-      metrics.send_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      if (res && res->status == 200) {
-        r.status = "sent";
-        metrics.sent("reply_sent");
-        store->update_delivery(r);
-        return;
-      }
-      // A reply cannot be retried safely: it becomes a push, keyed for retries.
-      metrics.sent("reply_failed_to_push");
-      r.reply = false;
-      r.error = res ? fmt::format("reply answered {}; sent as a push", res->status) : "reply failed; sent as a push";
-    }
-    httplib::Headers push_headers = headers;
-    push_headers.emplace("X-Line-Retry-Key", r.key);
-    const json body = {{"to", r.friend_id}, {"messages", json::parse(r.messages)}};
-    auto res = cli.Post("/v2/bot/message/push", push_headers, body.dump(), "application/json");
-    metrics.send_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    const int code = res ? res->status : 0;
-    if (code == 200 || code == 409) {
-      r.status = "sent";  // 409: LINE accepted this retry key before
-      metrics.sent(code == 200 ? "push_sent" : "push_already_accepted");
-    } else if (code == 429 || code == 0 || code >= 500) {
-      std::int64_t wait = backoff(r.attempts);
-      if (code == 429 && res && res->has_header("Retry-After")) wait = std::max<std::int64_t>(1, std::atoll(res->get_header_value("Retry-After").c_str()));
-      r.next_attempt = now + wait;
-      r.error = code == 0 ? fmt::format("no answer ({})", httplib::to_string(res.error())) : fmt::format("answered {}", code);
-      metrics.sent(code == 429 ? "push_throttled" : code == 0 ? "push_no_answer" : "push_server_error");
-      // LINE keeps a retry key for 24 hours: near that horizon a retry could deliver twice.
-      if (r.next_attempt - r.created > 23 * 3600) {
-        r.status = "uncertain";
-        log(fmt::format("delivery {} to {} is uncertain after {} attempts ({}): not sent again", r.key, r.friend_id, r.attempts, r.error));
-      }
-    } else {
-      r.status = "failed";
-      r.error = fmt::format("answered {}: {}", code, res->body.substr(0, 500));
-      metrics.sent("push_failed");
-      log(fmt::format("delivery {} to {} failed: {}", r.key, r.friend_id, r.error));
-    }
-    store->update_delivery(r);
-  }
-
-  void sender_loop() {
-    httplib::Client cli(opt.line_api);
-    cli.set_connection_timeout(5);
-    cli.set_read_timeout(opt.request_timeout);
-    cli.set_write_timeout(opt.request_timeout);
-    cli.set_keep_alive(true);
-    cli.set_tcp_nodelay(true);
-    const double per = opt.push_rate > 0 ? 1.0 / opt.push_rate : 0;
-    auto next_slot = std::chrono::steady_clock::now();
-    while (!sender_stop) {
-      std::vector<OutboxRow> rows;
-      try {
-        rows = store->due_deliveries(wall_ms() / 1000, 200);
-      } catch (const std::exception& e) {
-        log(fmt::format("reading the outbox: {}", e.what()));
-      }
-      if (rows.empty()) {
-        std::unique_lock<std::mutex> lock(smu);
-        scv.wait_for(lock, std::chrono::milliseconds(250));
-        continue;
-      }
-      for (auto& r : rows) {
-        if (sender_stop) break;
-        std::this_thread::sleep_until(next_slot);
-        next_slot = std::max(next_slot, std::chrono::steady_clock::now()) +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(per));
-        try {
-          send_one(cli, std::move(r));
-        } catch (const std::exception& e) {
-          log(fmt::format("sending: {}", e.what()));
-        }
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- HTTP
 
   std::string metrics_text() {
-    std::string s;
-    s += "# HELP okuri_events_accepted_total Events applied (after deduplication).\n# TYPE okuri_events_accepted_total counter\n";
-    s += fmt::format("okuri_events_accepted_total {}\n", metrics.accepted.load());
-    s += "# HELP okuri_events_duplicate_total Webhook events seen before (redeliveries), not applied again.\n"
-         "# TYPE okuri_events_duplicate_total counter\n";
-    s += fmt::format("okuri_events_duplicate_total {}\n", metrics.duplicates.load());
-    s += "# HELP okuri_requests_rejected_total Requests refused, by reason.\n# TYPE okuri_requests_rejected_total counter\n";
-    {
-      std::lock_guard<std::mutex> lock(metrics.mu);
-      for (const char* why : {"signature", "malformed", "too_large", "unauthorized", "storage", "shutting_down"}) {
-        auto it = metrics.rejected.find(why);
-        s += fmt::format("okuri_requests_rejected_total{{reason=\"{}\"}} {}\n", why, it == metrics.rejected.end() ? 0 : it->second);
-      }
-      s += "# HELP okuri_line_requests_total Requests to the Messaging API, by outcome.\n# TYPE okuri_line_requests_total counter\n";
-      for (const auto& [what, n] : metrics.sends) s += fmt::format("okuri_line_requests_total{{outcome=\"{}\"}} {}\n", what, n);
-    }
+    Gauges g;
     try {
-      const StoreCounts c = store->counts();
-      s += "# HELP okuri_deliveries Deliveries in the outbox, by status.\n# TYPE okuri_deliveries gauge\n";
-      s += fmt::format("okuri_deliveries{{status=\"pending\"}} {}\nokuri_deliveries{{status=\"sent\"}} {}\n", c.pending, c.sent);
-      s += fmt::format("okuri_deliveries{{status=\"failed\"}} {}\nokuri_deliveries{{status=\"uncertain\"}} {}\n", c.failed, c.uncertain);
-      s += "# HELP okuri_outbox_depth Deliveries waiting to be sent.\n# TYPE okuri_outbox_depth gauge\n";
-      s += fmt::format("okuri_outbox_depth {}\n", c.pending);
-      s += "# HELP okuri_friends Friends with saved state.\n# TYPE okuri_friends gauge\n";
-      s += fmt::format("okuri_friends {}\n", c.friends);
+      g.store = store->counts();
     } catch (const std::exception&) {
     }
-    s += "# HELP okuri_reloads_total Hot reloads of the project, by result (failed: errors in the project, or a store failure).\n"
-         "# TYPE okuri_reloads_total counter\n";
-    s += fmt::format("okuri_reloads_total{{result=\"ok\"}} {}\nokuri_reloads_total{{result=\"failed\"}} {}\n", reloads_ok.load(),
-                     reloads_failed.load());
-    s += "# HELP okuri_timer_backlog Pending waits.\n# TYPE okuri_timer_backlog gauge\n";
-    s += fmt::format("okuri_timer_backlog {}\n", timer_backlog.load());
-    s += metrics.request_latency.text("okuri_request_seconds", "Time from a request's arrival to its answer (after commit).");
-    s += metrics.commit_latency.text("okuri_commit_seconds", "Time to run and commit one batch.");
-    s += metrics.send_latency.text("okuri_line_request_seconds", "Time of one request to the Messaging API.");
-    return s;
+    if (profiles) {
+      const auto pc = profiles->counts();
+      g.profiles = {pc.fetched, pc.not_found, pc.failed};
+    }
+    g.reloads_ok = reloads_ok.load();
+    g.reloads_failed = reloads_failed.load();
+    g.timer_backlog = timer_backlog.load();
+    if (const auto q = quota ? quota->latest() : std::nullopt) {
+      g.quota_used = q->used;
+      if (q->limited) g.quota_limit = q->limit;
+    }
+    return metrics.text(g);
   }
 
   // `Authorization: Bearer $OKURI_EVENTS_TOKEN`, compared in constant time.
@@ -729,6 +528,18 @@ struct Service::Impl {
       const auto cat = current_catalog();
       rt::EventReader reader(*cat);
       events = parse(reader, req.body);
+      metrics.duplicates += reader.duplicates();  // the same webhookEventId twice in one body
+      for (const auto& [why, n] : reader.ignored()) {
+        // A label without spaces: "message (from a group)" → "message_from_a_group".
+        std::string label;
+        for (const char c : why) {
+          if (c == ' ')
+            label += '_';
+          else if (c != '(' && c != ')')
+            label += c;
+        }
+        metrics.ignore(label, n);
+      }
     } catch (const std::exception& e) {
       metrics.reject("malformed");
       res.status = 400;
@@ -738,6 +549,203 @@ struct Service::Impl {
     res.status = submit(std::move(events));
     if (res.status == 503) res.set_header("Retry-After", "5");
     res.set_content("{}", "application/json");
+    metrics.request_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+
+  SenderOptions sender_options() const {
+    SenderOptions so;
+    so.line_api = opt.line_api;
+    so.access_token = opt.access_token;
+    so.notify_url = opt.notify_url;
+    so.connections = opt.connections;
+    so.request_timeout = opt.request_timeout;
+    so.push_rate = opt.push_rate;
+    so.reply_rate = opt.push_rate;
+    so.multicast_rate = opt.multicast_rate;
+    return so;
+  }
+
+  // The one way the service stops, once HTTP no longer accepts requests: the watcher stops, the
+  // writer finishes every queued request and commits, then the profile fetcher and the sender stop.
+  void shut_down() {
+    stop_watching();
+    {
+      std::lock_guard<std::mutex> lock(qmu);
+      stopping = true;
+    }
+    qcv.notify_all();
+    if (writer.joinable()) writer.join();
+    if (profiles) profiles->stop();
+    if (quota) quota->stop();
+    if (sender) sender->stop();
+  }
+
+  // What may still be sent this month: LINE's figures as last read, less what was handed to LINE
+  // since and what waits in the outbox. None while LINE has not answered, or has no limit.
+  std::optional<std::int64_t> quota_remaining() {
+    const auto q = quota ? quota->latest() : std::nullopt;
+    if (!q || !q->limited) return std::nullopt;
+    const auto since = static_cast<std::int64_t>(metrics.messages_sent.load() - sent_at_quota.load());
+    return q->remaining() - since - store->counts().pending_messages;
+  }
+
+  static std::int64_t recipients_of(const OutboxRow& r) {
+    return r.kind == "multicast" ? static_cast<std::int64_t>(json::parse(r.recipients).size()) : 1;
+  }
+
+  // A broadcast is sent whole or not at all: one that needs more messages than remain this month
+  // is held (status `quota`) until the quota allows all of it.
+  void hold_over_quota(std::vector<OutboxRow>& rows) {
+    if (rows.empty()) return;
+    auto remaining = quota_remaining();
+    if (!remaining) return;
+    std::map<std::string, std::int64_t> needs;
+    for (const auto& r : rows) needs[r.scenario] += recipients_of(r);
+    for (const auto& [name, n] : needs) {
+      if (n <= *remaining) {
+        *remaining -= n;
+        continue;
+      }
+      const std::string why =
+          fmt::format("held: needs {} messages, {} remain this month", n, std::max<std::int64_t>(0, *remaining));
+      for (auto& r : rows) {
+        if (r.scenario != name) continue;
+        r.status = "quota";
+        r.error = why;
+      }
+      log(
+          fmt::format("broadcast `{}` is held, not sent: it needs {} messages and {} remain of this month's quota "
+                      "(okuri_quota_limit, okuri_quota_used in /metrics); it goes out whole when the quota allows it",
+                      name, n, std::max<std::int64_t>(0, *remaining)));
+    }
+  }
+
+  // New quota figures from LINE: held broadcasts that now fit go out, oldest first.
+  void quota_read(const Quota& q) {
+    sent_at_quota = metrics.messages_sent.load();
+    (void)q;
+    auto job = std::make_shared<Job>();
+    job->apply = [this] {
+      const auto held = store->quota_held();
+      if (held.empty()) return;
+      auto remaining = quota_remaining();
+      for (const auto& [name, n] : held) {
+        if (remaining && n > *remaining) continue;
+        store->release_quota_held(name);
+        if (remaining) *remaining -= n;
+        log(fmt::format("broadcast `{}` was held for the quota and goes out now ({} messages)", name, n));
+      }
+    };
+    std::lock_guard<std::mutex> lock(qmu);
+    if (stopping) return;
+    queue.push_back(std::move(job));
+    qcv.notify_one();
+  }
+
+  // Held deliveries go out, rendered again from the friend's state now: those of one friend whose
+  // profile arrived, or every one held since before `created_before` (it waited long enough).
+  // Returns how many went out.
+  std::size_t release_held(std::int64_t created_before, const std::string& friend_id) {
+    const auto held = store->held_deliveries(friend_id, created_before);
+    for (const auto& h : held) {
+      std::string rendered = h.messages;
+      if (auto row = engine->store().find(h.friend_id)) {
+        std::vector<plan::MessageId> ids;
+        const auto names = json::parse(h.message_names, nullptr, false);
+        const auto& all = engine->schema().messages;
+        for (const auto& n : names.is_array() ? names : json::array()) {
+          auto it = std::find(all.begin(), all.end(), n.is_string() ? n.get<std::string>() : std::string());
+          if (it != all.end()) ids.push_back(static_cast<plan::MessageId>(it - all.begin()));
+        }
+        if (!ids.empty() && ids.size() == names.size()) rendered = engine->render(ids, *row);
+      }
+      store->release_delivery(h.id, rendered);
+      metrics.held_released(friend_id.empty() ? "waited" : "profile");
+    }
+    return held.size();
+  }
+
+  // A profile came back from LINE: into the friend's state, then their held deliveries go out.
+  void profile_arrived(ProfileAnswer a) {
+    if (!a.answered) return;  // held deliveries go out at their time limit, with the fallbacks
+    auto job = std::make_shared<Job>();
+    job->apply = [this, a = std::move(a)] {
+      const std::uint32_t row = engine->friend_row(a.friend_id);
+      if (a.found) engine->set_profile(row, a.display_name, a.language);
+      store->save_profile(Profile{a.friend_id, a.display_name, a.language, wall_ms() / 1000, a.found});
+      release_held(std::numeric_limits<std::int64_t>::max(), a.friend_id);
+    };
+    auto f = job->done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(qmu);
+      if (stopping) return;
+      queue.push_back(job);
+    }
+    qcv.notify_one();
+    f.wait();
+  }
+
+  // Once at start and after a reload: what the project uses that this service cannot provide.
+  void warn_about_needs() {
+    const ProjectNeeds n = needs_of(engine->plan());
+    if (n.clicks && !clicks) {
+      log("the project reads link clicks, but without --public-url (and OKURI_LINK_KEY) links go out as declared and "
+          "LINE "
+          "reports no clicks: clicks can only arrive through POST /events");
+    }
+    if (n.notify && opt.notify_url.empty() && prog->account.staff.empty()) {
+      log("the project uses `notify`, but there is nowhere to send notifications: give --notify-url, or staff LINE "
+          "user ids "
+          "in the project (`account { staff \"U…\" }`); until then they are counted and dropped");
+    }
+  }
+
+  // Repeated requests for one token within this window count as one click (a double tap, a reload,
+  // a retry after a lost answer): a sliding window from the last click counted.
+  static constexpr std::int64_t kClickWindowSeconds = 10;
+
+  void click(const httplib::Request& req, httplib::Response& res) {
+    const auto t0 = std::chrono::steady_clock::now();
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Referrer-Policy", "no-referrer");
+    auto not_found = [&](const char* why) {
+      metrics.click(why);
+      res.status = 404;
+      res.set_content("not found\n", "text/plain");
+    };
+    if (!clicks) return not_found("invalid");
+    const std::string token = req.matches[1];
+    const auto t = clicks->open(token);
+    if (!t) return not_found("invalid");  // forged, altered, or sealed with another key
+    std::string url;
+    {
+      std::lock_guard<std::mutex> lock(cmu);
+      auto it = links_now->find(t->link);
+      if (it != links_now->end()) url = it->second;
+    }
+    if (url.empty()) return not_found("unknown_link");  // the link was removed from the project
+    const auto q = req.target.find('?');
+    const std::string target =
+        with_query(url, q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1));
+    if (req.method == "HEAD" || is_link_preview_agent(req.get_header_value("User-Agent"))) {
+      metrics.click("preview");
+    } else {
+      rt::InputEvent ev;
+      ev.time_ms = wall_ms();
+      ev.friend_id = t->friend_id;
+      ev.type = "link_clicked";
+      ev.arg = t->link;
+      ev.fields["url"] = rt::FieldValue{true, 0, target};
+      ev.webhook_event_id = fmt::format("click:{:016x}", XXH64(token.data(), token.size(), 0));
+      ev.origin = "tracked link";
+      const int status = submit({std::move(ev)});
+      // The friend is sent on even when the click could not be stored: the page matters more.
+      // (A stored click is counted by the writer, which alone knows whether it was a repeat.)
+      if (status != 200) metrics.click("lost");
+      if (status != 200) log(fmt::format("a click on `{}` could not be stored (status {})", t->link, status));
+    }
+    res.status = 302;
+    res.set_header("Location", target);
     metrics.request_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 
@@ -821,6 +829,10 @@ struct Service::Impl {
       res.set_content(friend_json(req.matches[1]), "application/json");
       if (res.body == "null") res.status = 404;
     });
+    // A tracked link (`--public-url`): 302 to the link's URL; a real click is applied as
+    // link_clicked through the same durable path as a webhook.
+    http.Get(R"(/l/([A-Za-z0-9_-]{1,600}))",
+             [this](const httplib::Request& req, httplib::Response& res) { click(req, res); });
     http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics_text(), "text/plain; version=0.0.4");
@@ -833,7 +845,6 @@ Service::Service(std::shared_ptr<const Program> p, ServeOptions options) : impl_
 Service::~Service() {
   stop();
   if (impl_->writer.joinable()) impl_->writer.join();
-  if (impl_->sender.joinable()) impl_->sender.join();
   if (impl_->watcher.joinable()) impl_->watcher.join();
 }
 
@@ -844,6 +855,8 @@ void Service::run() {
   Impl& m = *impl_;
   m.store = open_sqlite_store(m.opt.db_path);
   m.catalog = std::make_shared<const rt::EventCatalog>(*m.prog);
+  m.links_now = Impl::link_urls(*m.prog);
+  m.message_files = m.prog->message_files;
   const std::string sources = sources_of(*m.prog);
   std::int64_t shape = 0;
   {
@@ -883,12 +896,26 @@ void Service::run() {
     }
   }
   m.running_sources = sources;
+  m.warn_about_needs();
   if (const auto n = m.store->settle_inflight(); n > 0) {
     m.log(fmt::format("{} repl{} in flight when the process stopped: marked uncertain, not sent again", n, n == 1 ? "y was" : "ies were"));
   }
   m.log(fmt::format("{} friends loaded from {}", m.store->counts().friends, m.opt.db_path));
+  if (m.opt.profiles) {
+    m.profiles = std::make_unique<ProfileFetcher>(
+        ProfileFetcher::Options{m.opt.line_api, m.opt.access_token, m.opt.profile_rate, m.opt.request_timeout, 3},
+        [&m](ProfileAnswer a) { m.profile_arrived(std::move(a)); });
+    // Deliveries still held when the process stopped: their profiles are asked for again.
+    for (const auto& h : m.store->held_deliveries({}, std::numeric_limits<std::int64_t>::max()))
+      m.profiles->want(h.friend_id);
+  }
   m.writer = std::thread([&m] { m.writer_loop(); });
-  m.sender = std::thread([&m] { m.sender_loop(); });
+  m.sender =
+      std::make_unique<Sender>(*m.store, m.sender_options(), m.metrics, [&m](const std::string& line) { m.log(line); });
+  m.sender->start();
+  m.quota = std::make_unique<QuotaWatcher>(
+      m.opt.line_api, m.opt.access_token, m.opt.request_timeout, m.opt.quota_interval,
+      [&m](const Quota& q) { m.quota_read(q); }, [&m](const std::string& line) { m.log(line); });
   m.ready = true;
   if (m.opt.watch && !m.opt.project_path.empty()) m.watcher = std::thread([&m] { m.watch_loop(); });
   m.routes();
@@ -899,32 +926,13 @@ void Service::run() {
     port = -1;
   }
   if (port <= 0) {
-    {
-      std::lock_guard<std::mutex> lock(m.qmu);
-      m.stopping = true;
-    }
-    m.stop_watching();
-    m.qcv.notify_all();
-    m.writer.join();
-    m.sender_stop = true;
-    m.scv.notify_all();
-    m.sender.join();
+    m.shut_down();
     throw std::runtime_error(fmt::format("cannot listen on {}:{}", m.opt.host, m.opt.port));
   }
   m.bound_port = port;
   m.log(fmt::format("listening on http://{}:{} (webhook: POST /webhook; events: POST /events; /healthz, /metrics)", m.opt.host, port));
   m.http.listen_after_bind();
-  // The server has stopped: finish the queued requests, commit, stop the sender.
-  m.stop_watching();
-  {
-    std::lock_guard<std::mutex> lock(m.qmu);
-    m.stopping = true;
-  }
-  m.qcv.notify_all();
-  if (m.writer.joinable()) m.writer.join();
-  m.sender_stop = true;
-  m.scv.notify_all();
-  if (m.sender.joinable()) m.sender.join();
+  m.shut_down();
   m.log("stopped; everything accepted is committed");
 }
 

@@ -36,9 +36,27 @@ struct ServeOptions {
   std::string access_token;                       // LINE_CHANNEL_ACCESS_TOKEN
   std::string events_token;                       // OKURI_EVENTS_TOKEN (empty: /events is closed)
   std::size_t max_body = 1 << 20;                 // bytes
-  double push_rate = 2000;                        // requests per second (LINE's default limit for push)
+  double push_rate = 2000;                        // push (and reply) requests per second (LINE's limit)
+  double multicast_rate = 200;                    // multicast requests per second (LINE's limit)
+  int connections = 128;                          // requests to LINE in flight at once
+  // Pushes and multicasts name their scenario or broadcast in customAggregationUnits, for LINE's
+  // per-unit statistics. Off by default: LINE takes it only from accounts approved for it.
+  bool aggregation_units = false;
+  int quota_interval = 60;                        // seconds between reads of the month's quota
   int request_timeout = 15;                       // seconds to wait for the Messaging API's answer
   int max_batch = 512;                            // requests per transaction at most
+  // Click tracking: links go out as redirects under this URL (https://example.com), sealed with
+  // OKURI_LINK_KEY. Empty: links as declared (clicks arrive only through POST /events).
+  std::string public_url;
+  std::string link_key;
+  // Staff notifications (`notify`): POSTed as JSON to this URL (empty: none), and pushed to the
+  // project's `account { staff … }` LINE user ids.
+  std::string notify_url;
+  // LINE profiles: fetched on follow and before a delivery that reads one; refreshed when older.
+  bool profiles = true;
+  int profile_wait = 3;                      // seconds a delivery that reads the profile waits for it
+  std::int64_t profile_max_age = 7 * 86400;  // seconds
+  double profile_rate = 2000;                // profile requests per second at most
   rt::EngineOptions engine;
   bool quiet = false;                             // no log lines on stderr
 };
@@ -47,10 +65,6 @@ struct ServeOptions {
 std::string line_signature(std::string_view secret, std::string_view body);
 // Constant-time check of a received signature.
 bool signature_ok(std::string_view secret, std::string_view body, std::string_view received);
-
-// The LINE message objects (a JSON array) for a delivery's messages, with `{name}`
-// interpolations filled from the friend's state and the project's links.
-std::string render_messages(const Program& p, rt::Engine& e, const rt::Delivery& d);
 
 class Service {
  public:

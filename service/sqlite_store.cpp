@@ -21,10 +21,12 @@ const char* const kMigrations[] = {
     // 1
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT INTO meta VALUES ('clock', 0), ('epoch', 0);"
-    "CREATE TABLE friends(id TEXT PRIMARY KEY, partition INTEGER NOT NULL, state BLOB NOT NULL, updated INTEGER NOT NULL) "
+    "CREATE TABLE friends(id TEXT PRIMARY KEY, partition INTEGER NOT NULL, state BLOB NOT NULL, updated INTEGER NOT "
+    "NULL) "
     "WITHOUT ROWID;"
     "CREATE TABLE processed_events(id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, friend TEXT NOT NULL, partition INTEGER NOT NULL,"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, friend TEXT NOT NULL, partition INTEGER NOT "
+    "NULL,"
     " due INTEGER NOT NULL, reply INTEGER NOT NULL, reply_token TEXT NOT NULL, messages TEXT NOT NULL,"
     " scenario TEXT NOT NULL, node TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
     " next_attempt INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'pending', error TEXT NOT NULL DEFAULT '');"
@@ -33,6 +35,14 @@ const char* const kMigrations[] = {
     "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';",
     // 3: the sources of every version served, by shape (hot reload and restarts with a changed project)
     "CREATE TABLE project_versions(shape INTEGER PRIMARY KEY, sources TEXT NOT NULL, served INTEGER NOT NULL);",
+    // 4: LINE profiles, and deliveries held until the friend's profile arrives (they read it)
+    "ALTER TABLE outbox ADD COLUMN message_names TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX outbox_held ON outbox(status, created) WHERE status = 'profile';"
+    "CREATE TABLE profiles(friend TEXT PRIMARY KEY, display_name TEXT, language TEXT, fetched INTEGER NOT NULL,"
+    " found INTEGER NOT NULL) WITHOUT ROWID;",
+    // 5: multicasts (one row, many recipients) and the aggregation unit LINE counts a delivery under
+    "ALTER TABLE outbox ADD COLUMN recipients TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE outbox ADD COLUMN unit TEXT NOT NULL DEFAULT '';",
 };
 
 class Db {
@@ -114,19 +124,39 @@ class SqliteStore final : public Store {
     w_.exec("COMMIT");
     r_ = std::make_unique<Db>(path);
     claim_ = w_.prepare("INSERT OR IGNORE INTO processed_events(id, at) VALUES (?, strftime('%s','now'))");
+    click_ = w_.prepare(
+        "INSERT INTO processed_events(id, at) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET at = excluded.at "
+        "WHERE processed_events.at <= ?2 - ?3");
     save_ = w_.prepare(
         "INSERT INTO friends(id, partition, state, updated) VALUES (?, ?, ?, strftime('%s','now')) "
         "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated");
     add_ = w_.prepare(
-        "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, created, next_attempt, kind) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, "
+        "created, next_attempt, "
+        "kind, status, message_names, recipients, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    held_ = w_.prepare(
+        "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, message_names FROM outbox "
+        "WHERE status = 'profile' AND created < ? AND (? = '' OR friend = ?) ORDER BY id");
+    release_ = w_.prepare("UPDATE outbox SET status = 'pending', messages = ? WHERE id = ? AND status = 'profile'");
+    quota_held_ = w_.prepare(
+        "SELECT scenario, sum(CASE WHEN kind = 'multicast' THEN json_array_length(recipients) ELSE 1 END) FROM outbox "
+        "WHERE status = 'quota' GROUP BY scenario ORDER BY min(id)");
+    quota_release_ =
+        w_.prepare("UPDATE outbox SET status = 'pending', error = '' WHERE status = 'quota' AND scenario = ?");
+    profile_ = w_.prepare(
+        "INSERT INTO profiles(friend, display_name, language, fetched, found) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(friend) DO UPDATE SET display_name = excluded.display_name, language = excluded.language, "
+        "fetched = excluded.fetched, found = excluded.found");
+    fetched_ = w_.prepare("SELECT fetched FROM profiles WHERE friend = ?");
     version_ = w_.prepare(
         "INSERT INTO project_versions(shape, sources, served) VALUES (?, ?, strftime('%s','now')) "
         "ON CONFLICT(shape) DO UPDATE SET sources = excluded.sources, served = excluded.served");
     lease_ = w_.prepare("UPDATE meta SET value = ? WHERE key = 'clock' AND (SELECT value FROM meta WHERE key = 'epoch') = ?");
     due_ = r_->prepare(
-        "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, status, error, kind "
-        "FROM outbox WHERE status = 'pending' AND due <= ? AND next_attempt <= ? ORDER BY due, id LIMIT ?");
+        "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, "
+        "status, error, kind, "
+        "recipients, unit FROM outbox WHERE status = 'pending' AND due <= ? AND next_attempt <= ? ORDER BY due, id "
+        "LIMIT ?");
     update_ = r_->prepare("UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ? WHERE id = ?");
   }
 
@@ -191,6 +221,15 @@ class SqliteStore final : public Store {
     return sqlite3_changes(w_.raw()) == 1;
   }
 
+  bool claim_click(std::string_view id, std::int64_t now, std::int64_t window) override {
+    bind(click_, 1, id);
+    bind(click_, 2, now);
+    bind(click_, 3, window);
+    w_.step(click_);
+    sqlite3_reset(click_);
+    return sqlite3_changes(w_.raw()) == 1;
+  }
+
   void save_friend(std::string_view id, std::string_view state) override {
     bind(save_, 1, id);
     bind(save_, 2, static_cast<std::int64_t>(partition_of(id)));
@@ -212,8 +251,83 @@ class SqliteStore final : public Store {
     bind(add_, 10, r.created);
     bind(add_, 11, r.due);
     bind(add_, 12, r.kind);
+    bind(add_, 13, r.status.empty() ? std::string_view("pending") : std::string_view(r.status));
+    bind(add_, 14, r.message_names);
+    bind(add_, 15, r.recipients);
+    bind(add_, 16, r.unit);
     w_.step(add_);
     sqlite3_reset(add_);
+  }
+
+  std::vector<OutboxRow> held_deliveries(std::string_view friend_id, std::int64_t created_before) override {
+    std::vector<OutboxRow> out;
+    bind(held_, 1, created_before);
+    bind(held_, 2, friend_id);
+    bind(held_, 3, friend_id);
+    while (w_.step(held_) == SQLITE_ROW) {
+      OutboxRow r;
+      r.id = sqlite3_column_int64(held_, 0);
+      r.key = text_at(held_, 1);
+      r.friend_id = text_at(held_, 2);
+      r.due = sqlite3_column_int64(held_, 3);
+      r.reply = sqlite3_column_int64(held_, 4) != 0;
+      r.reply_token = text_at(held_, 5);
+      r.messages = text_at(held_, 6);
+      r.scenario = text_at(held_, 7);
+      r.node = text_at(held_, 8);
+      r.created = sqlite3_column_int64(held_, 9);
+      r.message_names = text_at(held_, 10);
+      r.status = "profile";
+      out.push_back(std::move(r));
+    }
+    sqlite3_reset(held_);
+    return out;
+  }
+
+  void release_delivery(std::int64_t id, std::string_view messages) override {
+    bind(release_, 1, messages);
+    bind(release_, 2, id);
+    w_.step(release_);
+    sqlite3_reset(release_);
+  }
+
+  std::vector<std::pair<std::string, std::int64_t>> quota_held() override {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    sqlite3_stmt* st = quota_held_;
+    while (w_.step(st) == SQLITE_ROW) out.emplace_back(text_at(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    return out;
+  }
+
+  void release_quota_held(std::string_view broadcast) override {
+    sqlite3_stmt* st = quota_release_;
+    bind(st, 1, broadcast);
+    w_.step(st);
+    sqlite3_reset(st);
+  }
+
+  void save_profile(const Profile& p) override {
+    bind(profile_, 1, p.friend_id);
+    if (p.display_name)
+      bind(profile_, 2, *p.display_name);
+    else
+      sqlite3_bind_null(profile_, 2);
+    if (p.language)
+      bind(profile_, 3, *p.language);
+    else
+      sqlite3_bind_null(profile_, 3);
+    bind(profile_, 4, p.fetched);
+    bind(profile_, 5, static_cast<std::int64_t>(p.found ? 1 : 0));
+    w_.step(profile_);
+    sqlite3_reset(profile_);
+  }
+
+  std::optional<std::int64_t> profile_fetched(std::string_view friend_id) override {
+    bind(fetched_, 1, friend_id);
+    std::optional<std::int64_t> out;
+    if (w_.step(fetched_) == SQLITE_ROW) out = sqlite3_column_int64(fetched_, 0);
+    sqlite3_reset(fetched_);
+    return out;
   }
 
   void commit(std::int64_t clock) override {
@@ -260,22 +374,36 @@ class SqliteStore final : public Store {
       r.status = text_at(due_, 12);
       r.error = text_at(due_, 13);
       r.kind = text_at(due_, 14);
+      r.recipients = text_at(due_, 15);
+      r.unit = text_at(due_, 16);
       out.push_back(std::move(r));
     }
     sqlite3_reset(due_);
     return out;
   }
 
-  void update_delivery(const OutboxRow& r) override {
+  void update_deliveries(const std::vector<OutboxRow>& rows) override {
+    if (rows.empty()) return;
     std::lock_guard<std::mutex> lock(rm_);
-    bind(update_, 1, static_cast<std::int64_t>(r.reply ? 1 : 0));
-    bind(update_, 2, r.attempts);
-    bind(update_, 3, r.next_attempt);
-    bind(update_, 4, r.status);
-    bind(update_, 5, r.error);
-    bind(update_, 6, r.id);
-    r_->step(update_);
-    sqlite3_reset(update_);
+    // One transaction (and one fsync) for the whole group: the sender's results arrive by the hundred.
+    r_->exec("BEGIN IMMEDIATE");
+    try {
+      for (const auto& r : rows) {
+        bind(update_, 1, static_cast<std::int64_t>(r.reply ? 1 : 0));
+        bind(update_, 2, r.attempts);
+        bind(update_, 3, r.next_attempt);
+        bind(update_, 4, r.status);
+        bind(update_, 5, r.error);
+        bind(update_, 6, r.id);
+        r_->step(update_);
+        sqlite3_reset(update_);
+      }
+      r_->exec("COMMIT");
+    } catch (...) {
+      sqlite3_reset(update_);
+      sqlite3_exec(r_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
   }
 
   std::int64_t settle_inflight() override {
@@ -294,6 +422,12 @@ class SqliteStore final : public Store {
     c.sent = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'sent'");
     c.failed = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'failed'");
     c.uncertain = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'uncertain'");
+    c.held = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'profile'");
+    c.quota_held = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'quota'");
+    c.pending_messages = r_->scalar(
+        "SELECT coalesce(sum(CASE WHEN kind = 'multicast' THEN json_array_length(recipients) WHEN kind IN ('message') "
+        "THEN 1 "
+        "ELSE 0 END), 0) FROM outbox WHERE status = 'pending'");
     c.processed_events = r_->scalar("SELECT count(*) FROM processed_events");
     return c;
   }
@@ -304,12 +438,19 @@ class SqliteStore final : public Store {
   std::mutex wm_, rm_;
   std::int64_t epoch_ = 0;
   sqlite3_stmt* claim_ = nullptr;
+  sqlite3_stmt* click_ = nullptr;
   sqlite3_stmt* save_ = nullptr;
   sqlite3_stmt* add_ = nullptr;
   sqlite3_stmt* lease_ = nullptr;
   sqlite3_stmt* version_ = nullptr;
   sqlite3_stmt* due_ = nullptr;
   sqlite3_stmt* update_ = nullptr;
+  sqlite3_stmt* held_ = nullptr;
+  sqlite3_stmt* release_ = nullptr;
+  sqlite3_stmt* quota_held_ = nullptr;
+  sqlite3_stmt* quota_release_ = nullptr;
+  sqlite3_stmt* profile_ = nullptr;
+  sqlite3_stmt* fetched_ = nullptr;
 
   void migrate() {
     const std::int64_t version = w_.scalar("PRAGMA user_version");

@@ -30,7 +30,9 @@ struct StoreError : std::runtime_error {
 
 struct OutboxRow {
   std::int64_t id = 0;
-  std::string kind = "message";  // message | menu (link the rich menu named in `messages` to the friend)
+  // message | multicast (one request to `recipients`) | menu (link the rich menu named in `messages`
+  // to the friend) | notify (POST to --notify-url)
+  std::string kind = "message";
   std::string key;        // X-Line-Retry-Key
   std::string friend_id;
   std::int64_t due = 0;   // seconds: not before (quiet hours, daily limit)
@@ -41,13 +43,28 @@ struct OutboxRow {
   std::int64_t created = 0;  // seconds, when the delivery was committed (the retry key's clock)
   std::int64_t attempts = 0;
   std::int64_t next_attempt = 0;
-  std::string status;  // pending | replying (in flight) | sent | failed | uncertain
+  // profile (held for the LINE profile) | pending | replying (in flight) | sent | failed | uncertain
+  // | standby (answers an event of a channel on standby: recorded, never sent)
+  std::string status = "pending";
   std::string error;
+  std::string message_names;  // held rows: the project's message names (a JSON array), rendered when released
+  std::string recipients;     // kind multicast: the user ids (a JSON array of at most 500); friend_id is the first
+  std::string unit;           // LINE's aggregation unit for statistics (customAggregationUnits); empty: none
+};
+
+// A friend's LINE profile as last fetched (GET /v2/bot/profile/{userId}).
+struct Profile {
+  std::string friend_id;
+  std::optional<std::string> display_name, language;
+  std::int64_t fetched = 0;  // seconds
+  bool found = true;         // false: LINE answered 404 (not a friend, or blocked)
 };
 
 struct StoreCounts {
   std::int64_t friends = 0;
-  std::int64_t pending = 0, sent = 0, failed = 0, uncertain = 0;
+  std::int64_t pending = 0, sent = 0, failed = 0, uncertain = 0, held = 0;
+  std::int64_t quota_held = 0;        // deliveries of broadcasts held for the month's quota
+  std::int64_t pending_messages = 0;  // recipients of the pending deliveries (what they will cost)
   std::int64_t processed_events = 0;
 };
 
@@ -73,14 +90,29 @@ class Store {
   // One batch. claim_event returns false for an id processed before (a redelivery).
   virtual void begin() = 0;
   virtual bool claim_event(std::string_view webhook_event_id) = 0;
+  // A tracked link's click: false when the same id was counted less than `window` seconds before
+  // `now` (a double tap, a reload); a sliding window from the last counted one.
+  virtual bool claim_click(std::string_view id, std::int64_t now, std::int64_t window) = 0;
   virtual void save_friend(std::string_view id, std::string_view state) = 0;
   virtual void add_delivery(const OutboxRow& row) = 0;
+  // Held deliveries (status `profile`) of one friend (any friend when empty) made before `created_before`.
+  virtual std::vector<OutboxRow> held_deliveries(std::string_view friend_id, std::int64_t created_before) = 0;
+  // A held delivery goes out: its rendered messages, status pending.
+  virtual void release_delivery(std::int64_t id, std::string_view messages) = 0;
+  virtual void save_profile(const Profile& p) = 0;
+  // Broadcasts held for the month's quota (status `quota`): each one's name and recipients.
+  virtual std::vector<std::pair<std::string, std::int64_t>> quota_held() = 0;
+  // A held broadcast goes out: every delivery of it becomes pending.
+  virtual void release_quota_held(std::string_view broadcast) = 0;
+  // When the friend's profile was last fetched (nullopt: never). Inside or outside a batch, on the writer's side.
+  virtual std::optional<std::int64_t> profile_fetched(std::string_view friend_id) = 0;
   virtual void commit(std::int64_t clock) = 0;  // throws StoreError (then rolled back)
   virtual void rollback() = 0;
 
   // The sender's side (outside batches).
   virtual std::vector<OutboxRow> due_deliveries(std::int64_t now, std::size_t limit) = 0;
-  virtual void update_delivery(const OutboxRow& row) = 0;
+  // The outcomes of many requests, committed together (a failure throws StoreError and keeps none).
+  virtual void update_deliveries(const std::vector<OutboxRow>& rows) = 0;
   virtual StoreCounts counts() = 0;
   // At start: replies that were in flight when the process stopped cannot be known to have
   // arrived, and a reply token cannot be retried: they become `uncertain`. Returns how many.

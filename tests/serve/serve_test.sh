@@ -45,7 +45,7 @@ pids+=($!)
 pids+=($!)
 wait_for() {  # wait_for URL
   for _ in $(seq 1 100); do
-    curl -s -o /dev/null -H "Authorization: Bearer probe" "$1" && return 0
+    curl -s --max-time 2 -o /dev/null -H "Authorization: Bearer probe" "$1" && return 0
     sleep 0.2
   done
   echo "FAIL: nothing answers at $1" >&2
@@ -80,11 +80,44 @@ score_of() {  # score_of FRIEND → the friend's score
 now_z() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 custom() {  # custom JSONL → the status of posting it to /events
   printf '%s\n' "$1" >"$work/c.jsonl"
-  curl -s -o /dev/null -w "%{http_code}" -X POST "$url/events" -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @"$work/c.jsonl"
+  curl -s -o /dev/null -w "%{http_code}" -X POST "$url/events" -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "Content-Type: application/x-ndjson" --data-binary @"$work/c.jsonl"
 }
+
+# ---- 0. A broadcast on own data goes out as one multicast (validated by Prism); one narrowed by
+# LINE's estimates is not pushed to anyone. Broadcasts start on the minute, so this instance runs
+# beside the other parts from here and is checked at the end.
+bcast_port=$((base + 5))
+mkdir -p "$work/bcast"
+bcast_at=$(( ($(date +%s) + 40 + 59) / 60 * 60 ))
+at_tokyo="$(TZ=Asia/Tokyo date -d "@$bcast_at" "+%Y-%m-%d %H:%M")"
+printf 'event ping\nmessage sale text "セールのお知らせ"\nmessage women text "レディースデー"\n' >"$work/bcast/main.okuri"
+printf 'broadcast spring at %s to score >= 0 {\n  send sale\n}\n' "$at_tokyo" >>"$work/bcast/main.okuri"
+printf 'broadcast ladies at %s to line.gender == female {\n  send women\n}\n' "$at_tokyo" >>"$work/bcast/main.okuri"
+printf 'on ping { score += 1 }\n' >>"$work/bcast/main.okuri"
+"$okuri" serve "$work/bcast" --db "$work/bcast.db" --listen "127.0.0.1:$bcast_port" --line-api "http://127.0.0.1:$api_port" \
+  --no-watch --no-profiles >"$work/bcast.log" 2>&1 &
+bcast_pid=$!
+pids+=($bcast_pid)
+# The same broadcast where the month's quota is short (2 messages left, 3 friends): held, nothing sent.
+quota_port=$((base + 6))
+quota_rec=$((base + 7))
+node "$here/recorder.mjs" "$quota_rec" "$work/quota-rec.log" "quota:1000:998" &
+pids+=($!)
+"$okuri" serve "$work/bcast" --db "$work/quota.db" --listen "127.0.0.1:$quota_port" --line-api "http://127.0.0.1:$quota_rec" \
+  --no-watch --no-profiles >"$work/quota.log" 2>&1 &
+quota_pid=$!
+pids+=($quota_pid)
 
 # ---- 1. Webhooks: signatures, validation against webhook.yml, replies and pushes to Prism
 echo "[${SECONDS}s] part 1" >&2
+wait_for "http://127.0.0.1:$bcast_port/healthz" || exit 1
+now_iso="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+for k in 1 2 3; do printf '{"time":"%s","friend":"U0000000000000000000000000000bc0%s","type":"ping"}\n' "$now_iso" "$k"; done >"$work/bcast.jsonl"
+wait_for "http://127.0.0.1:$quota_port/healthz" || exit 1
+check "three friends for the broadcast held for the quota" 200 "$(curl -s -o /dev/null -w "%{http_code}" -X POST "http://127.0.0.1:$quota_port/events" \
+  -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "Content-Type: application/x-ndjson" --data-binary @"$work/bcast.jsonl")"
+check "three friends for the broadcast" 200 "$(curl -s -o /dev/null -w "%{http_code}" -X POST "http://127.0.0.1:$bcast_port/events" \
+  -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "Content-Type: application/x-ndjson" --data-binary @"$work/bcast.jsonl")"
 start_serve "$work/state.db" "http://127.0.0.1:$api_port" || exit 1
 hook_body 01FOLLOW000000000000000001 follow ',"replyToken":"nHuyWiB7yP5Zw52FIkcQobQuGDXCTA","follow":{"isUnblocked":false}' >"$work/follow.json"
 hook_body 01POSTBACK0000000000000001 postback ',"replyToken":"b60d432864f44d079f6d8efe86cf404b","postback":{"data":"send"}' >"$work/postback.json"
@@ -126,6 +159,8 @@ check "rich menu linked through the API (validated)" 1 \
 check "menu links counted" 1 "$(metric 'okuri_line_requests_total{outcome="menu_linked"}')"
 check "requests to the Messaging API that failed validation" 0 "$(sends_log | grep -c "did not pass the validation")"
 check "requests to the Messaging API that passed validation" 3 "$(sends_log | grep -c "passed the validation")"
+check "the follower's LINE profile was asked for (validated)" 1 \
+  "$(grep -A2 "get /v2/bot/profile/$friend.*Request received" "$work/api.log" | grep -c "passed the validation")"
 
 # ---- 2. Graceful stop and restart: state kept, a pending wait fires after the restart, nothing sent twice
 echo "[${SECONDS}s] part 2" >&2
@@ -345,7 +380,10 @@ if [ "$delivered" -gt 20 ] || [ "$((delivered + uncertain))" -lt 20 ]; then
   fail=1
 fi
 check "push retry keys accepted twice" 0 "$(grep "^/v2/bot/message/push 200" "$work/mock.log" | awk '{print $3}' | sort | uniq -d | wc -l)"
-check "reply tokens used twice" 0 "$(grep "^/v2/bot/message/reply" "$work/mock.log" | awk '{print $3}' | sort | uniq -d | wc -l)"
+# A reply token is used again only after LINE refused it for the rate (429: not processed, so
+# unused); after any other answer, or none, it is never sent again.
+check "reply tokens used twice" 0 "$(grep "^/v2/bot/message/reply" "$work/mock.log" |
+  awk '($3 in last) && last[$3] != "429" { bad++ } { last[$3] = $2 } END { print bad + 0 }')"
 echo "crash test: $(cat "$work/client.log"); $(grep -c "^/v2/bot/message/push 409" "$work/mock.log") repeated keys answered 409"
 kill -TERM "$serve_pid"
 wait "$serve_pid"
@@ -404,6 +442,217 @@ if command -v prlimit >/dev/null; then
   kill -TERM "$serve_pid"
   wait "$serve_pid"
 fi
+
+# ---- 6. What friends receive: LINE profiles in texts, tracked links, staff notifications, and the
+# same texts as `okuri simulate --render` (a recording stand-in for LINE reads every body sent).
+echo "[${SECONDS}s] part 6" >&2
+rec_port=$((base + 4))
+fa="U5a10000000000000000000000000000a"  # a friend LINE knows
+fb="U5a10000000000000000000000000000b"  # LINE answers 404 (not a friend any more)
+fc="U5a10000000000000000000000000000c"
+staff="U5a1000000000000000000000000000f1"
+node "$here/recorder.mjs" "$rec_port" "$work/rec.log" "$fa=テスト花子" "$fc=クリック太郎" "monthly-limit:U5a1000000000000000000000000000e0" &
+pids+=($!)
+wait_for "http://127.0.0.1:$rec_port/" || exit 1
+cp -r "$here/features" "$work/features"
+export OKURI_LINK_KEY="test-link-key-0123456789abcdef"
+features_serve() {
+  start_serve "$work/features.db" "http://127.0.0.1:$rec_port" "$work/features" --no-watch --public-url "$url" \
+    --notify-url "http://127.0.0.1:$rec_port/notify"
+}
+features_serve || exit 1
+rec() {  # rec JQ-LIKE-NODE-EXPRESSION → prints what the expression returns for the recorder's log (one JSON per line)
+  node -e '
+    const fs = require("fs");
+    const lines = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const out = (0, eval)("(lines) => " + process.argv[2])(lines);
+    if (out !== undefined) console.log(typeof out === "string" ? out : JSON.stringify(out));
+  ' "$work/rec.log" "$1"
+}
+wait_rec() {  # wait_rec EXPRESSION → waits until it prints something but "0", "false" or ""
+  for _ in $(seq 1 50); do
+    local v
+    v="$(rec "$1" 2>/dev/null)"
+    [ -n "$v" ] && [ "$v" != 0 ] && [ "$v" != false ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+text_to() {  # text_to FRIEND KIND → the first text of the last push or reply to the friend
+  rec "lines.filter((l) => l.url === '/v2/bot/message/$2' && l.status === 200 && (('$2' === 'reply') ? true : JSON.parse(l.body).to === '$1')).map((l) => JSON.parse(l.body)).filter((b) => '$2' !== 'reply' || b.replyToken === 'tok-$1').map((b) => b.messages[0].text).pop()"
+}
+for who in "$fa" "$fb"; do
+  hook_body "01FEAT$who" follow ",\"replyToken\":\"tok-$who\",\"follow\":{\"isUnblocked\":false}" "$who" >"$work/f.json"
+  check "follow of $who" 200 "$(post_hook "$work/f.json")"
+done
+wait_rec "lines.filter((l) => l.url === '/v2/bot/message/reply').length === 2" || echo "FAIL: the welcome replies did not arrive" >&2
+check "the profile was asked for" 1 "$(rec "lines.filter((l) => l.method === 'GET' && l.url === '/v2/bot/profile/$fa').length")"
+welcome_a="$(text_to "$fa" reply)"
+case "$welcome_a" in
+  "テスト花子さま、ようこそ → $url/l/"*) ;;
+  *) echo "FAIL: the welcome was not rendered with the LINE profile and a tracked link: $welcome_a" >&2; fail=1 ;;
+esac
+case "$(text_to "$fb" reply)" in
+  "お客さま、ようこそ → $url/l/"*) ;;
+  *) echo "FAIL: a friend without a profile got: $(text_to "$fb" reply)" >&2; fail=1 ;;
+esac
+link="${welcome_a##* → }"
+case "$welcome_a" in *"$fa"*) echo "FAIL: the tracked link shows the LINE user id in clear" >&2; fail=1 ;; esac
+browser="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/14.0.0"
+click() {  # click URL [USER-AGENT] → "STATUS LOCATION"
+  curl -s -o /dev/null -A "${2:-$browser}" -w "%{http_code} %{redirect_url}" "$1"
+}
+check "a click is redirected to the link's URL" "302 https://example.com/landing?utm_source=line" "$(click "$link")"
+check "the click changed the score" 3 "$(score_of "$fa")"
+check "the click added the tag" '"clicked_lp"' "$(tags_of "$fa")"
+check "a second tap within 10 s counts once" "302 https://example.com/landing?utm_source=line" "$(click "$link")"
+check "a link-preview fetcher is redirected" "302 https://example.com/landing?utm_source=line&from=x" "$(click "$link?from=x" "facebookexternalhit/1.1;line-poker/1.0")"
+check "score after a repeat and a preview" 3 "$(score_of "$fa")"
+check "clicks recorded" 1 "$(metric 'okuri_clicks_total{result="recorded"}')"
+check "repeated taps" 1 "$(metric 'okuri_clicks_total{result="repeated"}')"
+check "previews not counted" 1 "$(metric 'okuri_clicks_total{result="preview"}')"
+# The click's rule notifies the staff: the notification URL and a push to the staff member.
+wait_rec "lines.some((l) => l.url === '/notify')" || echo "FAIL: no notification was posted" >&2
+check "the notification's text" "クリック: テスト花子" "$(rec "lines.filter((l) => l.url === '/notify').map((l) => JSON.parse(l.body).text).pop()")"
+check "the notification names the friend" "$fa" "$(rec "lines.filter((l) => l.url === '/notify').map((l) => JSON.parse(l.body).friend).pop()")"
+wait_rec "lines.some((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$staff')" || true
+check "the staff member got the notification" "クリック: テスト花子
+(テスト花子)" "$(text_to "$staff" push)"
+# Forged, altered and random tokens: 404, nothing stored, the process up.
+accepted="$(metric okuri_events_accepted_total)"
+check "a forged token" 404 "$(curl -s -o /dev/null -w "%{http_code}" "$url/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")"
+last="${link: -1}"; [ "$last" = A ] && other=B || other=A
+check "an altered token" 404 "$(curl -s -o /dev/null -w "%{http_code}" "${link%?}$other")"
+fuzz_fail=0
+for i in $(seq 1 1000); do
+  tok="$(head -c $((RANDOM % 90 + 1)) /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+  code="$(curl -s -o /dev/null -w "%{http_code}" "$url/l/$tok")"
+  [ "$code" = 404 ] || { fuzz_fail=1; echo "FAIL: fuzzed token $tok answered $code" >&2; break; }
+done
+check "1,000 fuzzed tokens answered 404" 0 "$fuzz_fail"
+check "nothing stored from forged tokens" "$accepted" "$(metric okuri_events_accepted_total)"
+check "still up after the fuzzed tokens" ok "$(curl -s "$url/healthz" | tr -d '\n')"
+# A link removed from the project: its tokens answer 404.
+hook_body "01FEATPROMO" postback ',"replyToken":"tok-promo","postback":{"data":"promo"}' "$fa" >"$work/p.json"
+check "postback promo" 200 "$(post_hook "$work/p.json")"
+wait_rec "lines.some((l) => l.url === '/v2/bot/message/reply' && l.body.includes('tok-promo'))" || true
+promo="$(rec "lines.filter((l) => l.url === '/v2/bot/message/reply' && l.body.includes('tok-promo')).map((l) => JSON.parse(l.body).messages[0].text).pop()")"
+old_link="${promo##* → }"
+check "the old link works before the edit" "302 https://example.com/old" "$(click "$old_link")"
+sed -i '/^link old /d; /^message promo /d; /^on postback when event.data == "promo"/d' "$work/features/main.okuri"
+kill -HUP "$serve_pid"
+check "reload without the old link" 1 "$(wait_metric 'okuri_reloads_total{result="ok"}' 1)"
+check "a token for a removed link" 404 "$(curl -s -o /dev/null -w "%{http_code}" -A "$browser" "$old_link")"
+# The same project and events give the same texts in `okuri simulate --render` and in what serve sends.
+check "report" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$fa\",\"type\":\"report\",\"at\":\"2026-05-16T10:00:00+09:00\",\"course\":\"violin\"}")"
+wait_rec "lines.some((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$fa')" || true
+served="$(text_to "$fa" push)"
+printf '{"time":"2026-05-10T10:00:00+09:00","friend":"%s","type":"friend_added"}\n{"time":"2026-05-10T10:01:00+09:00","friend":"%s","type":"link_clicked","link":"lp"}\n{"time":"2026-05-10T10:02:00+09:00","friend":"%s","type":"report","at":"2026-05-16T10:00:00+09:00","course":"violin"}\n' \
+  "$fa" "$fa" "$fa" >"$work/parity.jsonl"
+simulated="$("$okuri" simulate "$work/features" --events "$work/parity.jsonl" --render 2>/dev/null |
+  node -e 'const ls = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map(JSON.parse); console.log(ls.filter((d) => d.messages[0] === "summary")[0].rendered[0].text)')"
+check "simulate --render and serve send the same text" "violin: 5月16日(土) 10:00 score 3" "$served"
+check "… and simulate renders it so" "$served" "$simulated"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+
+# ---- 7. kill -9 while clicks stream in: each click answered 302 is applied once.
+echo "[${SECONDS}s] part 7" >&2
+features_serve || exit 1
+check "100 pushes with a tracked link each" 200 "$(custom "$(for i in $(seq 1 100); do printf '{"time":"%s","friend":"%s","type":"more"}\n' "$(now_z)" "$fc"; done)")"
+for _ in $(seq 1 100); do
+  [ "$(rec "lines.filter((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$fc').length")" = 100 ] && break
+  sleep 0.2
+done
+rec "lines.filter((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$fc').map((l) => JSON.parse(l.body).messages[0].text.split(' → ')[1]).join('\n')" >"$work/links.txt"
+check "tokens to click" 100 "$(wc -l <"$work/links.txt")"
+(
+  while read -r l; do
+    until [ "$(curl -s -o /dev/null -A "$browser" -w "%{http_code}" --max-time 5 "$l")" = 302 ]; do sleep 0.1; done
+    sleep 0.02
+  done <"$work/links.txt"
+) &
+clicker=$!
+for round in 1 2 3; do
+  sleep "0.$((RANDOM % 4 + 2))"
+  kill -9 "$serve_pid"
+  wait "$serve_pid" 2>/dev/null
+  features_serve || { fail=1; break; }
+done
+wait "$clicker"
+check "every click applied once after 3 crashes" 300 "$(score_of "$fc")"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+unset OKURI_LINK_KEY
+
+# ---- 8. LINE's rules: standby mode, group sources, repeated ids in one body, the monthly limit;
+# test sends through the real client (to the recorder, and validated by Prism)
+echo "[${SECONDS}s] part 8" >&2
+fd="U5a10000000000000000000000000000d"
+lim="U5a1000000000000000000000000000e0"
+start_serve "$work/rules.db" "http://127.0.0.1:$rec_port" "$work/features" --no-watch --no-profiles || exit 1
+hook_body "01STANDBY$fd" follow ",\"replyToken\":\"tok-standby\",\"follow\":{\"isUnblocked\":false}" "$fd" |
+  sed 's/"mode":"active"/"mode":"standby"/' >"$work/standby.json"
+check "a follow while on standby" 200 "$(post_hook "$work/standby.json")"
+check "the standby follow changed the friend's state" '"blocked":false' "$(curl -s -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" "$url/friends/$fd" | grep -o '"blocked":false')"
+check "nothing answers a standby event" 1 "$(metric okuri_standby_unsent_total)"
+hook_body 01GROUP000000000000000001 message ',"replyToken":"tok-group","message":{"id":"1","type":"text","quoteToken":"q","text":"hi"}' "$fd" |
+  sed "s/\"source\":{\"type\":\"user\",/\"source\":{\"type\":\"group\",\"groupId\":\"Cg1\",/" >"$work/group.json"
+check "a group message" 200 "$(post_hook "$work/group.json")"
+check "a group message is not a friend's event" 1 "$(metric 'okuri_events_ignored_total{why="message_from_a_group"}')"
+dupes="$(metric okuri_events_duplicate_total)"
+one="$(hook_body 01TWICE00000000000000000001 postback ',"replyToken":"tok-twice","postback":{"data":"x"}' "$fd")"
+ev="${one#*\"events\":[}"
+ev="${ev%]\}}"
+printf '{"destination":"U00000000000000000000000000000000","events":[%s,%s]}' "$ev" "$ev" >"$work/twice.json"
+check "one body, the same event twice" 200 "$(post_hook "$work/twice.json")"
+check "the repeat within one body is counted as a duplicate" $((dupes + 1)) "$(metric okuri_events_duplicate_total)"
+sleep 1
+check "no reply or push went to LINE for the standby follow" 0 \
+  "$(rec "lines.filter((l) => l.body.includes('tok-standby') || l.body.includes('\"to\":\"$fd\"')).length")"
+# The monthly limit: pushes stop and wait, with LINE's message recorded; not retried as a rate limit.
+check "a push LINE refuses for the monthly limit" 200 "$(custom "$(printf '{"time":"%s","friend":"%s","type":"more"}' "$(now_z)" "$lim")")"
+wait_rec "lines.some((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$lim')" || true
+sleep 3
+check "it was tried once" 1 "$(rec "lines.filter((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$lim').length")"
+check "the monthly limit is shown" 1 "$(metric okuri_monthly_limit_reached)"
+check "the delivery waits" 1 "$(metric 'okuri_deliveries{status="pending"}')"
+grep -q "monthly limit" "$work/serve.log" || { echo "FAIL: the log does not say the monthly limit is reached" >&2; fail=1; }
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+# Test sends: rendered for a friend of a friends file, pushed through the same client as serve.
+printf 'id,display_name\nU5a10000000000000000000000000000a,テスト花子\n' >"$work/people.csv"
+"$okuri" send-test "$work/features" welcome --to "$staff" --as U5a10000000000000000000000000000a --friends "$work/people.csv" \
+  --line-api "http://127.0.0.1:$rec_port" >"$work/send-test.txt" 2>&1
+check "send-test exit status" 0 "$?"
+check "send-test pushed the rendered text to the operator" "テスト花子さま、ようこそ → https://example.com/landing?utm_source=line" \
+  "$(rec "lines.filter((l) => l.url === '/v2/bot/message/push' && JSON.parse(l.body).to === '$staff').map((l) => JSON.parse(l.body).messages[0].text).pop()")"
+grep -q "sent to $staff" "$work/send-test.txt" || { echo "FAIL: send-test did not say it sent: $(cat "$work/send-test.txt")" >&2; fail=1; }
+"$okuri" send-test "$here/project" later --to "$staff" --line-api "http://127.0.0.1:$api_port" >"$work/send-test2.txt" 2>&1
+check "send-test against Prism" 0 "$?"
+check "send-test's push validates against LINE's OpenAPI" 1 \
+  "$(grep -A2 "post /v2/bot/message/push.*Request received" "$work/api.log" | tail -3 | grep -c "passed the validation")"
+"$okuri" send-test "$work/features" welcome --to "@staff" >/dev/null 2>"$work/send-test3.txt"
+check "send-test refuses what is not a user id" 2 "$?"
+
+# ---- 0, checked: the broadcast went out as one multicast to three friends; the line.* one did not go out.
+while [ "$(date +%s)" -lt $((bcast_at + 3)) ]; do sleep 1; done
+for _ in $(seq 1 50); do grep -q "post /v2/bot/message/multicast" "$work/api.log" && break; sleep 0.2; done
+check "the broadcast went out as multicasts (validated)" 1 \
+  "$(grep -A2 "post /v2/bot/message/multicast.*Request received" "$work/api.log" | grep -c "passed the validation")"
+check "friends reached by multicast" 3 "$(curl -s "http://127.0.0.1:$bcast_port/metrics" | awk '$1 == "okuri_multicast_recipients_total" { print $2 }')"
+grep -q "broadcast \`ladies\` is narrowed by LINE's estimates" "$work/bcast.log" ||
+  { echo "FAIL: the log does not say the line.* broadcast was not sent" >&2; fail=1; }
+check "the quota was read (validated)" 1 \
+  "$(grep -A2 "get /v2/bot/message/quota/consumption.*Request received" "$work/api.log" | grep -m1 -c "passed the validation")"
+quota_metric() { curl -s "http://127.0.0.1:$quota_port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+check "LINE's quota in /metrics" "1000 998" "$(quota_metric okuri_quota_limit) $(quota_metric okuri_quota_used)"
+check "the broadcast over the quota is held whole" 1 "$(quota_metric 'okuri_deliveries{status="quota"}')"
+check "nothing of it was sent" 0 "$(grep -c '"url":"/v2/bot/message/\(multicast\|push\)"' "$work/quota-rec.log")"
+grep -q "broadcast \`spring\` is held, not sent: it needs 3 messages and 2 remain" "$work/quota.log" ||
+  { echo "FAIL: the log does not say why the broadcast is held: $(grep -i quota "$work/quota.log")" >&2; fail=1; }
+kill -TERM "$bcast_pid" "$quota_pid"
+wait "$bcast_pid" "$quota_pid"
 
 [ $fail -eq 0 ] && echo "serve: all passed"
 exit $fail

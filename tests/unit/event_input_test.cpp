@@ -118,3 +118,26 @@ TEST_CASE("a bad webhook body yields nothing", "[events][webhook]") {
   CHECK(evs.size() == 1);
   CHECK(r.duplicates() == 0);
 }
+
+TEST_CASE("standby events are marked; group and room events are not a friend's", "[events][webhook]") {
+  auto p = project();
+  rt::EventCatalog cat(*p);
+  rt::EventReader r(cat);
+  const std::string body = R"({"destination":"U","events":[
+    {"type":"follow","mode":"standby","timestamp":1,"source":{"type":"user","userId":"U1"},"webhookEventId":"S1","deliveryContext":{"isRedelivery":false}},
+    {"type":"message","mode":"active","timestamp":2,"source":{"type":"group","groupId":"Cg","userId":"U2"},"webhookEventId":"G1",
+     "deliveryContext":{"isRedelivery":false},"replyToken":"rg","message":{"type":"text","id":"1","quoteToken":"q","text":"hi"}},
+    {"type":"message","mode":"active","timestamp":3,"source":{"type":"room","roomId":"Ra","userId":"U3"},"webhookEventId":"R1",
+     "deliveryContext":{"isRedelivery":false},"replyToken":"rr","message":{"type":"text","id":"2","quoteToken":"q","text":"hi"}},
+    {"type":"follow","mode":"active","timestamp":4,"source":{"type":"user","userId":"U4"},"webhookEventId":"A4","deliveryContext":{"isRedelivery":false}},
+    {"type":"follow","mode":"active","timestamp":4,"source":{"type":"user","userId":"U4"},"webhookEventId":"A4","deliveryContext":{"isRedelivery":false}}]})";
+  const auto evs = r.read_webhook(body);
+  REQUIRE(evs.size() == 2);
+  CHECK(evs[0].friend_id == "U1");
+  CHECK(evs[0].standby);
+  CHECK(evs[1].friend_id == "U4");
+  CHECK_FALSE(evs[1].standby);
+  CHECK(r.ignored().at("message (from a group)") == 1);
+  CHECK(r.ignored().at("message (from a room)") == 1);
+  CHECK(r.duplicates() == 1);  // the same id twice in one body
+}

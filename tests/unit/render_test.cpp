@@ -15,8 +15,8 @@ using namespace okuri;
 namespace {
 
 struct Tracker : rt::LinkTracker {
-  std::string url(std::uint32_t link, std::string_view friend_id, std::string_view target) const override {
-    return "https://t.example/" + std::to_string(link) + "/" + std::string(friend_id) + "?to=" + std::string(target);
+  std::string url(std::string_view link, std::string_view friend_id, std::string_view target) const override {
+    return "https://t.example/" + std::string(link) + "/" + std::string(friend_id) + "?to=" + std::string(target);
   }
 };
 
@@ -59,10 +59,10 @@ on friend_added { send t, card }
   REQUIRE(e.deliveries().size() == 1);
   const auto msgs = nlohmann::json::parse(e.deliveries()[0].rendered);
   REQUIRE(msgs.size() == 2);
-  CHECK(msgs[0]["text"] == "花子さま - 5月16日(土) 10:00 10:00 0 https://t.example/0/U1?to=https://example.com/lp");
+  CHECK(msgs[0]["text"] == "花子さま - 5月16日(土) 10:00 10:00 0 https://t.example/lp/U1?to=https://example.com/lp");
   const auto& actions = msgs[1]["template"]["actions"];
-  CHECK(actions[0]["uri"] == "https://t.example/0/U1?to=https://example.com/lp");  // `{lp}`
-  CHECK(actions[1]["uri"] == "https://t.example/0/U1?to=https://example.com/lp");  // the link's own URL
+  CHECK(actions[0]["uri"] == "https://t.example/lp/U1?to=https://example.com/lp");  // `{lp}`
+  CHECK(actions[1]["uri"] == "https://t.example/lp/U1?to=https://example.com/lp");  // the link's own URL
   CHECK(actions[2]["uri"] == "https://other.example");                             // not a declared link
   CHECK_FALSE(e.deliveries()[0].needs_profile);
   // A friend nobody knows: fallbacks, and the delivery says it read a profile it did not have.
@@ -71,7 +71,7 @@ on friend_added { send t, card }
   e.handle(ev2);
   REQUIRE(e.deliveries().size() == 2);
   const auto m2 = nlohmann::json::parse(e.deliveries()[1].rendered);
-  CHECK(m2[0]["text"] == "お客さま - 未定  0 https://t.example/0/U2?to=https://example.com/lp");
+  CHECK(m2[0]["text"] == "お客さま - 未定  0 https://t.example/lp/U2?to=https://example.com/lp");
   CHECK(e.deliveries()[1].needs_profile);
   std::filesystem::remove_all(dir);
 }

@@ -1,0 +1,106 @@
+#include "service/line_api.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace okuri::svc {
+
+using json = nlohmann::json;
+
+bool LineAnswer::monthly_limit() const {
+  if (status != 429) return false;
+  const auto j = json::parse(body, nullptr, false);
+  return j.is_object() && j.contains("message") && j["message"].is_string() &&
+         j["message"].get<std::string>().find("monthly limit") != std::string::npos;
+}
+
+std::string LineAnswer::describe() const {
+  if (status == 0) return fmt::format("no answer ({})", error);
+  const auto j = json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+    return fmt::format("answered {}: {}", status, j["message"].get<std::string>());
+  }
+  return fmt::format("answered {}", status);
+}
+
+std::string aggregation_unit(std::string_view name) {
+  bool fits = !name.empty() && name.size() <= 30;
+  for (const char c : name) {
+    fits = fits && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (fits) return std::string(name);
+  return fmt::format("okuri_{:08x}", static_cast<std::uint32_t>(XXH64(name.data(), name.size(), 0)));
+}
+
+struct LineApi::Conn {
+  httplib::Client cli;
+  httplib::Headers auth;
+  Conn(const std::string& base, const std::string& token) : cli(base), auth{{"Authorization", "Bearer " + token}} {}
+};
+
+LineApi::LineApi(const std::string& base, std::string access_token, int timeout)
+    : conn_(std::make_unique<Conn>(base, access_token)) {
+  conn_->cli.set_connection_timeout(5);
+  conn_->cli.set_read_timeout(timeout);
+  conn_->cli.set_write_timeout(timeout);
+  conn_->cli.set_keep_alive(true);
+  conn_->cli.set_tcp_nodelay(true);
+}
+
+LineApi::~LineApi() = default;
+
+namespace {
+
+LineAnswer answer_of(const httplib::Result& res) {
+  LineAnswer a;
+  if (!res) {
+    a.error = httplib::to_string(res.error());
+    // Only a failed connect is known not to have carried the request.
+    a.never_sent = res.error() == httplib::Error::Connection || res.error() == httplib::Error::SSLConnection;
+    return a;
+  }
+  a.status = res->status;
+  a.body = res->body;
+  a.request_id = res->get_header_value("X-Line-Request-Id");
+  if (res->has_header("Retry-After")) a.retry_after = std::atoll(res->get_header_value("Retry-After").c_str());
+  return a;
+}
+
+}  // namespace
+
+LineAnswer LineApi::push(std::string_view to, std::string_view messages, std::string_view retry_key,
+                         std::string_view unit) {
+  json body = {{"to", to}, {"messages", json::parse(messages)}};
+  if (!unit.empty()) body["customAggregationUnits"] = json::array({unit});
+  httplib::Headers h = conn_->auth;
+  h.emplace("X-Line-Retry-Key", std::string(retry_key));
+  return answer_of(conn_->cli.Post("/v2/bot/message/push", h, body.dump(), "application/json"));
+}
+
+LineAnswer LineApi::multicast(const std::vector<std::string>& to, std::string_view messages, std::string_view retry_key,
+                              std::string_view unit) {
+  json body = {{"to", to}, {"messages", json::parse(messages)}};
+  if (!unit.empty()) body["customAggregationUnits"] = json::array({unit});
+  httplib::Headers h = conn_->auth;
+  h.emplace("X-Line-Retry-Key", std::string(retry_key));
+  return answer_of(conn_->cli.Post("/v2/bot/message/multicast", h, body.dump(), "application/json"));
+}
+
+LineAnswer LineApi::reply(std::string_view reply_token, std::string_view messages) {
+  const json body = {{"replyToken", reply_token}, {"messages", json::parse(messages)}};
+  return answer_of(conn_->cli.Post("/v2/bot/message/reply", conn_->auth, body.dump(), "application/json"));
+}
+
+LineAnswer LineApi::link_rich_menu(std::string_view user_id, std::string_view rich_menu_id) {
+  return answer_of(conn_->cli.Post(fmt::format("/v2/bot/user/{}/richmenu/{}", user_id, rich_menu_id), conn_->auth, "",
+                                   "application/json"));
+}
+
+LineAnswer LineApi::get(const std::string& path) { return answer_of(conn_->cli.Get(path.c_str(), conn_->auth)); }
+
+}  // namespace okuri::svc

@@ -1,0 +1,76 @@
+#include "service/quota.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "service/line_api.hpp"
+
+namespace okuri::svc {
+
+QuotaWatcher::QuotaWatcher(std::string line_api, std::string access_token, int timeout, int every_seconds,
+                           Updated updated, Log log)
+    : line_api_(std::move(line_api)),
+      token_(std::move(access_token)),
+      timeout_(timeout),
+      every_(every_seconds),
+      updated_(std::move(updated)),
+      log_(std::move(log)) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+QuotaWatcher::~QuotaWatcher() { stop(); }
+
+void QuotaWatcher::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<Quota> QuotaWatcher::latest() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return latest_;
+}
+
+void QuotaWatcher::loop() {
+  LineApi api(line_api_, token_, timeout_);
+  bool said = false;  // a failure is logged once until LINE answers again
+  while (true) {
+    std::optional<Quota> q;
+    const auto limit = api.get("/v2/bot/message/quota");
+    const auto usage = limit.status == 200 ? api.get("/v2/bot/message/quota/consumption") : LineAnswer{};
+    const auto lj = nlohmann::json::parse(limit.body, nullptr, false);
+    const auto uj = nlohmann::json::parse(usage.body, nullptr, false);
+    if (usage.status == 200 && lj.is_object() && uj.is_object() && lj.contains("type") && uj.contains("totalUsage") &&
+        uj["totalUsage"].is_number_integer()) {
+      Quota v;
+      v.limited = lj["type"] == "limited";
+      if (v.limited && lj.contains("value") && lj["value"].is_number_integer())
+        v.limit = lj["value"].get<std::int64_t>();
+      v.used = uj["totalUsage"].get<std::int64_t>();
+      v.fetched =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      q = v;
+      said = false;
+    } else if (!said) {
+      said = true;
+      log_(fmt::format("cannot read the message quota from LINE ({}): broadcasts are sent without checking it",
+                       limit.status != 200 ? limit.describe() : usage.describe()));
+    }
+    if (q) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        latest_ = q;
+      }
+      updated_(*q);
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::seconds(every_), [&] { return stopping_; })) return;
+  }
+}
+
+}  // namespace okuri::svc

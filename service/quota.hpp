@@ -1,0 +1,53 @@
+// The month's message quota as LINE reports it (GET /v2/bot/message/quota and
+// /v2/bot/message/quota/consumption), read periodically off the writer: the service holds a
+// broadcast that needs more messages than remain, rather than send part of it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace okuri::svc {
+
+struct Quota {
+  bool limited = false;      // LINE's type `limited`: a target limit is set for the month
+  std::int64_t limit = 0;    // messages this month (when limited)
+  std::int64_t used = 0;     // messages sent this month (LINE counts one per recipient)
+  std::int64_t fetched = 0;  // seconds since the epoch
+  // What remains (a very large number when there is no limit).
+  std::int64_t remaining() const { return limited ? limit - used : INT64_MAX; }
+};
+
+class QuotaWatcher {
+ public:
+  using Updated = std::function<void(const Quota&)>;
+  using Log = std::function<void(const std::string&)>;
+  QuotaWatcher(std::string line_api, std::string access_token, int timeout, int every_seconds, Updated updated,
+               Log log);
+  ~QuotaWatcher();
+  QuotaWatcher(const QuotaWatcher&) = delete;
+  QuotaWatcher& operator=(const QuotaWatcher&) = delete;
+
+  // The last figures read (none until LINE first answered).
+  std::optional<Quota> latest() const;
+  void stop();
+
+ private:
+  void loop();
+  std::string line_api_, token_;
+  int timeout_, every_;
+  Updated updated_;
+  Log log_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::optional<Quota> latest_;
+  std::thread thread_;
+};
+
+}  // namespace okuri::svc

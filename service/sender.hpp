@@ -1,0 +1,90 @@
+// The sender: drains the outbox to the Messaging API (and staff notifications to --notify-url)
+// with many requests in flight, each endpoint paced at LINE's rate for it, and the outcomes
+// committed to the store in groups.
+//
+// Threads: one dispatcher reads due rows, records replies as in flight before they go out,
+// hands the rows to the workers and commits what they report; each worker holds one kept-alive
+// connection. Exactly-once does not rest on the commit of an outcome: a push or multicast carries
+// its retry key (a repeat after a crash is answered 409 and counted as sent), and a reply is on
+// disk as in flight before its request, so after a crash it is `uncertain`, never sent again.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service/metrics.hpp"
+#include "service/rate_limiter.hpp"
+#include "service/store.hpp"
+
+namespace okuri::svc {
+
+class LineApi;
+struct LineAnswer;
+
+struct SenderOptions {
+  std::string line_api = "https://api.line.me";
+  std::string access_token;
+  std::string notify_url;  // empty: no notification rows are made
+  int connections = 128;   // requests in flight: at 50 ms an answer, 128 reach LINE's 2,000/s
+  int request_timeout = 15;
+  // Requests per second, per endpoint (LINE's published limits).
+  double push_rate = 2000, reply_rate = 2000, multicast_rate = 200, menu_rate = 1000;
+};
+
+class Sender {
+ public:
+  using Log = std::function<void(const std::string&)>;
+  Sender(Store& store, SenderOptions opt, Metrics& metrics, Log log);
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  void start();
+  // Finishes the requests in flight, commits their outcomes, and stops. Idempotent.
+  void stop();
+  // New rows are in the outbox.
+  void wake();
+
+ private:
+  enum class Endpoint { push, reply, multicast, menu, notify };
+  void dispatch_loop();
+  void work_loop();
+  std::size_t commit_outcomes();
+  OutboxRow send(LineApi& api, OutboxRow r);
+  OutboxRow send_reply(LineApi& api, OutboxRow r);
+  OutboxRow send_keyed(LineApi& api, OutboxRow r);  // push or multicast
+  OutboxRow send_menu(LineApi& api, OutboxRow r);
+  OutboxRow send_notification(OutboxRow r);
+  // A 5xx, a 429 or no answer: again later, unless LINE's 24-hour hold of the retry key would lapse.
+  void retry_later(OutboxRow& r, const LineAnswer& a, RateLimiter& rate);
+  RateLimiter& limiter(Endpoint e);
+  static Endpoint endpoint_of(const OutboxRow& r);
+  std::int64_t backoff(std::int64_t attempts);
+
+  Store& store_;
+  SenderOptions opt_;
+  Metrics& metrics_;
+  Log log_;
+  RateLimiter push_rate_, reply_rate_, multicast_rate_, menu_rate_, notify_rate_;
+
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;  // guards work_, outcomes_, in_flight_ and rng_
+  std::condition_variable work_cv_, dispatch_cv_;
+  std::deque<OutboxRow> work_;
+  std::vector<OutboxRow> outcomes_;
+  std::set<std::int64_t> in_flight_;  // row ids handed out and not yet committed
+  std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
+  std::thread dispatcher_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace okuri::svc

@@ -1,0 +1,101 @@
+// The sender's pure parts: how broadcast pushes merge into multicasts, LINE's aggregation unit
+// names, what an answer from LINE means, and the per-endpoint pacing.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "service/line_api.hpp"
+#include "service/multicast.hpp"
+#include "service/rate_limiter.hpp"
+
+using namespace okuri::svc;
+
+namespace {
+
+OutboxRow push_to(int n, const std::string& text, std::int64_t due = 100) {
+  OutboxRow r;
+  r.key = "key-" + std::to_string(n);
+  r.friend_id = "U" + std::to_string(n);
+  r.due = due;
+  r.scenario = "sale";
+  r.node = "n1";
+  r.messages = R"([{"type":"text","text":")" + text + R"("}])";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("broadcast pushes with the same messages merge into multicasts of at most 500") {
+  std::vector<OutboxRow> rows;
+  for (int i = 0; i < 1203; ++i) rows.push_back(push_to(i, i % 2 == 0 ? "A" : "B"));
+  rows.push_back(push_to(5000, "only one"));
+  const auto out = group_into_multicasts(rows);
+  // A: 602 → 500 + 102; B: 601 → 500 + 101; the lone text stays a push.
+  REQUIRE(out.size() == 5);
+  std::set<std::string> seen, keys;
+  std::size_t pushes = 0;
+  for (const auto& r : out) {
+    keys.insert(r.key);
+    if (r.kind == "multicast") {
+      const auto ids = nlohmann::json::parse(r.recipients);
+      CHECK(ids.size() <= kMulticastMax);
+      CHECK(r.friend_id == ids[0].get<std::string>());
+      for (const auto& id : ids) CHECK(seen.insert(id.get<std::string>()).second);  // each friend in one request
+      CHECK(r.key.size() == 36);
+      CHECK(r.key[14] == '4');  // a version 4 UUID, as LINE wants for X-Line-Retry-Key
+    } else {
+      ++pushes;
+      CHECK(r.friend_id == "U5000");
+      seen.insert(r.friend_id);
+    }
+  }
+  CHECK(pushes == 1);
+  CHECK(seen.size() == 1204);
+  CHECK(keys.size() == out.size());
+  // The same members give the same retry key: nothing depends on when it was computed.
+  const auto again = group_into_multicasts(rows);
+  for (std::size_t i = 0; i < out.size(); ++i) CHECK(again[i].key == out[i].key);
+}
+
+TEST_CASE("pushes due at different times, or from different steps, are not merged") {
+  std::vector<OutboxRow> rows = {push_to(1, "A", 100), push_to(2, "A", 160), push_to(3, "A", 100)};
+  rows[2].node = "n2";
+  const auto out = group_into_multicasts(rows);
+  REQUIRE(out.size() == 3);
+  for (const auto& r : out) CHECK(r.kind == "message");
+}
+
+TEST_CASE("aggregation units are LINE-safe names") {
+  CHECK(aggregation_unit("spring_sale") == "spring_sale");
+  const auto jp = aggregation_unit("春のセール");
+  CHECK(jp.rfind("okuri_", 0) == 0);
+  CHECK(jp.size() == 14);
+  CHECK(aggregation_unit("春のセール") == jp);
+  CHECK(aggregation_unit(std::string(31, 'a')).rfind("okuri_", 0) == 0);
+}
+
+TEST_CASE("LINE's monthly limit is told apart from rate limiting") {
+  LineAnswer a;
+  a.status = 429;
+  a.body = R"({"message":"You have reached your monthly limit."})";
+  CHECK(a.monthly_limit());
+  CHECK(a.describe() == "answered 429: You have reached your monthly limit.");
+  a.body = R"({"message":"The API rate limit has been exceeded. Try again later."})";
+  CHECK_FALSE(a.monthly_limit());
+  LineAnswer none;
+  none.error = "Connection";
+  CHECK(none.describe() == "no answer (Connection)");
+}
+
+TEST_CASE("a rate limiter paces callers and holds them back after a pause") {
+  std::atomic<bool> stop{false};
+  RateLimiter r(1000);  // 1 ms apart
+  const auto t0 = RateLimiter::Clock::now();
+  for (int i = 0; i < 50; ++i) REQUIRE(r.acquire(stop));
+  CHECK(RateLimiter::Clock::now() - t0 >= std::chrono::milliseconds(45));
+  r.pause_for(std::chrono::seconds(30));
+  CHECK(r.backlog() > std::chrono::seconds(29));
+  stop = true;
+  CHECK_FALSE(r.acquire(stop));  // a stop does not wait out the pause
+}
