@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "compiler/flow_plan.hpp"
 #include "compiler/message_files.hpp"
 #include "compiler/pred_ir.hpp"
 #include "compiler/suggest.hpp"
@@ -841,6 +842,7 @@ void Checker::check_decl(const ast::Decl& d) {
           StmtCtx sctx;
           sctx.broadcast = &v;
           block(v.body, sctx);
+          if (v.target && plan::reads_line_estimates(*v.target)) only_sends_in_narrowcast(v.body);
           const ast::Stmt* throttle = nullptr;
           for (const auto& st : v.body.stmts) {
             if (!std::holds_alternative<ast::ThrottleStmt>(st->v)) continue;

@@ -216,6 +216,7 @@ class Checker {
   // statements and flow (checker_flow.cpp)
   void block(const ast::Block& b, const StmtCtx& ctx);
   void stmt(const ast::Stmt& s, const StmtCtx& ctx);
+  void only_sends_in_narrowcast(const ast::Block& body);
   void check_send_count(const std::vector<ast::Name>& msgs, Span at, const char* verb);
   void check_fixed_time_sends(const ast::Block& b, std::optional<MinuteOfDay> fixed);
 };

@@ -239,6 +239,64 @@ void Checker::stmt(const ast::Stmt& s, const StmtCtx& ctx) {
 }
 
 // W103: a send that follows a wait to a fixed local time inside quiet hours.
+// A broadcast narrowed by LINE's estimates goes out as a narrowcast: LINE picks the friends and
+// never says who they were, so nothing can be done per friend there — only sends (E014).
+void Checker::only_sends_in_narrowcast(const ast::Block& body) {
+  for (const auto& st : body.stmts) {
+    const char* what = std::visit(
+        [](const auto& v) -> const char* {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ast::SendStmt> || std::is_same_v<T, ast::PassStmt> ||
+                        std::is_same_v<T, ast::ErrorStmt>) {
+            return nullptr;
+          } else if constexpr (std::is_same_v<T, ast::ReplyStmt>) {
+            return "reply";
+          } else if constexpr (std::is_same_v<T, ast::TagStmt>) {
+            return v.remove ? "untag" : "tag";
+          } else if constexpr (std::is_same_v<T, ast::ScoreStmt>) {
+            return "score";
+          } else if constexpr (std::is_same_v<T, ast::SetStmt>) {
+            return v.op == ast::SetOp::Assign ? "set" : v.op == ast::SetOp::Add ? "add" : "remove";
+          } else if constexpr (std::is_same_v<T, ast::ClearStmt>) {
+            return "clear";
+          } else if constexpr (std::is_same_v<T, ast::StartStmt>) {
+            return "start";
+          } else if constexpr (std::is_same_v<T, ast::StopStmt>) {
+            return "stop";
+          } else if constexpr (std::is_same_v<T, ast::MenuStmt>) {
+            return "menu";
+          } else if constexpr (std::is_same_v<T, ast::NotifyStmt>) {
+            return "notify";
+          } else if constexpr (std::is_same_v<T, ast::GotoStmt>) {
+            return "goto";
+          } else if constexpr (std::is_same_v<T, ast::RepeatStmt>) {
+            return "repeat";
+          } else if constexpr (std::is_same_v<T, ast::StepStmt>) {
+            return "step";
+          } else if constexpr (std::is_same_v<T, ast::GoalStmt>) {
+            return "goal";
+          } else if constexpr (std::is_same_v<T, ast::IfStmt>) {
+            return "if";
+          } else if constexpr (std::is_same_v<T, ast::SplitStmt>) {
+            return "split";
+          } else if constexpr (std::is_same_v<T, ast::WaitStmt>) {
+            return "wait";
+          } else {
+            return "throttle";
+          }
+        },
+        st->v);
+    if (what == nullptr) continue;
+    auto& d = p_.diags.report(
+        Code::E014, st->span,
+        fmt::format("a broadcast narrowed by LINE's estimates (`line.*`) can only `send`: LINE "
+                    "chooses who receives it and does not say who did, so `{}` cannot be done per friend",
+                    what));
+    d.notes.push_back(
+        Note{std::nullopt, "target your own data instead (tags, fields, scores), where every friend's part is known"});
+  }
+}
+
 void Checker::check_fixed_time_sends(const ast::Block& b, std::optional<MinuteOfDay> fixed) {
   for (const auto& s : b.stmts) {
     std::visit(

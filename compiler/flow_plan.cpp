@@ -48,6 +48,25 @@ std::optional<std::size_t> Plan::flow_index(std::string_view name) const {
   return std::nullopt;
 }
 
+bool reads_line_estimates(const ast::Expr& e) {
+  bool found = false;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, ast::Member>) {
+          if (x.object.text == "line") found = true;
+        } else if constexpr (std::is_same_v<T, ast::Binary>) {
+          found = reads_line_estimates(*x.lhs) || reads_line_estimates(*x.rhs);
+        } else if constexpr (std::is_same_v<T, ast::Not> || std::is_same_v<T, ast::Neg>) {
+          found = reads_line_estimates(*x.operand);
+        } else if constexpr (std::is_same_v<T, ast::Paren>) {
+          found = reads_line_estimates(*x.inner);
+        }
+      },
+      e.v);
+  return found;
+}
+
 namespace {
 
 int index_in(const std::vector<std::string>& v, std::string_view n) {
@@ -67,25 +86,6 @@ bool reads_time(const ir::Predicate& pr) {
     if ((n.op == ir::Op::Clicked || n.op == ir::Op::Opened) && n.b != 0) return true;
   }
   return false;
-}
-
-bool reads_line_estimates(const ast::Expr& e) {
-  bool found = false;
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, ast::Member>) {
-          if (x.object.text == "line") found = true;
-        } else if constexpr (std::is_same_v<T, ast::Binary>) {
-          found = reads_line_estimates(*x.lhs) || reads_line_estimates(*x.rhs);
-        } else if constexpr (std::is_same_v<T, ast::Not> || std::is_same_v<T, ast::Neg>) {
-          found = reads_line_estimates(*x.operand);
-        } else if constexpr (std::is_same_v<T, ast::Paren>) {
-          found = reads_line_estimates(*x.inner);
-        }
-      },
-      e.v);
-  return found;
 }
 
 class Builder {

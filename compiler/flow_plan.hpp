@@ -231,6 +231,10 @@ struct Plan {
 // Lowers a checked program without errors.
 std::shared_ptr<const Plan> build_plan(const Program& p);
 
+// Whether an expression reads LINE's estimates (`line.*`): a broadcast target that does can
+// only be sent as a narrowcast, which LINE applies and does not report per friend.
+bool reads_line_estimates(const ast::Expr& e);
+
 // The mask of a set literal (`[knit, coat]`) over an enumeration's values; nullopt when `e` is not one.
 std::optional<std::int64_t> set_mask(const ast::Expr& e, const std::vector<std::string>& values);
 

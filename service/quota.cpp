@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -68,8 +69,10 @@ void QuotaWatcher::loop() {
       }
       updated_(*q);
     }
+    // Without an answer, asked again soon: a broadcast may be about to go out.
+    const int wait = q ? every_ : std::min(every_, 5);
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, std::chrono::seconds(every_), [&] { return stopping_; })) return;
+    if (cv_.wait_for(lock, std::chrono::seconds(wait), [&] { return stopping_; })) return;
   }
 }
 

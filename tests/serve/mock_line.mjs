@@ -1,6 +1,8 @@
 // A recording stand-in for the Messaging API for the crash test: answers 200 to a new
 // X-Line-Retry-Key and 409 to one it accepted before (as LINE does); logs every request
 // with its retry key (pushes) or reply token (replies).
+// Multicasts are keyed like pushes; the recipients of each accepted one are appended to
+// LOGFILE.recipients, one user id a line.
 //   node mock_line.mjs PORT LOGFILE [FLAKY]
 // With FLAKY=1 it also fails like a struggling peer: a tenth of the requests get 500, a
 // tenth 429 (Retry-After: 1), one in twenty hangs past the client's timeout — before any of
@@ -25,8 +27,11 @@ createServer((req, res) => {
       if (r < 0.25) { appendFileSync(log, `${req.url} hang ${key}\n`); return; }  // never answered
     }
     let status = 200;
-    if (req.url === '/v2/bot/message/push') {
+    if (req.url === '/v2/bot/message/push' || req.url === '/v2/bot/message/multicast') {
       if (seen.has(key)) status = 409; else seen.add(key);
+    }
+    if (req.url === '/v2/bot/message/multicast' && status === 200) {
+      appendFileSync(`${log}.recipients`, JSON.parse(body).to.join('\n') + '\n');
     }
     appendFileSync(log, `${req.url} ${status} ${key}\n`);
     res.writeHead(status, { 'content-type': 'application/json' });

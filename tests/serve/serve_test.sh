@@ -103,6 +103,7 @@ quota_port=$((base + 6))
 quota_rec=$((base + 7))
 node "$here/recorder.mjs" "$quota_rec" "$work/quota-rec.log" "quota:1000:998" &
 pids+=($!)
+wait_for "http://127.0.0.1:$quota_rec/" || exit 1
 "$okuri" serve "$work/bcast" --db "$work/quota.db" --listen "127.0.0.1:$quota_port" --line-api "http://127.0.0.1:$quota_rec" \
   --no-watch --no-profiles >"$work/quota.log" 2>&1 &
 quota_pid=$!
@@ -634,6 +635,42 @@ check "send-test's push validates against LINE's OpenAPI" 1 \
   "$(grep -A2 "post /v2/bot/message/push.*Request received" "$work/api.log" | tail -3 | grep -c "passed the validation")"
 "$okuri" send-test "$work/features" welcome --to "@staff" >/dev/null 2>"$work/send-test3.txt"
 check "send-test refuses what is not a user id" 2 "$?"
+
+# ---- 9. kill -9 while a 20,000-friend broadcast goes out as multicasts through a failing peer:
+# afterwards every recipient was in exactly one accepted multicast; repeats carried their retry key.
+echo "[${SECONDS}s] part 9" >&2
+mkdir -p "$work/big"
+big_at=$(( ($(date +%s) + 20 + 59) / 60 * 60 ))
+printf 'event ping\nmessage sale text "年末セール"\nbroadcast big at %s to score >= 1 {\n  send sale\n}\non ping { score += 1 }\n' \
+  "$(TZ=Asia/Tokyo date -d "@$big_at" "+%Y-%m-%d %H:%M")" >"$work/big/main.okuri"
+: >"$work/mock.log.recipients"
+start_serve "$work/big.db" "http://127.0.0.1:$mock_port" "$work/big" --no-watch --no-profiles || exit 1
+for part in $(seq 0 49); do  # 400 friends a body: the bodies stay under this service's --max-body
+  when="$(now_z)"
+  for k in $(seq $((part * 400)) $((part * 400 + 399))); do
+    printf '{"time":"%s","friend":"U%032x","type":"ping"}\n' "$when" "$k"
+  done >"$work/big.jsonl"
+  code="$(curl -s -o /dev/null -w "%{http_code}" -X POST "$url/events" \
+    -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "Content-Type: application/x-ndjson" --data-binary @"$work/big.jsonl")"
+  [ "$code" = 200 ] || { echo "FAIL: friends for the broadcast ($part): $code" >&2; fail=1; break; }
+done
+while [ "$(date +%s)" -lt "$big_at" ]; do sleep 0.2; done
+for round in 1 2 3; do
+  sleep "0.$((RANDOM % 4 + 1))"
+  kill -9 "$serve_pid"
+  wait "$serve_pid" 2>/dev/null
+  start_serve "$work/big.db" "http://127.0.0.1:$mock_port" "$work/big" --no-watch --no-profiles || { fail=1; break; }
+done
+for _ in $(seq 1 120); do
+  [ "$(wc -l <"$work/mock.log.recipients")" -ge 20000 ] && [ "$(metric okuri_outbox_depth)" = 0 ] && break
+  sleep 1
+done
+check "recipients of accepted multicasts" 20000 "$(wc -l <"$work/mock.log.recipients" | tr -d ' ')"
+check "recipients in two accepted multicasts" 0 "$(sort "$work/mock.log.recipients" | uniq -d | wc -l | tr -d ' ')"
+check "accepted multicasts (500 friends each)" 40 "$(awk '$1 == "/v2/bot/message/multicast" && $2 == 200' "$work/mock.log" | wc -l | tr -d ' ')"
+echo "multicast crash test: $(grep -c "^/v2/bot/message/multicast 409" "$work/mock.log") repeated keys answered 409" >&2
+kill -TERM "$serve_pid"
+wait "$serve_pid"
 
 # ---- 0, checked: the broadcast went out as one multicast to three friends; the line.* one did not go out.
 while [ "$(date +%s)" -lt $((bcast_at + 3)) ]; do sleep 1; done
