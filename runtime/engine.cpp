@@ -696,15 +696,17 @@ void Engine::Impl::run_broadcast(std::size_t f) {
   schedule.throttle_floor = 0;
 }
 
-void Engine::Impl::start_at(std::int64_t t) {
+void Engine::Impl::start_at(std::int64_t t, bool resuming) {
   if (started) return;
   started = true;
   now = t;
   wheel.advance(static_cast<std::uint32_t>(std::max<std::int64_t>(t, 0)),
                 [](std::uint32_t, std::uint32_t, std::uint32_t) {});
-  // Broadcasts scheduled before the start are in the past: not sent.
-  while (next_broadcast < plan.broadcast_order.size() &&
-         flows[static_cast<std::size_t>(plan.broadcast_order[next_broadcast])].at < t) {
+  // Broadcasts scheduled before the start are in the past: not sent. Resuming from a saved
+  // clock, one at that very second went out before the clock was saved.
+  while (next_broadcast < plan.broadcast_order.size()) {
+    const std::int64_t at = flows[static_cast<std::size_t>(plan.broadcast_order[next_broadcast])].at;
+    if (at > t || (at == t && !resuming)) break;
     ++next_broadcast;
   }
   grow();
@@ -780,6 +782,7 @@ const plan::Plan& Engine::plan() const { return impl_->plan; }
 const Renderer& Engine::renderer() const { return impl_->renderer; }
 bool Engine::jit() const { return !impl_->rows.empty(); }
 void Engine::start_at(std::int64_t t) { impl_->start_at(t); }
+void Engine::resume_at(std::int64_t t) { impl_->start_at(t, true); }
 void Engine::run_until(std::int64_t t) { impl_->run_until(t); }
 void Engine::handle(const InputEvent& e) { impl_->handle(e); }
 

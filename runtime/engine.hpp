@@ -113,6 +113,9 @@ class Engine {
 
   // Sets the clock (the first event's time, or the test's first moment) without firing anything.
   void start_at(std::int64_t t);
+  // Sets the clock to one saved after run_until(t) (a restart, a new version taking over): what
+  // was due at `t` has run already, so a broadcast at exactly `t` is past, not sent again.
+  void resume_at(std::int64_t t);
   // Fires timers and broadcasts due at or before `t` and moves the clock there.
   void run_until(std::int64_t t);
   // Runs timers due up to the event's time, then the event (runtime.md, "Meaning of one event").

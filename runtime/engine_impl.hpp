@@ -145,7 +145,7 @@ struct Engine::Impl {
   void run(std::uint32_t row, std::size_t f, std::uint32_t node, Ctx& ctx);
   void on_timer(std::uint32_t payload);
   void run_broadcast(std::size_t f);
-  void start_at(std::int64_t t);
+  void start_at(std::int64_t t, bool resuming = false);
   void tick();
   void run_until(std::int64_t t);
 

@@ -49,7 +49,7 @@ std::vector<FieldMove> field_moves(const ir::Schema& o, const ir::Schema& n) {
 Engine::TakeOver Engine::take_over(const Engine& old_engine) {
   Impl& m = *impl_;
   const Impl& o = *old_engine.impl_;
-  if (!m.started) m.start_at(o.now);
+  if (!m.started) m.start_at(o.now, true);
   // Broadcasts the old version has sent (up to its last one) are not sent again, and
   // `start when` conditions that read the date are next evaluated when the old version's would be.
   if (o.next_broadcast > 0) {

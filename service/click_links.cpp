@@ -104,6 +104,9 @@ std::optional<ClickToken> ClickLinks::open(std::string_view token) const {
   if (token.size() > 512) return std::nullopt;
   auto raw = unbase64url(token);
   if (!raw || raw->size() < kNonce + kTag + 2) return std::nullopt;
+  // One spelling per token: a last character that differs only in its unused bits decodes to
+  // the same bytes, and is refused, so that no two URLs count as the same click.
+  if (base64url(raw->data(), raw->size()) != token) return std::nullopt;
   const std::size_t n = raw->size() - kNonce - kTag;
   std::vector<unsigned char> plain(n + 16);
   Ctx ctx(EVP_CIPHER_CTX_new());

@@ -133,7 +133,11 @@ struct Service::Impl {
     engine = std::make_unique<rt::Engine>(*prog, opt.engine);
     const std::int64_t clock = store->clock();
     const std::int64_t now = wall_ms() / 1000;
-    engine->start_at(clock > 0 ? std::min(clock, now) : now);
+    if (clock > 0) {
+      engine->resume_at(std::min(clock, now));  // what was due at the saved clock has run
+    } else {
+      engine->start_at(now);
+    }
     for (const auto& f : store->load_friends()) engine->import_friend(engine->friend_row(f.id), f.state);
     engine->take_dirty();
     engine->take_deliveries();
@@ -286,7 +290,7 @@ struct Service::Impl {
   // it starts. On failure nothing changed: the running version goes on.
   bool switch_to(std::shared_ptr<const Program> np, std::unique_ptr<rt::Engine> ne, const std::string& sources) {
     const auto t0 = std::chrono::steady_clock::now();
-    ne->start_at(engine->now());
+    ne->resume_at(engine->now());
     const auto sum = ne->take_over(*engine);
     std::swap(engine, ne);
     std::swap(prog, np);

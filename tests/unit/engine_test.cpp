@@ -404,6 +404,30 @@ broadcast weekly at 2026-03-02 12:00 {
   CHECK(r2.after.size() == 1);
 }
 
+TEST_CASE("a restart from a clock saved at a broadcast's second does not send it again", "[engine][restart]") {
+  auto p = compile("message news text \"news\"\nbroadcast weekly at 2026-03-02 12:00 {\n  send news\n}\n");
+  const std::int64_t t0 = at(2026, 3, 2, 10, 0);
+  const std::int64_t noon = at(2026, 3, 2, 12, 0);
+  rt::Engine e1(*p);
+  e1.handle(event(t0, "U1", "friend_added"));
+  e1.run_until(noon);  // the service saves the clock (noon) with the friend's state
+  REQUIRE(lines(e1, noon).size() == 1);
+  const std::string state = e1.export_friend(0);
+  // The process restarts: the friends and the saved clock are loaded.
+  rt::Engine e2(*p);
+  e2.resume_at(noon);
+  e2.import_friend(e2.friend_row("U1"), state);
+  e2.take_deliveries();
+  e2.run_until(noon + 60);
+  CHECK(lines(e2, noon + 60).empty());
+  // A fresh start at that very second still sends it.
+  rt::Engine e3(*p);
+  e3.start_at(noon);
+  e3.friend_row("U1");
+  e3.run_until(noon + 60);
+  CHECK(lines(e3, noon + 60).size() == 1);
+}
+
 TEST_CASE("add and remove change some items of a set_of field and raise field_changed", "[engine]") {
   auto p = compile(
       "field likes: set_of(knit, coat, shoes)\nevent more {}\nevent less {}\nmessage changed text \"x\"\n"

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "service/click_links.hpp"
 #include "service/line_api.hpp"
 #include "service/multicast.hpp"
 #include "service/rate_limiter.hpp"
@@ -98,4 +99,26 @@ TEST_CASE("a rate limiter paces callers and holds them back after a pause") {
   CHECK(r.backlog() > std::chrono::seconds(29));
   stop = true;
   CHECK_FALSE(r.acquire(stop));  // a stop does not wait out the pause
+}
+
+TEST_CASE("a tracked link's token opens only as sealed, under its key, in its one spelling") {
+  const ClickLinks links("https://example.com", "test-link-key-0123456789abcdef");
+  const std::string token = links.seal("U5a10000000000000000000000000000a", "lp");
+  const auto t = links.open(token);
+  REQUIRE(t);
+  CHECK(t->friend_id == "U5a10000000000000000000000000000a");
+  CHECK(t->link == "lp");
+  CHECK(links.seal("U5a10000000000000000000000000000a", "lp") != token);  // a fresh nonce each time
+  // The last character with its lowest bit flipped: unused bits at most, never the same token.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string alias = token;
+  alias.back() = alphabet[alphabet.find(token.back()) ^ 1];
+  CHECK_FALSE(links.open(alias));
+  std::string flipped = token;
+  flipped[token.size() / 2] = flipped[token.size() / 2] == 'A' ? 'B' : 'A';
+  CHECK_FALSE(links.open(flipped));
+  const ClickLinks other("https://example.com", "another-key-0123456789abcdef");
+  CHECK_FALSE(other.open(token));
+  CHECK_FALSE(links.open("AAAA"));
+  CHECK_FALSE(links.open(""));
 }
