@@ -47,8 +47,9 @@ std::string Metrics::text(const Gauges& g) const {
                      c.failed, c.uncertain);
     s += fmt::format("okuri_deliveries{{status=\"profile\"}} {}\n", c.held);
     s += fmt::format("okuri_deliveries{{status=\"quota\"}} {}\n", c.quota_held);
-    s += "# HELP okuri_outbox_depth Deliveries waiting to be sent.\n# TYPE okuri_outbox_depth gauge\n";
-    s += fmt::format("okuri_outbox_depth {}\n", c.pending);
+    s += fmt::format("okuri_deliveries{{status=\"replying\"}} {}\n", c.in_flight);
+    s += "# HELP okuri_outbox_depth Deliveries waiting to be sent or in flight.\n# TYPE okuri_outbox_depth gauge\n";
+    s += fmt::format("okuri_outbox_depth {}\n", c.pending + c.in_flight);
     s += "# HELP okuri_friends Friends with saved state.\n# TYPE okuri_friends gauge\n";
     s += fmt::format("okuri_friends {}\n", c.friends);
   }

@@ -424,6 +424,7 @@ class SqliteStore final : public Store {
     c.uncertain = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'uncertain'");
     c.held = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'profile'");
     c.quota_held = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'quota'");
+    c.in_flight = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'replying'");
     c.pending_messages = r_->scalar(
         "SELECT coalesce(sum(CASE WHEN kind = 'multicast' THEN json_array_length(recipients) WHEN kind IN ('message') "
         "THEN 1 "

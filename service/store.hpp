@@ -64,6 +64,7 @@ struct StoreCounts {
   std::int64_t friends = 0;
   std::int64_t pending = 0, sent = 0, failed = 0, uncertain = 0, held = 0;
   std::int64_t quota_held = 0;        // deliveries of broadcasts held for the month's quota
+  std::int64_t in_flight = 0;         // replies sent and not yet answered (status `replying`)
   std::int64_t pending_messages = 0;  // recipients of the pending deliveries (what they will cost)
   std::int64_t processed_events = 0;
 };

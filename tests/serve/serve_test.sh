@@ -221,6 +221,7 @@ start_serve "$work/reload.db" "http://127.0.0.1:$api_port" "$work/reload" || exi
 check "enrol" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$student\",\"type\":\"enroll\"}")"
 check "ping" 200 "$(custom "{\"time\":\"$(now_z)\",\"friend\":\"$student\",\"type\":\"ping\",\"n\":5}")"
 check "waiting at the first wait" "first/1" "$(inside)"
+wait_metric okuri_outbox_depth 0 >/dev/null  # lesson 1 has reached LINE: counted in `before`
 before="$(pushes)"
 # The edit removes the wait the friend is at: they go on at once (lesson 2) to the next wait.
 sed -i 's/^    wait 1h$//' "$work/reload/main.okuri"
