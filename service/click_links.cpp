@@ -165,8 +165,11 @@ std::string with_query(std::string_view target, std::string_view extra) {
   const std::string_view head = target.substr(0, hash);
   const std::string_view frag = hash == std::string_view::npos ? std::string_view() : target.substr(hash);
   std::string out(head);
-  out += head.find('?') == std::string_view::npos ? '?' : (head.back() == '?' || head.back() == '&' ? '\0' : '&');
-  if (!out.empty() && out.back() == '\0') out.pop_back();
+  if (head.find('?') == std::string_view::npos) {
+    out += '?';
+  } else if (head.back() != '?' && head.back() != '&') {
+    out += '&';
+  }
   out += extra;
   out += frag;
   return out;

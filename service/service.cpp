@@ -248,16 +248,16 @@ struct Service::Impl {
       r.key = n.key;
       r.friend_id = engine->store().id_of(n.row);
       r.due = n.time;
+      r.scenario = n.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(n.flow)).name;
       const auto name = engine->store().display_name[n.row];
       r.messages =
           json{{"text", n.text},
                {"friend", r.friend_id},
                {"display_name", name < 0 ? json(nullptr) : json(std::string(engine->store().texts.get(name)))},
-               {"scenario", n.flow < 0 ? json(nullptr) : json(engine->flow(static_cast<std::size_t>(n.flow)).name)},
+               {"scenario", r.scenario.empty() ? json(nullptr) : json(r.scenario)},
                {"node", n.node},
                {"time", rt::format_time(n.time, zone())}}
               .dump();
-      r.scenario = n.flow < 0 ? "" : engine->flow(static_cast<std::size_t>(n.flow)).name;
       r.node = n.node;
       r.created = created;
       if (!opt.notify_url.empty()) store->add_delivery(r);
@@ -625,9 +625,8 @@ struct Service::Impl {
   }
 
   // New quota figures from LINE: held broadcasts that now fit go out, oldest first.
-  void quota_read(const Quota& q) {
+  void quota_read() {
     sent_at_quota = metrics.messages_sent.load();
-    (void)q;
     auto job = std::make_shared<Job>();
     job->apply = [this] {
       const auto held = store->quota_held();
@@ -919,7 +918,7 @@ void Service::run() {
   m.sender->start();
   m.quota = std::make_unique<QuotaWatcher>(
       m.opt.line_api, m.opt.access_token, m.opt.request_timeout, m.opt.quota_interval,
-      [&m](const Quota& q) { m.quota_read(q); }, [&m](const std::string& line) { m.log(line); });
+      [&m](const Quota&) { m.quota_read(); }, [&m](const std::string& line) { m.log(line); });
   m.ready = true;
   if (m.opt.watch && !m.opt.project_path.empty()) m.watcher = std::thread([&m] { m.watch_loop(); });
   m.routes();
