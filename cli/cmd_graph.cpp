@@ -18,9 +18,11 @@ void add_graph_command(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("graph", "Print the step graph of scenarios as a picture source.");
   cmd->footer(
       "Print the step graph of each scenario and broadcast of PATH (or only --scenario S) as Mermaid\n"
-      "(renders in GitHub Markdown inside a ```mermaid block) or Graphviz DOT (`dot -Tsvg`). Nodes show the\n"
+      "(renders in GitHub Markdown inside one ```mermaid block: the whole project is one flowchart with a\n"
+      "subgraph each) or Graphviz DOT (`dot -Tsvg`; one digraph each). The start node shows what starts a\n"
+      "scenario (start on, start when, restart, stop when) or a broadcast's time and target; nodes show the\n"
       "step kind, messages and wait lengths; edges show conditions, case names and split percentages;\n"
-      "named steps stand out.");
+      "named steps stand out. `okuri simulate --html` draws the same graphs with their counts.");
   cmd->add_option("path", opts->path, "Project folder or .okuri file")->required();
   cmd->add_option("--scenario", opts->scenario, "Only this scenario or broadcast");
   cmd->add_option("--format", opts->format, "mermaid (default) or dot")->check(CLI::IsMember({"mermaid", "dot"}));
@@ -28,14 +30,19 @@ void add_graph_command(CLI::App& app, int& status) {
     auto p = compile_for_command(opts->path, "graph", status);
     if (!p) return;
     bool found = false;
+    if (opts->scenario.empty() && opts->format == "mermaid") {
+      // One flowchart with a subgraph each: it renders pasted into one ```mermaid block.
+      found = !p->graphs.empty();
+      if (found) std::cout << to_mermaid_project(*p);
+    }
     for (const auto& g : p->graphs) {
+      if (opts->scenario.empty() && opts->format == "mermaid") break;
       if (!opts->scenario.empty() && g.name != opts->scenario) continue;
-      if (found && opts->format == "mermaid") std::cout << "\n";
       found = true;
       if (opts->format == "dot") {
-        std::cout << to_dot(g);
+        std::cout << to_dot(g, start_details(*p, g));
       } else {
-        std::cout << "%% " << (g.is_broadcast ? "broadcast " : "scenario ") << g.name << "\n" << to_mermaid(g);
+        std::cout << to_mermaid(g, start_details(*p, g));
       }
     }
     if (!found) {

@@ -208,6 +208,7 @@ void add_simulate(CLI::App& app, int& status) {
     ro.overage_price = o->overage;
     ro.ignored_events = in.ignored;
     ro.duplicate_events = in.duplicates;
+    ro.events = &in.events;
     if (!o->report.empty()) {
       std::ofstream f(o->report, std::ios::binary);
       f << rt::report_json(e, ro, zone);

@@ -22,6 +22,9 @@ void add_serve_command(CLI::App& app, int& status) {
     std::string line_api = "https://api.line.me";
     double rate = 2000;
     double multicast_rate = 200;
+    double narrowcast_rate = 60;
+    int progress_every = 5;
+    std::string when_quota_short = "hold";
     int connections = 128;
     bool aggregation_units = false;
     int timeout = 15;
@@ -60,6 +63,18 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--multicast-rate", o->multicast_rate,
                   "Multicast requests per second at most (default 200, LINE's limit)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--narrowcast-rate", o->narrowcast_rate,
+                  "Narrowcast requests an hour at most, and as many broadcast requests (default 60, LINE's limit)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--progress-every", o->progress_every,
+                  "Seconds between reads of a narrowcast's progress until LINE has sent it (default 5)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option(
+         "--when-quota-short", o->when_quota_short,
+         "A broadcast that needs more messages than this month's quota has left: `hold` it whole until the quota "
+         "allows (default), or send `up-to-remaining` (to as many friends as the quota covers; LINE picks them for a "
+         "narrowcast)")
+      ->check(CLI::IsMember({"hold", "up-to-remaining"}));
   cmd->add_flag(
       "--aggregation-units", o->aggregation_units,
       "Name each push's scenario or broadcast in LINE's customAggregationUnits, for LINE's per-unit statistics "
@@ -104,6 +119,9 @@ void add_serve_command(CLI::App& app, int& status) {
     so.line_api = o->line_api;
     so.push_rate = o->rate;
     so.multicast_rate = o->multicast_rate;
+    so.narrowcast_per_hour = o->narrowcast_rate;
+    so.progress_every = o->progress_every;
+    so.quota_up_to_remaining = o->when_quota_short == "up-to-remaining";
     so.connections = o->connections;
     so.aggregation_units = o->aggregation_units;
     so.request_timeout = o->timeout;

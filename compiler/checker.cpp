@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "compiler/flow_plan.hpp"
+#include "compiler/line_target.hpp"
 #include "compiler/message_files.hpp"
 #include "compiler/pred_ir.hpp"
 #include "compiler/suggest.hpp"
@@ -842,7 +843,14 @@ void Checker::check_decl(const ast::Decl& d) {
           StmtCtx sctx;
           sctx.broadcast = &v;
           block(v.body, sctx);
-          if (v.target && plan::reads_line_estimates(*v.target)) only_sends_in_narrowcast(v.body);
+          if (v.target && plan::reads_line_estimates(*v.target)) {
+            only_sends_in_narrowcast(v.body);
+            if (auto problem = plan::line_target(*v.target).problem) {
+              auto& diag = p_.diags.report(Code::E015, problem->span, problem->message);
+              diag.notes.push_back(Note{std::nullopt,
+                                     "write it as `<your data> and <line.* tests>`, or split it into two broadcasts"});
+            }
+          }
           const ast::Stmt* throttle = nullptr;
           for (const auto& st : v.body.stmts) {
             if (!std::holds_alternative<ast::ThrottleStmt>(st->v)) continue;

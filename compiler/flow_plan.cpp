@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "compiler/line_target.hpp"
 #include "compiler/literals.hpp"
 #include "compiler/text_template.hpp"
 #include "stdlib/builtins.hpp"
@@ -466,6 +467,17 @@ class Builder {
       if (bc->target) {
         fl.target_text = src(bc->target->span);
         fl.target_reads_line = reads_line_estimates(*bc->target);
+      }
+      fl.sends_only = std::all_of(bc->body.stmts.begin(), bc->body.stmts.end(), [](const ast::StmtPtr& s) {
+        return std::holds_alternative<ast::SendStmt>(s->v) || std::holds_alternative<ast::PassStmt>(s->v);
+      });
+      if (fl.target_reads_line) {
+        const LineTarget lt = line_target(*bc->target);  // the checker refused targets LINE cannot apply (E015)
+        fl.reach = Flow::Reach::Narrowcast;
+        fl.demographic = lt.demographic;
+        fl.audience = lt.own_part;
+      } else if (!bc->target && fl.sends_only) {
+        fl.reach = Flow::Reach::Everyone;
       }
       for (const auto& s : bc->body.stmts) {
         if (const auto* t = std::get_if<ast::ThrottleStmt>(&s->v); t != nullptr && t->count > 0) {

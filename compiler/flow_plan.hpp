@@ -151,6 +151,13 @@ struct Flow {
   PredId target = -1;
   std::string target_text;
   bool target_reads_line = false;  // the target reads LINE's estimates (`line.*`)
+  // How `okuri serve` has LINE send it: Friends — to the friends it knows who match (multicasts
+  // and pushes); Everyone — no target and a body of sends alone: LINE's broadcast, which reaches
+  // friends the service has never heard from; Narrowcast — the target reads `line.*`.
+  enum class Reach : std::uint8_t { Friends, Everyone, Narrowcast } reach = Reach::Friends;
+  std::string demographic;    // Narrowcast: filter.demographic (JSON); empty when the target has no `line.*` part
+  bool audience = false;      // Narrowcast: the target also reads the account's own data (sent as an audience)
+  bool sends_only = false;    // the body is sends alone (no per-friend step)
   std::int64_t throttle_count = 0;
   std::int64_t throttle_unit = 0;  // seconds
   // Only for readers outside the engine (reports, graphs): the step graph it was built from.

@@ -111,8 +111,13 @@ void check_graphs(Program& p, const std::vector<StepGraph>& graphs);
 // The same checks on one graph (check_graphs runs them graph by graph, in order).
 void check_graph(Program& p, const StepGraph& g);
 
-// Pictures.
-std::string to_dot(const StepGraph& g);
-std::string to_mermaid(const StepGraph& g);
+// Pictures. `details`: lines under the start node — what starts a scenario (`start on …`,
+// `restart always`, `stop when …`), or a broadcast's time and target (start_details).
+std::string to_dot(const StepGraph& g, const std::vector<std::string>& details = {});
+std::string to_mermaid(const StepGraph& g, const std::vector<std::string>& details = {});
+// Every scenario and broadcast as one Mermaid `flowchart`, one subgraph each (it renders when
+// pasted into one ```mermaid block).
+std::string to_mermaid_project(const Program& p);
+std::vector<std::string> start_details(const Program& p, const StepGraph& g);
 
 }  // namespace okuri

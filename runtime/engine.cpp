@@ -27,10 +27,24 @@ Engine::Impl::Impl(const Program& p, std::shared_ptr<const plan::Plan> pl, Engin
       store(std::make_unique<FriendStore>(plan.schema)),
       renderer(plan),
       schedule(plan.account, *zone),
-      tracer(opt.trace, opt.trace_row),
+      tracer(opt.trace, opt.trace_row, opt.trace_rows_below),
       flows(plan.flows) {
   stats.resize(flows.size());
-  for (std::size_t i = 0; i < flows.size(); ++i) stats[i].steps.resize(flows[i].nodes.size());
+  first_arm.resize(flows.size());
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    stats[i].steps.resize(flows[i].nodes.size());
+    first_arm[i].assign(flows[i].nodes.size(), kNoArm);
+    for (std::size_t n = 0; n < flows[i].nodes.size(); ++n) {
+      const plan::Node& node = flows[i].nodes[n];
+      if (node.kind != StepKind::Split) continue;
+      for (const auto& e : node.out) {
+        if (e.kind != EdgeKind::Arm || stats[i].arms.size() >= kNoArm) continue;
+        if (first_arm[i][n] == kNoArm) first_arm[i][n] = static_cast<std::uint8_t>(stats[i].arms.size());
+        stats[i].arms.push_back(ArmStats{node.id, e.arm, e.percent});
+      }
+    }
+    if (!stats[i].arms.empty()) split_flows.push_back(i);
+  }
   if (opt.compile_rows && !plan.preds.empty()) {
     std::vector<RowFn> fns;
     if (opt.compile_rows(plan.preds, plan.schema, fns) && fns.size() == plan.preds.size()) rows = std::move(fns);
@@ -156,6 +170,12 @@ void Engine::Impl::update_state(std::uint32_t row, const InputEvent& e, int t) {
         auto& h = s.links[static_cast<std::size_t>(l)];
         ++h.clicks[row];
         h.last[row] = now;
+      }
+      for (const std::size_t f : split_flows) {  // A/B results: the friend's arm clicked
+        Instance& i = in(row, f);
+        if (i.arm == kNoArm || i.arm_clicked) continue;
+        i.arm_clicked = true;
+        ++stats[f].arms[i.arm].clicked;
       }
       break;
     case stdlib::EventId::MessageOpened:
@@ -339,6 +359,7 @@ void Engine::Impl::check_goal(std::uint32_t row, std::size_t f, const EventValue
   i.converted = true;
   i.goal_armed = false;
   ++stats[f].converted;
+  if (i.arm != kNoArm) ++stats[f].arms[i.arm].converted;
   const std::uint32_t at = i.status == kInside ? i.node : i.goal_node;
   ++stats[f].steps[at].converted;
   if (tracing(row))
@@ -398,6 +419,13 @@ void Engine::Impl::enter(std::uint32_t row, std::size_t f, Ctx& ctx, const std::
   --ctx.depth;
 }
 
+void Engine::Impl::take_arm(Instance& i, std::size_t f, std::uint8_t arm) {
+  if (arm == kNoArm || arm >= stats[f].arms.size()) return;
+  i.arm = arm;
+  i.arm_clicked = false;
+  ++stats[f].arms[arm].friends;
+}
+
 void Engine::Impl::begin(std::uint32_t row, std::size_t f, const std::string& cause) {
   touch(row);
   Instance& i = in(row, f);
@@ -409,6 +437,8 @@ void Engine::Impl::begin(std::uint32_t row, std::size_t f, const std::string& ca
   i.goal_armed = false;
   i.converted = false;
   i.wait_unknown = false;
+  i.arm = kNoArm;
+  i.arm_clicked = false;
   ++stats[f].entered;
   if (tracing(row)) note(row, TraceKind::Enter, static_cast<std::int32_t>(f), flows[f].nodes[0].id, cause);
 }
@@ -522,6 +552,7 @@ void Engine::Impl::run(std::uint32_t row, std::size_t f, std::uint32_t node, Ctx
         break;
       case StepKind::Send:
       case StepKind::Reply:
+        if (i.arm != kNoArm) ++stats[f].arms[i.arm].delivered;
         emit(row, n.messages, n.kind == StepKind::Reply, ctx, fi, n.id, &i);
         next = next_of(n);
         break;
@@ -563,8 +594,14 @@ void Engine::Impl::run(std::uint32_t row, std::size_t f, std::uint32_t node, Ctx
       }
       case StepKind::Split: {
         if (const auto forced = forced_arms.find({row, f}); forced != forced_arms.end()) {
+          std::uint8_t arm = first_arm[f][node];
           for (const auto& e : n.out) {
-            if (e.kind == EdgeKind::Arm && e.arm == forced->second) next = e.to;
+            if (e.kind != EdgeKind::Arm) continue;
+            if (e.arm == forced->second) {
+              next = e.to;
+              take_arm(i, f, arm);
+            }
+            if (arm != kNoArm) ++arm;
           }
           if (next) {
             if (tracing(row)) note(row, TraceKind::Split, fi, n.id, fmt::format("arm `{}` (chosen by the test)", forced->second));
@@ -573,11 +610,14 @@ void Engine::Impl::run(std::uint32_t row, std::size_t f, std::uint32_t node, Ctx
         }
         const int bucket = split_bucket(store->id_of(row), fl.name, n.id);
         std::int64_t acc = 0;
+        std::uint8_t arm = first_arm[f][node];
         for (const auto& e : n.out) {
           if (e.kind != EdgeKind::Arm) continue;
           acc += e.percent;
+          if (bucket >= acc && arm != kNoArm) ++arm;
           if (bucket < acc) {
             next = e.to;
+            take_arm(i, f, arm);
             if (tracing(row)) {
               note(row, TraceKind::Split, fi, n.id,
                    fmt::format("arm `{}` ({}%; the friend's bucket is {})", e.arm, e.percent, bucket));
@@ -677,6 +717,7 @@ void Engine::Impl::on_timer(std::uint32_t payload) {
 
 void Engine::Impl::run_broadcast(std::size_t f) {
   const plan::Flow& fl = flows[f];
+  fired.push_back(FiredBroadcast{static_cast<std::int32_t>(f), fl.at, schedule.outside_quiet_hours(fl.at)});
   std::uint64_t k = 0;
   const std::size_t n = store->size();
   for (std::uint32_t row = 0; row < n; ++row) {
@@ -876,6 +917,12 @@ std::vector<MenuLink> Engine::take_menu_links() {
 std::vector<Notification> Engine::take_notifications() {
   std::vector<Notification> out;
   out.swap(impl_->notifications_out);
+  return out;
+}
+
+std::vector<FiredBroadcast> Engine::take_fired_broadcasts() {
+  std::vector<FiredBroadcast> out;
+  out.swap(impl_->fired);
   return out;
 }
 

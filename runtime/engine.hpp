@@ -55,6 +55,13 @@ struct Notification {
   std::string key;         // stable, like a delivery key
 };
 
+// A broadcast that fired: what `okuri serve` asks LINE to send itself (broadcast, narrowcast).
+struct FiredBroadcast {
+  std::int32_t flow = -1;
+  std::int64_t at = 0;   // its time
+  std::int64_t due = 0;  // when it may go out: after the account's quiet hours
+};
+
 // A `menu` action: link a rich menu to the friend (the service calls LINE; simulations only report it).
 struct MenuLink {
   std::int64_t time = 0;
@@ -70,14 +77,29 @@ struct StepStats {
   std::uint64_t left = 0;       // runs that ended while at the step (stop, stop when, restart, exit)
   std::uint64_t converted = 0;  // goals reached while the friend was at the step
 };
+// Per arm of a split (A/B results): what the friends who took the arm did afterwards in the
+// scenario. Conversions are the scenario's goals reached after the split sent them down the arm.
+struct ArmStats {
+  std::string split;  // the split step's id
+  std::string arm;    // the arm's name
+  std::int64_t percent = 0;
+  std::uint64_t friends = 0;    // times a friend was sent down the arm
+  std::uint64_t delivered = 0;  // deliveries the scenario made to them after it
+  std::uint64_t clicked = 0;    // of those friends, how many clicked a tracked link after it
+  std::uint64_t converted = 0;  // of those friends, how many reached the scenario's goal after it
+};
 struct FlowStats {
   std::uint64_t entered = 0, completed = 0, stopped = 0, converted = 0;
   std::vector<StepStats> steps;  // by node index
+  std::vector<ArmStats> arms;    // every split's arms, in the order written
 };
 
 struct EngineOptions {
   bool trace = false;
   std::optional<std::uint32_t> trace_row;  // only this friend's entries (explain)
+  // Only the first friends' entries (rows are numbered as friends first appear): the report's
+  // timelines keep a sample's stories without holding a trace of every friend.
+  std::uint32_t trace_rows_below = UINT32_MAX;
   bool keep_deliveries = true;
   // Compiles the engine's boolean predicates to row functions (the JIT);
   // empty, or returning false, means the interpreter evaluates them.
@@ -172,6 +194,7 @@ class Engine {
   std::vector<Delivery> take_deliveries();
   std::vector<MenuLink> take_menu_links();
   std::vector<Notification> take_notifications();
+  std::vector<FiredBroadcast> take_fired_broadcasts();
 
   // Evaluates an expression of the program for a friend now (tests, explain).
   Value evaluate(const ast::Expr& e, std::uint32_t row);

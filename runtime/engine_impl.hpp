@@ -28,6 +28,8 @@ enum InstanceStatus : std::uint8_t { kNever = 0, kInside = 1, kDone = 2 };
 
 // One friend in one scenario. Its bytes are part of the saved state format (friend_codec.cpp):
 // never change the layout.
+inline constexpr std::uint8_t kNoArm = 0xFF;
+
 struct Instance {
   std::uint32_t timer = kNoTimer;
   std::uint32_t node = 0;
@@ -42,7 +44,11 @@ struct Instance {
   bool converted = false;
   bool when_prev = false;
   bool wait_unknown = false;
+  bool arm_clicked = false;    // clicked since the split (counted once per arm)
+  std::uint8_t arm = kNoArm;   // index into FlowStats::arms of the last split arm taken in this run
 };
+// Saved states are the bytes of Instance (friend_codec.cpp): its size is part of the format.
+static_assert(sizeof(Instance) == 48, "Instance's size changes the saved friend state format");
 
 // The event being handled (an input event, a raised one, or a timer).
 struct Ctx {
@@ -91,8 +97,11 @@ struct Engine::Impl {
   std::vector<Delivery> deliveries;
   std::vector<MenuLink> menu_links;
   std::vector<Notification> notifications_out;
+  std::vector<FiredBroadcast> fired;
   std::uint64_t menu_links_made = 0;
   std::vector<FlowStats> stats;
+  std::vector<std::vector<std::uint8_t>> first_arm;  // per flow, per node: its first arm in stats[f].arms (splits)
+  std::vector<std::size_t> split_flows;             // flows with a split (a click is credited to their arms)
   std::uint64_t events = 0, notifications = 0, cascade_stops = 0, delivery_total = 0;
   EventValues evvals;
   std::vector<Raised> queue;           // the event being handled and the events its actions raised
@@ -145,6 +154,7 @@ struct Engine::Impl {
   void run(std::uint32_t row, std::size_t f, std::uint32_t node, Ctx& ctx);
   void on_timer(std::uint32_t payload);
   void run_broadcast(std::size_t f);
+  void take_arm(Instance& i, std::size_t f, std::uint8_t arm);  // a split sent the friend down `arm`
   void start_at(std::int64_t t, bool resuming = false);
   void tick();
   void run_until(std::int64_t t);

@@ -16,6 +16,15 @@ bool PushSchedule::limited(std::uint32_t row, std::int64_t at) const {
                                      static_cast<std::uint64_t>(*account_.daily_limit);
 }
 
+std::int64_t PushSchedule::outside_quiet_hours(std::int64_t t) const {
+  const auto minute = static_cast<MinuteOfDay>(zone_.local_minute(t));
+  if (!account_.in_quiet_hours(minute)) return t;
+  const std::int64_t day = zone_.local_days(t);
+  std::int64_t end = zone_.to_utc(day, *account_.quiet_to);
+  if (end <= t) end = zone_.to_utc(day + 1, *account_.quiet_to);
+  return end;
+}
+
 std::int64_t PushSchedule::book(std::uint32_t row, std::int64_t t, std::string& why) {
   std::int64_t d = std::max({t, next_free[row], throttle_floor});
   // The reason is what stood in the way at the moment the scenario sent it.

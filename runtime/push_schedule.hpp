@@ -22,6 +22,10 @@ class PushSchedule {
   // the way at `t` ("quiet hours", "daily limit", "throttle", "earlier pushes"), empty if nothing.
   std::int64_t book(std::uint32_t row, std::int64_t t, std::string& why);
 
+  // The first moment from `t` outside the account's quiet hours (for no friend in particular:
+  // what LINE's broadcast and narrowcast wait for).
+  std::int64_t outside_quiet_hours(std::int64_t t) const;
+
   // A broadcast's throttle: no push before this moment (0: none).
   std::int64_t throttle_floor = 0;
 

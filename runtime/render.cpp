@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "compiler/literals.hpp"
@@ -70,10 +73,11 @@ struct Renderer::Impl {
       if (id < 0) return std::nullopt;
       return std::string(s.texts.get(id));
     };
+    if (c.anyone && reads_friend(r)) return std::nullopt;
     switch (r.kind) {
       case plan::TextRef::Kind::Link: {
         const auto& l = plan.links[static_cast<std::size_t>(r.index)];
-        if (c.links != nullptr) return c.links->url(l.name, s.id_of(row), l.url);
+        if (c.links != nullptr && !c.anyone) return c.links->url(l.name, s.id_of(row), l.url);
         return l.url;
       }
       case plan::TextRef::Kind::Attribute:
@@ -126,6 +130,13 @@ struct Renderer::Impl {
     return std::nullopt;
   }
 
+  static bool reads_friend(const plan::TextRef& r) {
+    if (r.kind == plan::TextRef::Kind::Field) return true;
+    if (r.kind != plan::TextRef::Kind::Attribute) return false;
+    const auto a = static_cast<stdlib::AttrKind>(r.index);
+    return a != stdlib::AttrKind::Today && a != stdlib::AttrKind::Now;
+  }
+
   std::string typed(std::int64_t v, const plan::TextRef& r, const FriendStore& s, const stdlib::Zone& zone) const {
     switch (r.type.kind) {
       case TypeKind::Text:
@@ -150,6 +161,29 @@ struct Renderer::Impl {
     }
   }
 
+  // The declared link a JSON message's `uri` names, if any.
+  std::optional<std::size_t> link_named(const std::string& uri) const {
+    for (std::size_t l = 0; l < plan.links.size(); ++l) {
+      if (uri == "{" + plan.links[l].name + "}" || uri == plan.links[l].url) return l;
+    }
+    return std::nullopt;
+  }
+
+  void collect_links(const json& j, std::vector<std::uint32_t>& out) const {
+    if (j.is_array()) {
+      for (const auto& x : j) collect_links(x, out);
+      return;
+    }
+    if (!j.is_object()) return;
+    for (const auto& [k, v] : j.items()) {
+      if (k == "uri" && v.is_string()) {
+        if (auto l = link_named(v.get<std::string>())) out.push_back(static_cast<std::uint32_t>(*l));
+      } else {
+        collect_links(v, out);
+      }
+    }
+  }
+
   // A declared link written into a JSON message (`"uri": "{trial_lp}"` or its URL) goes out tracked.
   void track_links(json& j, const RenderContext& c) const {
     if (j.is_array()) {
@@ -159,13 +193,9 @@ struct Renderer::Impl {
     if (!j.is_object()) return;
     for (auto& [k, v] : j.items()) {
       if (k == "uri" && v.is_string()) {
-        const std::string uri = v.get<std::string>();
-        for (std::size_t l = 0; l < plan.links.size(); ++l) {
-          const auto& link = plan.links[l];
-          if (uri == "{" + link.name + "}" || uri == link.url) {
-            v = c.links != nullptr ? c.links->url(link.name, c.store.id_of(c.row), link.url) : link.url;
-            break;
-          }
+        if (auto l = link_named(v.get<std::string>())) {
+          const auto& link = plan.links[*l];
+          v = c.links != nullptr && !c.anyone ? c.links->url(link.name, c.store.id_of(c.row), link.url) : link.url;
         }
       } else {
         track_links(v, c);
@@ -218,6 +248,21 @@ std::string Renderer::messages(const std::vector<plan::MessageId>& ids, const Re
   return out.dump();
 }
 
+std::vector<std::uint32_t> Renderer::links_of(plan::MessageId id) const {
+  std::vector<std::uint32_t> out;
+  const auto& m = impl_->plan.messages[id];
+  if (m.kind == plan::MessageKind::Text) {
+    for (const auto& piece : m.text.pieces) {
+      if (piece.ref && piece.ref->kind == plan::TextRef::Kind::Link) out.push_back(static_cast<std::uint32_t>(piece.ref->index));
+    }
+  } else if (m.kind == plan::MessageKind::Json) {
+    impl_->collect_links(impl_->json_messages[id], out);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::string Renderer::readable(const std::vector<plan::MessageId>& ids, const RenderContext& c) const {
   std::string out;
   const json all = json::parse(messages(ids, c));
@@ -236,6 +281,15 @@ std::string Renderer::readable(const std::vector<plan::MessageId>& ids, const Re
     out += line + "\n";
   }
   return out;
+}
+
+bool Renderer::reads_friend(const std::vector<plan::MessageId>& ids) const {
+  for (const auto id : ids) {
+    for (const auto& piece : impl_->plan.messages[id].text.pieces) {
+      if (piece.ref && Impl::reads_friend(*piece.ref)) return true;
+    }
+  }
+  return false;
 }
 
 bool Renderer::reads_profile(const std::vector<plan::MessageId>& ids) const {

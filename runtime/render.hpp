@@ -31,6 +31,9 @@ struct RenderContext {
   const stdlib::Zone& zone;
   const InputEvent* event = nullptr;   // notifications: `{event.x}`
   const LinkTracker* links = nullptr;  // null: links as declared
+  // No particular friend: what LINE's broadcast and narrowcast send to friends it chooses. The
+  // friend's data reads as unknown (fallbacks), and links go as declared (nobody to count a click for).
+  bool anyone = false;
 };
 
 class Renderer {
@@ -49,6 +52,12 @@ class Renderer {
   std::string readable(const std::vector<plan::MessageId>& ids, const RenderContext& c) const;
   // Whether any of these messages reads the LINE profile (display_name, language).
   bool reads_profile(const std::vector<plan::MessageId>& ids) const;
+  // Whether any of these messages reads the friend's data (`{display_name}`, `{region}`, fields):
+  // then it cannot be one message for friends LINE chooses.
+  bool reads_friend(const std::vector<plan::MessageId>& ids) const;
+  // The declared links (indices into plan.links) a message carries, tracked when sent: `{link}` in
+  // a text, or a JSON message's `uri` written as `{link}` or as the link's URL.
+  std::vector<std::uint32_t> links_of(plan::MessageId id) const;
 
  private:
   struct Impl;

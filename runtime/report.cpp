@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 namespace okuri::rt {
 
@@ -37,6 +38,7 @@ struct Quota {
   struct Month {
     std::string month;
     std::int64_t pushes = 0;
+    std::int64_t replies = 0;  // free: shown apart
     std::string ran_out;  // the date of the first push over the allowance
   };
   std::vector<Month> months;
@@ -57,15 +59,16 @@ Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
     }
   }
   for (const Delivery* d : sorted_deliveries(e, o.to)) {
+    const std::string m = month_of(d->time, zone);
+    if (q.months.empty() || q.months.back().month != m) q.months.push_back(Quota::Month{m, 0, 0, {}});
+    auto& mo = q.months.back();
     if (d->reply) {
       ++q.replies;
+      ++mo.replies;
       continue;
     }
     ++q.pushes;
     if (d->time != d->logical) ++q.deferred;
-    const std::string m = month_of(d->time, zone);
-    if (q.months.empty() || q.months.back().month != m) q.months.push_back(Quota::Month{m, 0, {}});
-    auto& mo = q.months.back();
     ++mo.pushes;
     if (mo.pushes == q.allowance + 1) mo.ran_out = format_time(d->time, zone).substr(0, 10);
   }
@@ -80,6 +83,71 @@ Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
 }
 
 }  // namespace
+
+std::vector<MessageFigures> message_figures(const Engine& e, const std::vector<InputEvent>* events, std::int64_t to) {
+  const std::size_t count = e.schema().messages.size();
+  std::vector<MessageFigures> out(count);
+  std::unordered_map<std::uint32_t, std::vector<const Delivery*>> by_friend;  // in time order
+  for (const Delivery* d : sorted_deliveries(e, to)) {
+    for (auto m : d->messages) ++(d->reply ? out[m].replies : out[m].pushes);
+    if (events != nullptr) by_friend[d->row].push_back(d);
+  }
+  for (const auto& d : e.deliveries()) {
+    if (d.skipped) {
+      for (auto m : d.messages) ++out[m].skipped_blocked;
+    }
+  }
+  if (events == nullptr) return out;
+  std::vector<std::vector<std::uint32_t>> links(count);
+  for (std::uint32_t m = 0; m < count; ++m) links[m] = e.renderer().links_of(m);
+  const auto& declared = e.plan().links;
+  std::unordered_map<std::uint32_t, std::vector<std::int64_t>> blocked_at;
+  for (const auto& ev : *events) {
+    const std::int64_t t = ev.time_ms / 1000;
+    if (t > to) break;
+    const bool click = ev.type == "link_clicked";
+    if (!click && ev.type != "friend_blocked") continue;
+    const auto row = e.store().find(ev.friend_id);
+    if (!row) continue;
+    if (!click) {
+      blocked_at[*row].push_back(t);
+      continue;
+    }
+    std::uint32_t link = 0;
+    while (link < declared.size() && declared[link].name != ev.arg) ++link;
+    if (link == declared.size()) continue;
+    auto it = by_friend.find(*row);
+    if (it == by_friend.end()) continue;
+    // The latest delivery at or before the click with a message that carries the link.
+    bool credited = false;
+    for (auto d = it->second.rbegin(); d != it->second.rend() && !credited; ++d) {
+      if ((*d)->time > t) continue;
+      for (auto m : (*d)->messages) {
+        if (std::binary_search(links[m].begin(), links[m].end(), link)) {
+          ++out[m].clicks;
+          credited = true;
+          break;
+        }
+      }
+    }
+  }
+  constexpr std::int64_t kThreeDays = 3 * 86400;
+  for (const auto& [row, blocks] : blocked_at) {
+    auto it = by_friend.find(row);
+    if (it == by_friend.end()) continue;
+    std::vector<std::uint32_t> counted;  // messages this friend already counts for
+    for (const Delivery* d : it->second) {
+      const bool soon = std::any_of(blocks.begin(), blocks.end(), [&](std::int64_t b) { return b >= d->time && b <= d->time + kThreeDays; });
+      if (!soon) continue;
+      for (auto m : d->messages) {
+        if (std::find(counted.begin(), counted.end(), m) != counted.end()) continue;
+        counted.push_back(m);
+        ++out[m].blocked_within_3d;
+      }
+    }
+  }
+  return out;
+}
 
 // What a broadcast needs said: LINE's own estimates are applied by LINE, and small narrowcasts are refused.
 std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
@@ -165,25 +233,17 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
   dl["skipped_blocked"] = q.skipped;
   dl["after_end"] = q.pending;
   r["deliveries"] = dl;
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> per_message;
-  for (const Delivery* d : sorted_deliveries(e, o.to)) {
-    for (auto m : d->messages) {
-      auto& c = per_message[e.schema().messages[m]];
-      (d->reply ? c.second : c.first)++;
-    }
-  }
+  const auto figures = message_figures(e, o.events, o.to);
   ordered pm = ordered::array();
-  for (const auto& name : e.schema().messages) {
-    auto it = per_message.find(name);
+  for (std::size_t m = 0; m < figures.size(); ++m) {
+    const auto& fg = figures[m];
     ordered x;
-    x["message"] = name;
-    x["pushes"] = it == per_message.end() ? 0 : it->second.first;
-    x["replies"] = it == per_message.end() ? 0 : it->second.second;
-    std::int64_t sk = 0;
-    for (const auto& d : e.deliveries()) {
-      if (d.skipped && std::find(d.messages.begin(), d.messages.end(), static_cast<std::uint32_t>(&name - &e.schema().messages[0])) != d.messages.end()) ++sk;
-    }
-    x["skipped_blocked"] = sk;
+    x["message"] = e.schema().messages[m];
+    x["pushes"] = fg.pushes;
+    x["replies"] = fg.replies;
+    x["skipped_blocked"] = fg.skipped_blocked;
+    x["clicks"] = fg.clicks;
+    x["blocked_within_3d"] = fg.blocked_within_3d;
     pm.push_back(x);
   }
   r["messages"] = pm;
@@ -215,6 +275,12 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
       steps.push_back(y);
     }
     x["steps"] = steps;
+    ordered arms = ordered::array();
+    for (const auto& a : st.arms) {
+      arms.push_back(ordered{{"split", a.split}, {"arm", a.arm}, {"percent", a.percent}, {"friends", a.friends},
+                             {"delivered", a.delivered}, {"clicked", a.clicked}, {"converted", a.converted}});
+    }
+    if (!arms.empty()) x["arms"] = arms;
     const auto notes = flow_notes(e, f);
     if (!notes.empty()) x["notes"] = notes;
     flows.push_back(x);
@@ -228,6 +294,7 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
     ordered x;
     x["month"] = m.month;
     x["pushes"] = m.pushes;
+    x["replies"] = m.replies;
     x["over"] = std::max<std::int64_t>(0, m.pushes - q.allowance);
     x["ran_out_on"] = m.ran_out.empty() ? ordered(nullptr) : ordered(m.ran_out);
     months.push_back(x);
@@ -237,6 +304,7 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
   quota_j["runs_out_at_this_rate"] = q.projected.empty() ? ordered(nullptr) : ordered(q.projected);
   if (e.program().account.plan == "standard") {
     quota_j["overage_messages"] = q.over;
+    quota_j["overage_price_yen"] = o.overage_price;
     quota_j["overage_cost_yen"] = std::round(static_cast<double>(q.over) * o.overage_price * 100) / 100;
   } else {
     quota_j["refused_by_line"] = q.over;
@@ -279,20 +347,14 @@ std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Z
     for (const auto& note : flow_notes(e, f)) out += "    note: " + note + "\n";
   }
   out += "\nmessages (pushes + replies)\n";
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> per_message;
-  for (const Delivery* d : sorted_deliveries(e, o.to)) {
-    for (auto m : d->messages) (d->reply ? per_message[e.schema().messages[m]].second : per_message[e.schema().messages[m]].first)++;
-  }
-  std::map<std::string, std::int64_t> skipped;
-  for (const auto& d : e.deliveries()) {
-    if (!d.skipped) continue;
-    for (auto m : d.messages) ++skipped[e.schema().messages[m]];
-  }
-  for (const auto& name : e.schema().messages) {
-    auto it = per_message.find(name);
-    std::string line = it == per_message.end() ? "never sent" : fmt::format("{} + {}", it->second.first, it->second.second);
-    if (auto sk = skipped.find(name); sk != skipped.end()) line += fmt::format(" ({} skipped: blocked)", sk->second);
-    out += fmt::format("  {:<24} {}\n", name, line);
+  const auto figures = message_figures(e, o.events, o.to);
+  for (std::size_t m = 0; m < figures.size(); ++m) {
+    const auto& fg = figures[m];
+    std::string line = fg.pushes + fg.replies == 0 ? std::string("never sent") : fmt::format("{} + {}", fg.pushes, fg.replies);
+    if (fg.skipped_blocked > 0) line += fmt::format(" ({} skipped: blocked)", fg.skipped_blocked);
+    if (fg.clicks > 0) line += fmt::format(", {} click{}", fg.clicks, fg.clicks == 1 ? "" : "s");
+    if (fg.blocked_within_3d > 0) line += fmt::format(", {} blocked within 3 days", fg.blocked_within_3d);
+    out += fmt::format("  {:<24} {}\n", e.schema().messages[m], line);
   }
   const std::string& plan = e.program().account.plan;
   out += fmt::format("\nLINE messages: plan {} allows {} pushes a month (replies are free)\n", plan, q.allowance);

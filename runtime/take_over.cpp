@@ -202,6 +202,7 @@ Engine::TakeOver Engine::take_over(const Engine& old_engine) {
       const plan::Flow& nfl = m.flows[f];
       Instance i = o.inst[r * o.flows.size() + g];
       i.timer = kNoTimer;
+      i.arm = kNoArm;  // the arms are numbered per version (A/B figures start again)
       // A goal in force stays in force where its step still exists.
       if (i.goal_armed) {
         if (auto j = nfl.find(ofl.nodes[i.goal_node].id)) {

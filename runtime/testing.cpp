@@ -342,17 +342,20 @@ std::vector<TestOutcome> run_tests(const Program& p, const EngineOptions& engine
 
 // ------------------------------------------------------------------ explain
 
+std::string timeline_line(const Engine& e, const TraceEntry& t, const stdlib::Zone& zone) {
+  std::string where;
+  if (t.flow >= 0) where = e.flow(static_cast<std::size_t>(t.flow)).name;
+  if (!t.node.empty() && t.node != where) where += (where.empty() ? "" : " ") + t.node;
+  return fmt::format("{}  {:<8} {}{}", short_time(t.time, zone), to_string(t.kind), where.empty() ? "" : where + ": ", t.text);
+}
+
 std::string explain(Engine& e, std::uint32_t row, std::int64_t to, bool from_start) {
   const Program& p = e.program();
   const stdlib::Zone zone(p.account.timezone.c_str());
   const std::string who = e.store().id_of(row);
   std::string out = fmt::format("timeline of {}\n", who);
   for (const auto& t : e.trace()) {
-    if (t.row != row) continue;
-    std::string where;
-    if (t.flow >= 0) where = e.flow(static_cast<std::size_t>(t.flow)).name;
-    if (!t.node.empty() && t.node != where) where += (where.empty() ? "" : " ") + t.node;
-    out += fmt::format("  {}  {:<8} {}{}\n", short_time(t.time, zone), to_string(t.kind), where.empty() ? "" : where + ": ", t.text);
+    if (t.row == row) out += "  " + timeline_line(e, t, zone) + "\n";
   }
   // Messages received.
   std::set<std::uint32_t> got;

@@ -25,6 +25,9 @@ struct TestOutcome {
 // latest expected time, whichever is later).
 std::vector<TestOutcome> run_tests(const Program& p, const EngineOptions& engine, const std::string& filter = {});
 
+// One line of a friend's timeline as `okuri explain` prints it: `2026-03-02 12:00  send     trial_funnel 1: …`.
+std::string timeline_line(const Engine& e, const TraceEntry& t, const stdlib::Zone& zone);
+
 // The friend's timeline and, for every message of the project, whether it
 // reached the friend and, if not, why. `e` must have run with a trace of this friend.
 // `from_start`: the friend was known before the first event (from a friends file),

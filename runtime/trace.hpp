@@ -45,9 +45,10 @@ struct TraceEntry {
 
 class Tracer {
  public:
-  Tracer(bool on, std::optional<std::uint32_t> only_row) : on_(on), only_(only_row) {}
+  Tracer(bool on, std::optional<std::uint32_t> only_row, std::uint32_t rows_below)
+      : on_(on), only_(only_row), below_(rows_below) {}
   // Whether anyone listens to this friend's story (check before formatting anything).
-  bool on(std::uint32_t row) const { return on_ && (!only_ || *only_ == row); }
+  bool on(std::uint32_t row) const { return on_ && (!only_ || *only_ == row) && row < below_; }
   void note(std::int64_t time, std::uint32_t row, TraceKind k, std::int32_t flow, std::string node, std::string text) {
     entries_.push_back(TraceEntry{time, row, k, flow, std::move(node), std::move(text)});
   }
@@ -56,6 +57,7 @@ class Tracer {
  private:
   bool on_;
   std::optional<std::uint32_t> only_;
+  std::uint32_t below_;
   std::vector<TraceEntry> entries_;
 };
 

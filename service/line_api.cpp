@@ -67,6 +67,7 @@ LineAnswer answer_of(const httplib::Result& res) {
   a.status = res->status;
   a.body = res->body;
   a.request_id = res->get_header_value("X-Line-Request-Id");
+  a.accepted_request_id = res->get_header_value("X-Line-Accepted-Request-Id");
   if (res->has_header("Retry-After")) a.retry_after = std::atoll(res->get_header_value("Retry-After").c_str());
   return a;
 }
@@ -94,6 +95,39 @@ LineAnswer LineApi::multicast(const std::vector<std::string>& to, std::string_vi
 LineAnswer LineApi::reply(std::string_view reply_token, std::string_view messages) {
   const json body = {{"replyToken", reply_token}, {"messages", json::parse(messages)}};
   return answer_of(conn_->cli.Post("/v2/bot/message/reply", conn_->auth, body.dump(), "application/json"));
+}
+
+LineAnswer LineApi::broadcast(std::string_view messages, std::string_view retry_key) {
+  const json body = {{"messages", json::parse(messages)}};
+  httplib::Headers h = conn_->auth;
+  h.emplace("X-Line-Retry-Key", std::string(retry_key));
+  return answer_of(conn_->cli.Post("/v2/bot/message/broadcast", h, body.dump(), "application/json"));
+}
+
+LineAnswer LineApi::narrowcast(std::string_view messages, std::string_view request, std::string_view retry_key) {
+  json body = request.empty() ? json::object() : json::parse(request);
+  body["messages"] = json::parse(messages);
+  httplib::Headers h = conn_->auth;
+  h.emplace("X-Line-Retry-Key", std::string(retry_key));
+  return answer_of(conn_->cli.Post("/v2/bot/message/narrowcast", h, body.dump(), "application/json"));
+}
+
+namespace {
+json audience_ids(const std::vector<std::string>& ids) {
+  json out = json::array();
+  for (const auto& id : ids) out.push_back({{"id", id}});
+  return out;
+}
+}  // namespace
+
+LineAnswer LineApi::create_audience(std::string_view description, const std::vector<std::string>& ids) {
+  const json body = {{"description", description}, {"isIfaAudience", false}, {"audiences", audience_ids(ids)}};
+  return answer_of(conn_->cli.Post("/v2/bot/audienceGroup/upload", conn_->auth, body.dump(), "application/json"));
+}
+
+LineAnswer LineApi::add_to_audience(std::int64_t audience_id, const std::vector<std::string>& ids) {
+  const json body = {{"audienceGroupId", audience_id}, {"audiences", audience_ids(ids)}};
+  return answer_of(conn_->cli.Put("/v2/bot/audienceGroup/upload", conn_->auth, body.dump(), "application/json"));
 }
 
 LineAnswer LineApi::link_rich_menu(std::string_view user_id, std::string_view rich_menu_id) {

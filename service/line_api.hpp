@@ -3,6 +3,7 @@
 // connection; it is not shared between threads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@ struct LineAnswer {
   std::string error;                     // why there was no answer
   std::optional<long long> retry_after;  // seconds, from a 429's Retry-After
   std::string request_id;                // X-Line-Request-Id (narrowcast and broadcast progress is asked for by it)
+  std::string accepted_request_id;       // a 409's X-Line-Accepted-Request-Id: the request that retry key was accepted as
 
   bool ok() const { return status == 200 || status == 202; }
   // 429 "You have reached your monthly limit.": no push or multicast goes through until the
@@ -32,6 +34,9 @@ struct LineAnswer {
 // otherwise a stable name made from it (`okuri_` and 8 hex digits).
 std::string aggregation_unit(std::string_view scenario_name);
 
+// User ids in one audience upload by JSON (LINE's limit).
+inline constexpr std::size_t kAudienceUploadMax = 10000;
+
 class LineApi {
  public:
   // `base`: https://api.line.me (or a mock); `timeout`: seconds for an answer.
@@ -45,6 +50,14 @@ class LineApi {
   LineAnswer multicast(const std::vector<std::string>& to, std::string_view messages, std::string_view retry_key,
                        std::string_view unit);
   LineAnswer reply(std::string_view reply_token, std::string_view messages);
+  // LINE sends to friends it chooses: every friend (broadcast), or those matching `request`'s
+  // `recipient`, `filter` and `limit` (narrowcast; `request`: a JSON object of those).
+  LineAnswer broadcast(std::string_view messages, std::string_view retry_key);
+  LineAnswer narrowcast(std::string_view messages, std::string_view request, std::string_view retry_key);
+  // An audience of user ids for narrowcasts (manage-audience.yml): created with the first ids
+  // (at most kAudienceUploadMax a request), then more added to it.
+  LineAnswer create_audience(std::string_view description, const std::vector<std::string>& ids);
+  LineAnswer add_to_audience(std::int64_t audience_id, const std::vector<std::string>& ids);
   LineAnswer link_rich_menu(std::string_view user_id, std::string_view rich_menu_id);
   // GET of a path under the base (the quota, a profile).
   LineAnswer get(const std::string& path);

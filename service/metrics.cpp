@@ -22,6 +22,16 @@ std::string Metrics::text(const Gauges& g) const {
   s += "# HELP okuri_multicast_recipients_total Friends reached through accepted multicast requests.\n"
        "# TYPE okuri_multicast_recipients_total counter\n";
   s += fmt::format("okuri_multicast_recipients_total {}\n", multicast_recipients.load());
+  s += "# HELP okuri_narrowcasts_total Narrowcasts LINE finished, by how they ended.\n"
+       "# TYPE okuri_narrowcasts_total counter\n";
+  s += fmt::format("okuri_narrowcasts_total{{phase=\"succeeded\"}} {}\nokuri_narrowcasts_total{{phase=\"failed\"}} {}\n",
+                   narrowcast_succeeded.load(), narrowcast_failed.load());
+  s += "# HELP okuri_narrowcast_recipients_total Friends of finished narrowcasts, as LINE counted them: targeted, "
+       "received, failed.\n# TYPE okuri_narrowcast_recipients_total counter\n";
+  s += fmt::format(
+      "okuri_narrowcast_recipients_total{{count=\"target\"}} {}\nokuri_narrowcast_recipients_total{{count=\"success\"}} "
+      "{}\nokuri_narrowcast_recipients_total{{count=\"failure\"}} {}\n",
+      narrowcast_target.load(), narrowcast_success.load(), narrowcast_failure.load());
   s += "# HELP okuri_monthly_limit_reached 1 while LINE refuses pushes for the month's message limit.\n"
        "# TYPE okuri_monthly_limit_reached gauge\n";
   s += fmt::format("okuri_monthly_limit_reached {}\n", monthly_limit.load() ? 1 : 0);
@@ -48,6 +58,9 @@ std::string Metrics::text(const Gauges& g) const {
     s += fmt::format("okuri_deliveries{{status=\"profile\"}} {}\n", c.held);
     s += fmt::format("okuri_deliveries{{status=\"quota\"}} {}\n", c.quota_held);
     s += fmt::format("okuri_deliveries{{status=\"replying\"}} {}\n", c.in_flight);
+    s += fmt::format("okuri_deliveries{{status=\"accepted\"}} {}\n", c.line_sending);
+    s += fmt::format("okuri_deliveries{{status=\"via_line\"}} {}\n", c.via_line);
+    s += fmt::format("okuri_deliveries{{status=\"unsent\"}} {}\n", c.unsent);
     s += "# HELP okuri_outbox_depth Deliveries waiting to be sent or in flight.\n# TYPE okuri_outbox_depth gauge\n";
     s += fmt::format("okuri_outbox_depth {}\n", c.pending + c.in_flight);
     s += "# HELP okuri_friends Friends with saved state.\n# TYPE okuri_friends gauge\n";

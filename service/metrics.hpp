@@ -88,6 +88,9 @@ struct Metrics {
   std::atomic<std::uint64_t> multicast_recipients{0};  // friends reached through accepted multicasts
   std::atomic<bool> monthly_limit{false};              // LINE said the month's message limit is reached
   std::atomic<std::uint64_t> messages_sent{0};         // recipients of accepted pushes and multicasts (LINE's count)
+  // Narrowcasts LINE finished, with the counts its progress gave.
+  std::atomic<std::uint64_t> narrowcast_succeeded{0}, narrowcast_failed{0};
+  std::atomic<std::uint64_t> narrowcast_target{0}, narrowcast_success{0}, narrowcast_failure{0};
 
   // Everything in Prometheus's text format.
   std::string text(const Gauges& g) const;

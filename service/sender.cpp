@@ -51,7 +51,11 @@ Sender::Sender(Store& store, SenderOptions opt, Metrics& metrics, Log log)
       reply_rate_(opt_.reply_rate),
       multicast_rate_(opt_.multicast_rate),
       menu_rate_(opt_.menu_rate),
-      notify_rate_(50) {}
+      notify_rate_(50),
+      narrowcast_rate_(opt_.narrowcast_rate),
+      broadcast_rate_(opt_.broadcast_rate),
+      audience_rate_(opt_.audience_rate),
+      progress_rate_(opt_.progress_rate) {}
 
 Sender::~Sender() { stop(); }
 
@@ -95,6 +99,8 @@ Sender::Endpoint Sender::endpoint_of(const OutboxRow& r) {
   if (r.kind == "menu") return Endpoint::menu;
   if (r.kind == "notify") return Endpoint::notify;
   if (r.kind == "multicast") return Endpoint::multicast;
+  if (r.kind == "broadcast") return Endpoint::broadcast;
+  if (r.kind == "narrowcast") return Endpoint::narrowcast;
   return r.reply ? Endpoint::reply : Endpoint::push;
 }
 
@@ -110,6 +116,10 @@ RateLimiter& Sender::limiter(Endpoint e) {
       return menu_rate_;
     case Endpoint::notify:
       return notify_rate_;
+    case Endpoint::broadcast:
+      return broadcast_rate_;
+    case Endpoint::narrowcast:
+      return narrowcast_rate_;
   }
   return push_rate_;
 }
@@ -232,6 +242,10 @@ OutboxRow Sender::send(LineApi& api, OutboxRow r) {
       return send_menu(api, std::move(r));
     case Endpoint::notify:
       return send_notification(std::move(r));
+    case Endpoint::broadcast:
+      return send_broadcast(api, std::move(r));
+    case Endpoint::narrowcast:
+      return send_narrowcast(api, std::move(r));
   }
   return r;
 }

@@ -38,6 +38,10 @@ struct SenderOptions {
   int request_timeout = 15;
   // Requests per second, per endpoint (LINE's published limits).
   double push_rate = 2000, reply_rate = 2000, multicast_rate = 200, menu_rate = 1000;
+  double narrowcast_rate = 60.0 / 3600, broadcast_rate = 60.0 / 3600;  // LINE: 60 an hour each
+  double audience_rate = 1;  // audience uploads
+  double progress_rate = 10;  // progress and audience status reads
+  int progress_every = 5;     // seconds between reads of a narrowcast's progress
 };
 
 class Sender {
@@ -55,7 +59,7 @@ class Sender {
   void wake();
 
  private:
-  enum class Endpoint { push, reply, multicast, menu, notify };
+  enum class Endpoint { push, reply, multicast, menu, notify, broadcast, narrowcast };
   void dispatch_loop();
   void work_loop();
   std::size_t commit_outcomes();
@@ -64,6 +68,17 @@ class Sender {
   OutboxRow send_keyed(LineApi& api, OutboxRow r);  // push or multicast
   OutboxRow send_menu(LineApi& api, OutboxRow r);
   OutboxRow send_notification(OutboxRow r);
+  // LINE sends to friends it chooses (line_wide_sender.cpp).
+  OutboxRow send_broadcast(LineApi& api, OutboxRow r);
+  OutboxRow send_narrowcast(LineApi& api, OutboxRow r);
+  // One step of a narrowcast's audience: create it, add the next ids, or see whether LINE has it
+  // ready. True when it is ready; otherwise `r` says when to come back (or that it failed).
+  bool prepare_audience(LineApi& api, OutboxRow& r);
+  void follow_progress(LineApi& api, OutboxRow& r);
+  // A broadcast or narrowcast LINE did not accept: the monthly limit, again later, or refused.
+  void not_accepted(OutboxRow& r, const LineAnswer& a, const std::string& what, RateLimiter& rate);
+  // LINE refused for good (a 4xx): the delivery failed, and the log says why.
+  void refused(OutboxRow& r, const LineAnswer& a, const std::string& what);
   // A 5xx, a 429 or no answer: again later, unless LINE's 24-hour hold of the retry key would lapse.
   void retry_later(OutboxRow& r, const LineAnswer& a, RateLimiter& rate);
   RateLimiter& limiter(Endpoint e);
@@ -75,6 +90,7 @@ class Sender {
   Metrics& metrics_;
   Log log_;
   RateLimiter push_rate_, reply_rate_, multicast_rate_, menu_rate_, notify_rate_;
+  RateLimiter narrowcast_rate_, broadcast_rate_, audience_rate_, progress_rate_;
 
   std::atomic<bool> stop_{false};
   std::mutex mu_;  // guards work_, outcomes_, in_flight_ and rng_

@@ -29,6 +29,7 @@
 #include "runtime/report.hpp"
 #include "service/click_links.hpp"
 #include "service/line_api.hpp"
+#include "service/line_wide.hpp"
 #include "service/metrics.hpp"
 #include "service/multicast.hpp"
 #include "service/profile_fetcher.hpp"
@@ -141,6 +142,7 @@ struct Service::Impl {
     for (const auto& f : store->load_friends()) engine->import_friend(engine->friend_row(f.id), f.state);
     engine->take_dirty();
     engine->take_deliveries();
+    engine->take_fired_broadcasts();
     taken_early.clear();
     standby_keys.clear();
   }
@@ -149,7 +151,7 @@ struct Service::Impl {
   // and the keys of those that answer such an event: they are recorded, never sent.
   std::vector<rt::Delivery> taken_early;
   std::set<std::string> standby_keys;
-  std::set<std::string> narrowcast_warned;  // broadcasts said once not to be sent (line.* targets)
+  std::set<std::string> line_wide_said;  // broadcasts whose way of going out was logged (once each)
 
   // Runs `body` in one transaction, committed at the engine's clock when it returns true and
   // rolled back when it returns false. Any failure rolls back and comes out as StoreError.
@@ -185,6 +187,8 @@ struct Service::Impl {
     const auto notes = engine->take_notifications();
     for (const auto row : dirty) store->save_friend(engine->store().id_of(row), engine->export_friend(row));
     std::vector<OutboxRow> broadcast_pushes;  // merged into multicasts where their messages are the same
+    LineWideBatch line_wide(*engine, zone(), opt.quota_up_to_remaining, [this](const std::string& l) { log(l); },
+                            line_wide_said);  // broadcasts LINE sends itself
     for (const auto& d : deliveries) {
       if (d.skipped) continue;
       OutboxRow r;
@@ -218,19 +222,10 @@ struct Service::Impl {
         }
       }
       const plan::Flow* flow = d.flow < 0 ? nullptr : &engine->plan().flows[static_cast<std::size_t>(d.flow)];
-      if (flow != nullptr && flow->target_reads_line && r.status == "pending") {
-        // Narrowed by LINE's estimates (line.*): only LINE knows who matches, and every friend
-        // passes locally. Pushing would reach the wrong people and burn the quota, so nothing is
-        // sent until this goes out as a narrowcast (not done yet): the rows are kept, unsent.
-        r.status = "unsent";
-        r.error = "narrowed by LINE's estimates (line.*): okuri serve does not send narrowcasts yet";
-        if (narrowcast_warned.insert(r.scenario).second) {
-          log(
-              fmt::format("broadcast `{}` is narrowed by LINE's estimates (line.*), which only a narrowcast can apply: "
-                          "okuri serve does not send narrowcasts yet, so nothing of it was sent (send it from LINE "
-                          "Official Account Manager, or target it on your own data)",
-                          r.scenario));
-        }
+      if (flow != nullptr && flow->broadcast && r.status == "pending" && line_wide.takes(d.flow, *flow)) {
+        // LINE sends it (one request, below): this friend's part is recorded, not sent alone.
+        line_wide.add_part(d.flow, std::move(r));
+        continue;
       }
       if (flow != nullptr && flow->broadcast && !r.reply && r.status == "pending") {
         broadcast_pushes.push_back(std::move(r));
@@ -238,9 +233,18 @@ struct Service::Impl {
         store->add_delivery(r);
       }
     }
+    // What this month's quota has left, read once for the batch when a broadcast needs it; each
+    // broadcast of the batch takes its part (the rows are not committed, so the store cannot count them).
+    std::optional<std::optional<std::int64_t>> quota_left;
+    auto left = [&]() -> std::optional<std::int64_t>& {
+      if (!quota_left) quota_left = quota_remaining();
+      return *quota_left;
+    };
     auto grouped = group_into_multicasts(std::move(broadcast_pushes));
-    hold_over_quota(grouped);
+    if (!grouped.empty()) hold_over_quota(grouped, left());
     for (const auto& r : grouped) store->add_delivery(r);
+    for (const auto& r : line_wide.rows(engine->take_fired_broadcasts(), created, left))
+      store->add_delivery(r);
     for (const auto& n : notes) {
       // A staff notification: the sender posts it to --notify-url and pushes it to the staff.
       OutboxRow r;
@@ -566,6 +570,9 @@ struct Service::Impl {
     so.push_rate = opt.push_rate;
     so.reply_rate = opt.push_rate;
     so.multicast_rate = opt.multicast_rate;
+    so.narrowcast_rate = opt.narrowcast_per_hour / 3600;
+    so.broadcast_rate = opt.narrowcast_per_hour / 3600;
+    so.progress_every = opt.progress_every;
     return so;
   }
 
@@ -599,19 +606,26 @@ struct Service::Impl {
 
   // A broadcast is sent whole or not at all: one that needs more messages than remain this month
   // is held (status `quota`) until the quota allows all of it.
-  void hold_over_quota(std::vector<OutboxRow>& rows) {
-    if (rows.empty()) return;
-    auto remaining = quota_remaining();
-    if (!remaining) return;
+  void hold_over_quota(std::vector<OutboxRow>& rows, std::optional<std::int64_t>& remaining) {
+    if (rows.empty() || !remaining) return;
     std::map<std::string, std::int64_t> needs;
     for (const auto& r : rows) needs[r.scenario] += recipients_of(r);
+    std::vector<OutboxRow> beyond;  // --when-quota-short up-to-remaining: the recipients the quota does not cover
     for (const auto& [name, n] : needs) {
       if (n <= *remaining) {
         *remaining -= n;
         continue;
       }
-      const std::string why =
-          fmt::format("held: needs {} messages, {} remain this month", n, std::max<std::int64_t>(0, *remaining));
+      const std::int64_t left = std::max<std::int64_t>(0, *remaining);
+      if (opt.quota_up_to_remaining) {
+        cut_to_quota(rows, name, left, beyond);
+        *remaining = 0;
+        log(fmt::format("broadcast `{}` needs {} messages and {} remain of this month's quota: it goes to the first {} "
+                        "friends, and not to the other {} (--when-quota-short up-to-remaining)",
+                        name, n, left, left, n - left));
+        continue;
+      }
+      const std::string why = fmt::format("held: needs {} messages, {} remain this month", n, left);
       for (auto& r : rows) {
         if (r.scenario != name) continue;
         r.status = "quota";
@@ -620,7 +634,39 @@ struct Service::Impl {
       log(
           fmt::format("broadcast `{}` is held, not sent: it needs {} messages and {} remain of this month's quota "
                       "(okuri_quota_limit, okuri_quota_used in /metrics); it goes out whole when the quota allows it",
-                      name, n, std::max<std::int64_t>(0, *remaining)));
+                      name, n, left));
+    }
+    for (auto& r : beyond) rows.push_back(std::move(r));
+  }
+
+  // Keeps the first `left` recipients of broadcast `name` in `rows`; the rest are marked unsent
+  // (a multicast cut in two leaves its tail in `beyond`, a row of its own).
+  static void cut_to_quota(std::vector<OutboxRow>& rows, const std::string& name, std::int64_t left,
+                           std::vector<OutboxRow>& beyond) {
+    const std::string why = "not sent: beyond this month's quota (--when-quota-short up-to-remaining)";
+    for (auto& r : rows) {
+      if (r.scenario != name) continue;
+      const std::int64_t n = recipients_of(r);
+      if (n <= left) {
+        left -= n;
+        continue;
+      }
+      if (left > 0 && r.kind == "multicast") {
+        auto ids = json::parse(r.recipients).get<std::vector<std::string>>();
+        OutboxRow tail = r;
+        tail.key = rt::delivery_key(r.key, "beyond the quota", 0, "", 0);
+        tail.friend_id = ids[static_cast<std::size_t>(left)];
+        tail.recipients = json(std::vector<std::string>(ids.begin() + left, ids.end())).dump();
+        tail.status = "unsent";
+        tail.error = why;
+        beyond.push_back(std::move(tail));
+        r.recipients = json(std::vector<std::string>(ids.begin(), ids.begin() + left)).dump();
+        left = 0;
+        continue;
+      }
+      r.status = "unsent";
+      r.error = why;
+      left = 0;
     }
   }
 

@@ -38,6 +38,11 @@ struct ServeOptions {
   std::size_t max_body = 1 << 20;                 // bytes
   double push_rate = 2000;                        // push (and reply) requests per second (LINE's limit)
   double multicast_rate = 200;                    // multicast requests per second (LINE's limit)
+  double narrowcast_per_hour = 60;                // narrowcast and broadcast requests per hour (LINE's limit)
+  int progress_every = 5;                         // seconds between reads of a narrowcast's progress
+  // When a broadcast needs more messages than this month's quota has left: hold it whole (the
+  // default), or send what the quota covers (LINE's upToRemainingQuota for a narrowcast).
+  bool quota_up_to_remaining = false;
   int connections = 128;                          // requests to LINE in flight at once
   // Pushes and multicasts name their scenario or broadcast in customAggregationUnits, for LINE's
   // per-unit statistics. Off by default: LINE takes it only from accounts approved for it.

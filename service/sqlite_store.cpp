@@ -43,6 +43,14 @@ const char* const kMigrations[] = {
     // 5: multicasts (one row, many recipients) and the aggregation unit LINE counts a delivery under
     "ALTER TABLE outbox ADD COLUMN recipients TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE outbox ADD COLUMN unit TEXT NOT NULL DEFAULT '';",
+    // 6: broadcasts and narrowcasts LINE sends: the request's filter and limit, the audience
+    // uploaded for it, and LINE's request id and progress once accepted
+    "ALTER TABLE outbox ADD COLUMN line_request TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE outbox ADD COLUMN audience_id INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN audience_uploaded INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN request_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE outbox ADD COLUMN progress TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX outbox_accepted ON outbox(status, due) WHERE status = 'accepted';",
 };
 
 class Db {
@@ -133,13 +141,14 @@ class SqliteStore final : public Store {
     add_ = w_.prepare(
         "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, "
         "created, next_attempt, "
-        "kind, status, message_names, recipients, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "kind, status, message_names, recipients, unit, line_request, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?)");
     held_ = w_.prepare(
         "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, message_names FROM outbox "
         "WHERE status = 'profile' AND created < ? AND (? = '' OR friend = ?) ORDER BY id");
     release_ = w_.prepare("UPDATE outbox SET status = 'pending', messages = ? WHERE id = ? AND status = 'profile'");
     quota_held_ = w_.prepare(
-        "SELECT scenario, sum(CASE WHEN kind = 'multicast' THEN json_array_length(recipients) ELSE 1 END) FROM outbox "
+        "SELECT scenario, sum(CASE WHEN recipients != '' THEN json_array_length(recipients) ELSE 1 END) FROM outbox "
         "WHERE status = 'quota' GROUP BY scenario ORDER BY min(id)");
     quota_release_ =
         w_.prepare("UPDATE outbox SET status = 'pending', error = '' WHERE status = 'quota' AND scenario = ?");
@@ -155,9 +164,11 @@ class SqliteStore final : public Store {
     due_ = r_->prepare(
         "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, attempts, next_attempt, "
         "status, error, kind, "
-        "recipients, unit FROM outbox WHERE status = 'pending' AND due <= ? AND next_attempt <= ? ORDER BY due, id "
-        "LIMIT ?");
-    update_ = r_->prepare("UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ? WHERE id = ?");
+        "recipients, unit, line_request, audience_id, audience_uploaded, request_id, progress FROM outbox "
+        "WHERE status = ?4 AND due <= ?1 AND next_attempt <= ?2 ORDER BY due, id LIMIT ?3");
+    update_ = r_->prepare(
+        "UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ?, audience_id = ?, "
+        "audience_uploaded = ?, request_id = ?, progress = ? WHERE id = ?");
   }
 
   std::int64_t project_shape() override {
@@ -255,6 +266,8 @@ class SqliteStore final : public Store {
     bind(add_, 14, r.message_names);
     bind(add_, 15, r.recipients);
     bind(add_, 16, r.unit);
+    bind(add_, 17, r.line_request);
+    bind(add_, 18, r.error);
     w_.step(add_);
     sqlite3_reset(add_);
   }
@@ -354,9 +367,19 @@ class SqliteStore final : public Store {
   std::vector<OutboxRow> due_deliveries(std::int64_t now, std::size_t limit) override {
     std::lock_guard<std::mutex> lock(rm_);
     std::vector<OutboxRow> out;
+    // Narrowcasts LINE is sending (their progress is due to be asked for) are few; then pending rows.
+    for (const char* status : {"accepted", "pending"}) {
+      if (out.size() >= limit) break;
+      due_rows(status, now, limit - out.size(), out);
+    }
+    return out;
+  }
+
+  void due_rows(std::string_view status, std::int64_t now, std::size_t limit, std::vector<OutboxRow>& out) {
     bind(due_, 1, now);
     bind(due_, 2, now);
     bind(due_, 3, static_cast<std::int64_t>(limit));
+    bind(due_, 4, status);
     while (r_->step(due_) == SQLITE_ROW) {
       OutboxRow r;
       r.id = sqlite3_column_int64(due_, 0);
@@ -376,10 +399,14 @@ class SqliteStore final : public Store {
       r.kind = text_at(due_, 14);
       r.recipients = text_at(due_, 15);
       r.unit = text_at(due_, 16);
+      r.line_request = text_at(due_, 17);
+      r.audience_id = sqlite3_column_int64(due_, 18);
+      r.audience_uploaded = sqlite3_column_int64(due_, 19);
+      r.request_id = text_at(due_, 20);
+      r.progress = text_at(due_, 21);
       out.push_back(std::move(r));
     }
     sqlite3_reset(due_);
-    return out;
   }
 
   void update_deliveries(const std::vector<OutboxRow>& rows) override {
@@ -394,7 +421,11 @@ class SqliteStore final : public Store {
         bind(update_, 3, r.next_attempt);
         bind(update_, 4, r.status);
         bind(update_, 5, r.error);
-        bind(update_, 6, r.id);
+        bind(update_, 6, r.audience_id);
+        bind(update_, 7, r.audience_uploaded);
+        bind(update_, 8, r.request_id);
+        bind(update_, 9, r.progress);
+        bind(update_, 10, r.id);
         r_->step(update_);
         sqlite3_reset(update_);
       }
@@ -425,10 +456,13 @@ class SqliteStore final : public Store {
     c.held = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'profile'");
     c.quota_held = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'quota'");
     c.in_flight = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'replying'");
+    c.line_sending = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'accepted'");
+    c.via_line = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'via_line'");
+    c.unsent = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'unsent'");
     c.pending_messages = r_->scalar(
-        "SELECT coalesce(sum(CASE WHEN kind = 'multicast' THEN json_array_length(recipients) WHEN kind IN ('message') "
-        "THEN 1 "
-        "ELSE 0 END), 0) FROM outbox WHERE status = 'pending'");
+        "SELECT coalesce(sum(CASE WHEN kind IN ('multicast', 'narrowcast') AND recipients != '' THEN "
+        "json_array_length(recipients) WHEN kind = 'message' THEN 1 ELSE 0 END), 0) FROM outbox WHERE status = "
+        "'pending'");
     c.processed_events = r_->scalar("SELECT count(*) FROM processed_events");
     return c;
   }

@@ -31,7 +31,8 @@ struct StoreError : std::runtime_error {
 struct OutboxRow {
   std::int64_t id = 0;
   // message | multicast (one request to `recipients`) | menu (link the rich menu named in `messages`
-  // to the friend) | notify (POST to --notify-url)
+  // to the friend) | notify (POST to --notify-url) | broadcast (LINE sends to every friend) |
+  // narrowcast (LINE sends to the friends matching `line_request`, of `recipients` when not empty)
   std::string kind = "message";
   std::string key;        // X-Line-Retry-Key
   std::string friend_id;
@@ -44,12 +45,21 @@ struct OutboxRow {
   std::int64_t attempts = 0;
   std::int64_t next_attempt = 0;
   // profile (held for the LINE profile) | pending | replying (in flight) | sent | failed | uncertain
-  // | standby (answers an event of a channel on standby: recorded, never sent)
+  // | standby (answers an event of a channel on standby: recorded, never sent) | quota (held for the
+  // month's quota) | accepted (a narrowcast LINE took and is sending: its progress is asked for)
+  // | via_line (one friend's part of a broadcast or narrowcast LINE sends: recorded, not sent
+  // alone) | unsent (not sent, by a rule the error names)
   std::string status = "pending";
   std::string error;
   std::string message_names;  // held rows: the project's message names (a JSON array), rendered when released
   std::string recipients;     // kind multicast: the user ids (a JSON array of at most 500); friend_id is the first
   std::string unit;           // LINE's aggregation unit for statistics (customAggregationUnits); empty: none
+  // Broadcasts and narrowcasts LINE sends.
+  std::string line_request;            // narrowcast: its `filter` and `limit` (a JSON object)
+  std::int64_t audience_id = 0;        // narrowcast to `recipients`: LINE's audienceGroupId once created
+  std::int64_t audience_uploaded = 0;  // how many of `recipients` the audience holds
+  std::string request_id;              // LINE's request id once accepted (its progress is asked for by it)
+  std::string progress;                // LINE's last progress answer (a JSON object)
 };
 
 // A friend's LINE profile as last fetched (GET /v2/bot/profile/{userId}).
@@ -65,6 +75,9 @@ struct StoreCounts {
   std::int64_t pending = 0, sent = 0, failed = 0, uncertain = 0, held = 0;
   std::int64_t quota_held = 0;        // deliveries of broadcasts held for the month's quota
   std::int64_t in_flight = 0;         // replies sent and not yet answered (status `replying`)
+  std::int64_t line_sending = 0;      // narrowcasts LINE accepted and is still sending (status `accepted`)
+  std::int64_t via_line = 0;          // friends' parts of broadcasts and narrowcasts LINE sent (status `via_line`)
+  std::int64_t unsent = 0;            // deliveries not sent by a rule (status `unsent`)
   std::int64_t pending_messages = 0;  // recipients of the pending deliveries (what they will cost)
   std::int64_t processed_events = 0;
 };

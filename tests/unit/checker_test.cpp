@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "compiler/flow_plan.hpp"
 #include "compiler/workspace.hpp"
 
 using namespace okuri;
@@ -144,4 +145,45 @@ TEST_CASE("W102 finds a tag, a bool field or a segment both true and false", "[c
   CHECK_FALSE(has(codes("tag x, y\nsegment s = tagged(x) and not tagged(y)\n"), "W102"));
   CHECK_FALSE(has(codes("tag x\nsegment s = tagged(x) or not tagged(x)\n"), "W102"));
   CHECK_FALSE(has(codes("tag x\nsegment s = not not tagged(x) and tagged(x)\n"), "W102"));
+}
+
+TEST_CASE("line targets: line.* becomes LINE's demographic filter, own data an audience", "[checker][narrowcast]") {
+  auto plan_of = [](const std::string& target) {
+    auto p = okuri::compile_sources(".", {{"t.okuri", "tag vip\nmessage m text \"x\"\nbroadcast b at 2030-01-01 10:00 to " +
+                                                  target + " {\n  send m\n}\n"}});
+    REQUIRE(p->diags.error_count() == 0);
+    return okuri::plan::build_plan(*p);
+  };
+  auto demographic = [&](const std::string& target) { return plan_of(target)->flows[0].demographic; };
+  CHECK(demographic("line.gender == female") == R"({"oneOf":["female"],"type":"gender"})");
+  CHECK(demographic("line.gender != male") ==
+        R"({"not":{"oneOf":["male"],"type":"gender"},"type":"operator"})");
+  CHECK(demographic("line.age in 20..39") == R"({"gte":"age_20","lt":"age_40","type":"age"})");
+  CHECK(demographic("line.age >= 70") == R"({"gte":"age_70","type":"age"})");
+  CHECK(demographic("line.age < 30") == R"({"lt":"age_30","type":"age"})");
+  CHECK(demographic("line.region in [hokkaido, hyougo, okinawa]") ==
+        R"({"oneOf":["jp_01","jp_28","jp_47"],"type":"area"})");
+  CHECK(demographic("line.os == ios or line.friend_period >= 30d") ==
+        R"({"or":[{"oneOf":["ios"],"type":"appType"},{"gte":"day_30","type":"subscriptionPeriod"}],"type":"operator"})");
+  CHECK(demographic("line.friend_period in 90d..179d") == R"({"gte":"day_90","lt":"day_180","type":"subscriptionPeriod"})");
+  // Three conjuncts are one `and`.
+  CHECK(demographic("line.gender == female and (line.age >= 20 and line.os == android)") ==
+        R"({"and":[{"oneOf":["female"],"type":"gender"},{"gte":"age_20","type":"age"},{"oneOf":["android"],"type":"appType"}],"type":"operator"})");
+  auto own = plan_of("tagged(vip) and line.gender == female");
+  CHECK(own->flows[0].reach == okuri::plan::Flow::Reach::Narrowcast);
+  CHECK(own->flows[0].audience);
+  CHECK_FALSE(plan_of("line.gender == female")->flows[0].audience);
+  CHECK(plan_of("tagged(vip)")->flows[0].reach == okuri::plan::Flow::Reach::Friends);
+  auto none = okuri::compile_sources(".", {{"t.okuri", "message m text \"x\"\nbroadcast b at 2030-01-01 10:00 {\n  send m\n}\n"}});
+  CHECK(okuri::plan::build_plan(*none)->flows[0].reach == okuri::plan::Flow::Reach::Everyone);
+  auto busy = okuri::compile_sources(
+      ".", {{"t.okuri", "tag t\nmessage m text \"x\"\nbroadcast b at 2030-01-01 10:00 {\n  send m\n  tag t\n}\n"}});
+  CHECK(okuri::plan::build_plan(*busy)->flows[0].reach == okuri::plan::Flow::Reach::Friends);
+  // LINE joins an audience and its filter with AND: nothing else can be sent (E015).
+  auto mixed = okuri::compile_sources(
+      ".", {{"t.okuri",
+      "tag vip\nmessage m text \"x\"\nbroadcast b at 2030-01-01 10:00 to tagged(vip) or line.gender == female {\n  "
+      "send m\n}\n"}});
+  REQUIRE(mixed->diags.error_count() == 1);
+  CHECK(mixed->diags.all()[0].code == okuri::Code::E015);
 }

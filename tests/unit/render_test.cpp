@@ -73,6 +73,15 @@ on friend_added { send t, card }
   const auto m2 = nlohmann::json::parse(e.deliveries()[1].rendered);
   CHECK(m2[0]["text"] == "お客さま - 未定  0 https://t.example/lp/U2?to=https://example.com/lp");
   CHECK(e.deliveries()[1].needs_profile);
+  // For no friend in particular (LINE's broadcast and narrowcast): the friend's data is unknown,
+  // links go as declared, and the renderer says the text reads friend data.
+  const std::vector<plan::MessageId> msg_ids = {0, 1};  // t, card
+  rt::RenderContext anyone{e.store(), row, t0, zone, nullptr, &tracker, true};
+  const auto m3 = nlohmann::json::parse(e.renderer().messages(msg_ids, anyone));
+  CHECK(m3[0]["text"] == "お客さま - 未定   https://example.com/lp");
+  CHECK(m3[1]["template"]["actions"][0]["uri"] == "https://example.com/lp");
+  CHECK(e.renderer().reads_friend({0}));
+  CHECK_FALSE(e.renderer().reads_friend({1}));
   std::filesystem::remove_all(dir);
 }
 

@@ -1,0 +1,249 @@
+// The sender's part for what LINE sends to friends it chooses: a broadcast (every friend) and a
+// narrowcast (friends matching LINE's estimates, of an audience uploaded from the account's own
+// data). A narrowcast takes several requests over time — the audience is created, filled and
+// made ready, the narrowcast is accepted, then its progress is read until LINE finishes — and
+// each step is recorded on the outbox row before the next, so a restart goes on where it was.
+// The narrowcast carries its retry key: after a crash it is answered 409 with the request id
+// LINE accepted it as, never sent twice.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "service/line_api.hpp"
+#include "service/sender.hpp"
+
+namespace okuri::svc {
+
+namespace {
+
+using nlohmann::json;
+
+std::int64_t wall_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// LINE's errorCode of a failed narrowcast, in words.
+std::string narrowcast_error(const json& p) {
+  const std::string description = p.value("failedDescription", "");
+  std::string why;
+  switch (p.value("errorCode", 0)) {
+    case 1:
+      why = "an internal error at LINE";
+      break;
+    case 2:
+      why = "too few recipients (LINE sends a narrowcast only when it reaches at least 100 friends)";
+      break;
+    case 3:
+      why = "a request already accepted was sent again";
+      break;
+    case 4:
+      why = "the audience has fewer than 50 friends";
+      break;
+    case 5:
+      why = "cancelled, because the month's quota could not cover every recipient (it is never partly sent)";
+      break;
+    default:
+      why = "LINE gave no reason";
+  }
+  return description.empty() ? why : fmt::format("{} ({})", why, description);
+}
+
+// At most `max` bytes of `s`, not cutting a UTF-8 character.
+std::string utf8_prefix(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+}  // namespace
+
+void Sender::not_accepted(OutboxRow& r, const LineAnswer& a, const std::string& what, RateLimiter& rate) {
+  if (a.monthly_limit()) {
+    // Nothing goes until the month ends or the plan is raised: asked again every 10 minutes.
+    r.next_attempt = wall_seconds() + 600;
+    r.error = a.describe();
+    metrics_.sent(what + "_monthly_limit");
+    log_(fmt::format("{} of `{}` waits: LINE {} (tried again every 10 minutes)", what, r.scenario, r.error));
+  } else if (a.status == 429 || a.status == 0 || a.status >= 500) {
+    metrics_.sent(what + "_retry");
+    retry_later(r, a, rate);
+  } else {
+    refused(r, a, what);
+  }
+}
+
+void Sender::refused(OutboxRow& r, const LineAnswer& a, const std::string& what) {
+  r.status = "failed";
+  r.error = a.describe();
+  metrics_.sent(what + "_failed");
+  log_(fmt::format("{} of `{}` (step {}) failed: {}", what, r.scenario, r.node, r.error));
+}
+
+OutboxRow Sender::send_broadcast(LineApi& api, OutboxRow r) {
+  if (const auto ahead = broadcast_rate_.backlog(); ahead > std::chrono::seconds(2)) {
+    r.next_attempt = wall_seconds() + std::chrono::duration_cast<std::chrono::seconds>(ahead).count();
+    return r;
+  }
+  if (!broadcast_rate_.acquire(stop_)) return r;
+  ++r.attempts;
+  const LineAnswer a = api.broadcast(r.messages, r.key);
+  if (a.status == 200 || a.status == 409) {
+    // LINE reports no progress for a broadcast: accepted is as far as it can be followed.
+    r.status = "sent";
+    r.error.clear();
+    r.request_id = a.status == 200 ? a.request_id : a.accepted_request_id;
+    metrics_.sent(a.status == 200 ? "broadcast_sent" : "broadcast_already_accepted");
+    log_(fmt::format("broadcast `{}` (step {}) was accepted by LINE{}: LINE sends it to every friend of the account",
+                     r.scenario, r.node, r.request_id.empty() ? "" : fmt::format(" (request {})", r.request_id)));
+    return r;
+  }
+  not_accepted(r, a, "broadcast", broadcast_rate_);
+  return r;
+}
+
+bool Sender::prepare_audience(LineApi& api, OutboxRow& r) {
+  const auto ids = json::parse(r.recipients).get<std::vector<std::string>>();
+  const auto total = static_cast<std::int64_t>(ids.size());
+  if (r.audience_id == 0 || r.audience_uploaded < total) {
+    if (!audience_rate_.acquire(stop_)) return false;
+    const auto from = static_cast<std::size_t>(r.audience_id == 0 ? 0 : r.audience_uploaded);
+    const std::size_t n = std::min(kAudienceUploadMax, ids.size() - from);
+    const std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                        ids.begin() + static_cast<std::ptrdiff_t>(from + n));
+    ++r.attempts;
+    LineAnswer a;
+    if (r.audience_id == 0) {
+      // Its name says what it is for; LINE allows 120 characters.
+      a = api.create_audience(utf8_prefix(fmt::format("okuri {} {}", r.scenario, r.key), 120), part);
+      const auto j = json::parse(a.body, nullptr, false);
+      if (a.ok() && j.is_object() && j.contains("audienceGroupId") && j["audienceGroupId"].is_number_integer()) {
+        r.audience_id = j["audienceGroupId"].get<std::int64_t>();
+        r.audience_uploaded = static_cast<std::int64_t>(n);
+        r.next_attempt = wall_seconds();  // recorded before the next step, so a restart adds to this audience
+        return false;
+      }
+    } else {
+      a = api.add_to_audience(r.audience_id, part);
+      if (a.ok()) {
+        r.audience_uploaded += static_cast<std::int64_t>(n);
+        r.next_attempt = wall_seconds();
+        return false;
+      }
+    }
+    if (a.status == 429 || a.status == 0 || a.status >= 500) {
+      metrics_.sent("audience_retry");
+      retry_later(r, a, audience_rate_);
+    } else {
+      refused(r, a, "audience upload");
+    }
+    return false;
+  }
+  // LINE takes a while to make an uploaded audience usable.
+  if (!progress_rate_.acquire(stop_)) return false;
+  const LineAnswer a = api.get(fmt::format("/v2/bot/audienceGroup/{}", r.audience_id));
+  const auto j = json::parse(a.body, nullptr, false);
+  if (a.status == 200 && j.is_object() && j.contains("audienceGroup") && j["audienceGroup"].is_object()) {
+    const std::string status = j["audienceGroup"].value("status", "");
+    if (status == "READY") return true;
+    if (status == "IN_PROGRESS" || status == "ACTIVATING") {
+      r.next_attempt = wall_seconds() + opt_.progress_every;
+      return false;
+    }
+    r.status = "failed";
+    r.error = fmt::format("LINE made the audience {} {}{}", r.audience_id, status,
+                          j["audienceGroup"].contains("failedType")
+                              ? fmt::format(" ({})", j["audienceGroup"]["failedType"].dump())
+                              : std::string());
+    metrics_.sent("audience_failed");
+    log_(fmt::format("narrowcast of `{}` (step {}) failed: {}", r.scenario, r.node, r.error));
+    return false;
+  }
+  if (a.status == 429 || a.status == 0 || a.status >= 500) {
+    retry_later(r, a, progress_rate_);
+  } else {
+    refused(r, a, "audience status");
+  }
+  return false;
+}
+
+void Sender::follow_progress(LineApi& api, OutboxRow& r) {
+  if (!progress_rate_.acquire(stop_)) return;
+  const LineAnswer a = api.get("/v2/bot/message/progress/narrowcast?requestId=" + r.request_id);
+  const auto j = json::parse(a.body, nullptr, false);
+  const std::int64_t now = wall_seconds();
+  if (a.status != 200 || !j.is_object()) {
+    // Accepted is accepted: the progress is only asked for again, never the narrowcast sent again.
+    r.next_attempt = now + std::max<std::int64_t>(opt_.progress_every, backoff(r.attempts));
+    r.error = "reading its progress: " + a.describe();
+    return;
+  }
+  r.progress = a.body;
+  r.error.clear();
+  const std::string phase = j.value("phase", "");
+  if (phase != "succeeded" && phase != "failed") {
+    r.next_attempt = now + opt_.progress_every;
+    return;
+  }
+  const auto target = j.value("targetCount", std::int64_t{0});
+  const auto success = j.value("successCount", std::int64_t{0});
+  const auto failure = j.value("failureCount", std::int64_t{0});
+  metrics_.narrowcast_target += static_cast<std::uint64_t>(std::max<std::int64_t>(0, target));
+  metrics_.narrowcast_success += static_cast<std::uint64_t>(std::max<std::int64_t>(0, success));
+  metrics_.narrowcast_failure += static_cast<std::uint64_t>(std::max<std::int64_t>(0, failure));
+  metrics_.messages_sent += static_cast<std::uint64_t>(std::max<std::int64_t>(0, success));
+  if (phase == "succeeded") {
+    r.status = "sent";
+    ++metrics_.narrowcast_succeeded;
+    log_(fmt::format("narrowcast of `{}` (step {}) is done: LINE targeted {} friends, {} received it, {} failed",
+                     r.scenario, r.node, target, success, failure));
+  } else {
+    r.status = "failed";
+    r.error = narrowcast_error(j);
+    ++metrics_.narrowcast_failed;
+    log_(fmt::format("narrowcast of `{}` (step {}) failed at LINE: {}", r.scenario, r.node, r.error));
+  }
+}
+
+OutboxRow Sender::send_narrowcast(LineApi& api, OutboxRow r) {
+  if (r.status == "accepted") {
+    follow_progress(api, r);
+    return r;
+  }
+  json request = r.line_request.empty() ? json::object() : json::parse(r.line_request);
+  if (!r.recipients.empty()) {
+    if (!prepare_audience(api, r)) return r;
+    request["recipient"] = {{"type", "audience"}, {"audienceGroupId", r.audience_id}};
+  }
+  if (const auto ahead = narrowcast_rate_.backlog(); ahead > std::chrono::seconds(2)) {
+    r.next_attempt = wall_seconds() + std::chrono::duration_cast<std::chrono::seconds>(ahead).count();
+    return r;
+  }
+  if (!narrowcast_rate_.acquire(stop_)) return r;
+  ++r.attempts;
+  const LineAnswer a = api.narrowcast(r.messages, request.dump(), r.key);
+  const std::int64_t now = wall_seconds();
+  if (a.status == 202 || a.status == 200 || a.status == 409) {
+    // 409: this retry key was accepted before (the process stopped before recording it).
+    r.request_id = a.status == 409 ? a.accepted_request_id : a.request_id;
+    r.error.clear();
+    metrics_.sent(a.status == 409 ? "narrowcast_already_accepted" : "narrowcast_accepted");
+    if (r.request_id.empty()) {
+      r.status = "sent";
+      r.error = "accepted, but LINE gave no request id: its progress cannot be read";
+    } else {
+      r.status = "accepted";
+      r.progress = json{{"phase", "waiting"}}.dump();
+      r.next_attempt = now + opt_.progress_every;
+    }
+    log_(fmt::format("narrowcast of `{}` (step {}) was accepted by LINE{}{}", r.scenario, r.node,
+                     r.request_id.empty() ? "" : fmt::format(" (request {})", r.request_id),
+                     r.recipients.empty() ? "" : fmt::format(", to an audience of {} friends", r.audience_uploaded)));
+    return r;
+  }
+  not_accepted(r, a, "narrowcast", narrowcast_rate_);
+  return r;
+}
+
+}  // namespace okuri::svc
