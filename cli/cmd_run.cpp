@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "cli/commands.hpp"
 #include "compiler/literals.hpp"
+#include "report/html_report.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/jit/jit.hpp"
@@ -134,6 +136,38 @@ std::optional<std::int64_t> run_events(rt::Engine& e, const Program& p, const In
   return to;
 }
 
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+// The project's name for titles: its folder's name, or the file's without `.okuri`.
+std::string project_title(const std::string& path) {
+  std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.extension() == ".okuri" ? p.stem().string() : p.filename().string();
+}
+
+bool write_html(const rt::Engine& e, const std::string& json, const report::HtmlOptions& o, const std::string& path,
+                int& status) {
+  std::string page;
+  try {
+    page = report::html_report(e, json, o);
+  } catch (const std::exception& ex) {
+    std::cerr << "okuri simulate: cannot draw the HTML report: " << ex.what() << "\n";
+    status = 2;
+    return false;
+  }
+  if (!write_file(path, page)) {
+    std::cerr << "okuri simulate: cannot write the HTML report to " << path << "\n";
+    status = 2;
+    return false;
+  }
+  return true;
+}
+
 void add_simulate(CLI::App& app, int& status) {
   struct Options {
     std::string path;
@@ -141,6 +175,9 @@ void add_simulate(CLI::App& app, int& status) {
     std::string friends;
     std::string to;
     std::string report;
+    std::string html;
+    std::string lang;
+    std::size_t timelines = 200;
     bool trace = false;
     bool render = false;
     double overage = 3.0;
@@ -158,12 +195,20 @@ void add_simulate(CLI::App& app, int& status) {
       "stderr: the report — funnel per step (entered, passed, left, converted by `goal`), deliveries per\n"
       "        message, pushes versus free replies, LINE messages against the plan's monthly allowance.\n"
       "        With --report FILE the report is written there as JSON instead.\n"
+      "--html FILE: the same report as one HTML page for people (docs/report.md): flowcharts with their\n"
+      "        counts, messages as friends see them, A/B results, the quota by month, friends' timelines.\n"
       "Example: okuri simulate examples/music_school --events examples/music_school/events.jsonl");
   cmd->add_option("path", o->path, "Project folder or .okuri file")->required();
   cmd->add_option("--events", o->events, "Events: .jsonl (one event a line) or .json (a LINE webhook body); repeatable")->required();
   cmd->add_option("--friends", o->friends, "Friends to start from: .csv or .jsonl");
   cmd->add_option("--to", o->to, "Run timers until this time: 2026-06-01, '2026-06-01 10:00' or RFC 3339");
   cmd->add_option("--report", o->report, "Write the report as JSON to this file instead of text on stderr");
+  cmd->add_option("--html", o->html, "Also write the report as one self-contained HTML page to this file");
+  cmd->add_option("--lang", o->lang,
+                  "The HTML page's language: ja or en (default: ja when the project's messages are Japanese)")
+      ->check(CLI::IsMember({"ja", "en"}));
+  cmd->add_option("--timelines", o->timelines,
+                  "Friends (the first seen) whose timelines the HTML page holds (default 200)");
   cmd->add_flag("--trace", o->trace, "Print every state change with its cause on stderr");
   cmd->add_flag(
       "--render", o->render,
@@ -179,7 +224,10 @@ void add_simulate(CLI::App& app, int& status) {
     Inputs in;
     if (!read_events(*p, o->events, in, status)) return;
     rt::EngineOptions eo;
-    eo.trace = o->trace;
+    eo.trace = o->trace || !o->html.empty();
+    // The page keeps the first friends' timelines; --trace prints everyone's.
+    if (!o->trace && !o->html.empty())
+      eo.trace_rows_below = static_cast<std::uint32_t>(std::min<std::size_t>(o->timelines, UINT32_MAX));
     eo.render = o->render;
     if (!engine_options(o->engine, eo, status)) return;
     rt::Engine e(*p, eo);
@@ -209,11 +257,16 @@ void add_simulate(CLI::App& app, int& status) {
     ro.ignored_events = in.ignored;
     ro.duplicate_events = in.duplicates;
     ro.events = &in.events;
+    const std::string json = o->report.empty() && o->html.empty() ? std::string() : rt::report_json(e, ro, zone);
+    if (!o->html.empty()) {
+      report::HtmlOptions ho;
+      if (!o->lang.empty()) ho.ja = o->lang == "ja";
+      ho.limits.timelines = o->timelines;
+      ho.title = project_title(o->path);
+      if (!write_html(e, json, ho, o->html, status)) return;
+    }
     if (!o->report.empty()) {
-      std::ofstream f(o->report, std::ios::binary);
-      f << rt::report_json(e, ro, zone);
-      f.flush();
-      if (!f) {
+      if (!write_file(o->report, json)) {
         std::cerr << "okuri simulate: cannot write the report to " << o->report << "\n";
         status = 2;
       }

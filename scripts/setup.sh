@@ -12,9 +12,13 @@ PACKAGES=(
   tao-pegtl-dev libfmt-dev nlohmann-json3-dev libcli11-dev libicu-dev
   libhowardhinnant-date-dev tzdata libboost-graph-dev libsqlite3-dev
   libxxhash-dev libssl-dev libcpp-httplib-dev llvm-19-dev libzstd-dev
+  # the HTML report lays its flowcharts out with Graphviz's library
+  libgraphviz-dev
   # tests: Catch2, clang with libFuzzer for the fuzz run, curl and openssl for the service tests,
   # Neovim for the editor test (its built-in LSP client against `okuri lsp`)
   catch2 clang-14 libclang-rt-14-dev curl openssl neovim
+  # the report's browser test: Chromium driven headless, and a Japanese font for its screenshot
+  chromium fonts-ipafont-gothic
 )
 # The service tests run LINE's API mock (Prism) and LINE's Node SDK: Node.js and npm,
 # from Debian unless the machine has them already.

@@ -27,6 +27,12 @@ if [ ! -d tests/editors/node_modules/vscode-languageserver-protocol ] || [ tests
     echo "test: npm install failed in tests/editors: the language server's client test will be skipped" >&2
 fi
 
+# The report's browser test: puppeteer-core drives Debian's Chromium (no browser is downloaded).
+if [ ! -d tests/report/node_modules/puppeteer-core ] || [ tests/report/package.json -nt tests/report/node_modules ]; then
+  (cd tests/report && npm install --no-audit --no-fund --loglevel=error) ||
+    echo "test: npm install failed in tests/report: the report's browser test will be skipped" >&2
+fi
+
 # The fuzz target needs clang and its own build folder.
 FUZZ_SECONDS="${OKURI_FUZZ_SECONDS:-30}"
 if [ "$FUZZ_SECONDS" != "0" ]; then

@@ -1,0 +1,223 @@
+#include "report/bubble.hpp"
+
+#include <fmt/format.h>
+
+namespace okuri::report {
+
+using nlohmann::json;
+
+std::string escape_html(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return "";
+  return j[key].get<std::string>();
+}
+
+// Flex sizes and spacings as CSS (LINE's keywords, or pixels as written).
+std::string flex_size(const std::string& s) {
+  static const std::pair<const char*, const char*> sizes[] = {
+      {"xxs", "11px"}, {"xs", "12px"},  {"sm", "13px"},  {"md", "14px"},  {"lg", "16px"},
+      {"xl", "18px"},  {"xxl", "20px"}, {"3xl", "24px"}, {"4xl", "28px"}, {"5xl", "32px"}};
+  for (const auto& [k, v] : sizes) {
+    if (s == k) return v;
+  }
+  return s.size() > 2 && s.substr(s.size() - 2) == "px" ? s : "";
+}
+std::string flex_spacing(const std::string& s) {
+  static const std::pair<const char*, const char*> sp[] = {
+      {"none", "0"}, {"xs", "2px"}, {"sm", "4px"}, {"md", "8px"}, {"lg", "12px"}, {"xl", "16px"}, {"xxl", "20px"}};
+  for (const auto& [k, v] : sp) {
+    if (s == k) return v;
+  }
+  return s.size() > 2 && s.substr(s.size() - 2) == "px" ? s : "";
+}
+// A CSS colour only when it is one LINE accepts (#RRGGBB or #RRGGBBAA): nothing else reaches the page.
+std::string color(const std::string& s) {
+  if ((s.size() != 7 && s.size() != 9) || s[0] != '#') return "";
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(s[i]))) return "";
+  }
+  return s;
+}
+
+std::string placeholder(const std::string& what, const std::string& detail) {
+  return fmt::format("<div class=\"ph\"><b>{}</b>{}</div>", escape_html(what),
+                     detail.empty() ? "" : "<br><small>" + escape_html(detail) + "</small>");
+}
+
+std::string flex_component(const json& c, const std::string& parent_layout);
+
+std::string flex_box(const json& b) {
+  const std::string layout = str(b, "layout").empty() ? "vertical" : str(b, "layout");
+  std::string style = layout == "vertical" ? "flex-direction:column;" : "flex-direction:row;align-items:baseline;";
+  if (layout == "horizontal") style = "flex-direction:row;";
+  if (auto s = flex_spacing(str(b, "spacing")); !s.empty()) style += "gap:" + s + ";";
+  if (auto s = flex_spacing(str(b, "paddingAll")); !s.empty()) style += "padding:" + s + ";";
+  if (auto c = color(str(b, "backgroundColor")); !c.empty()) style += "background:" + c + ";";
+  std::string out = fmt::format("<div class=\"fx-box\" style=\"{}\">", style);
+  if (b.contains("contents") && b["contents"].is_array()) {
+    for (const auto& c : b["contents"]) out += flex_component(c, layout);
+  }
+  return out + "</div>";
+}
+
+std::string flex_common(const json& c, const std::string& parent_layout) {
+  std::string style;
+  if (c.contains("flex") && c["flex"].is_number_integer()) {
+    style += fmt::format("flex:{} 1 0;", c["flex"].get<int>());
+  } else if (parent_layout != "vertical") {
+    style += "flex:1 1 0;";
+  }
+  if (auto s = flex_spacing(str(c, "margin")); !s.empty()) {
+    style += (parent_layout == "vertical" ? "margin-top:" : "margin-left:") + s + ";";
+  }
+  return style;
+}
+
+std::string flex_component(const json& c, const std::string& parent_layout) {
+  const std::string type = str(c, "type");
+  const std::string common = flex_common(c, parent_layout);
+  if (type == "box") return "<div style=\"" + common + "display:flex\">" + flex_box(c) + "</div>";
+  if (type == "text") {
+    std::string style = common;
+    if (auto s = flex_size(str(c, "size")); !s.empty()) style += "font-size:" + s + ";";
+    if (str(c, "weight") == "bold") style += "font-weight:bold;";
+    if (auto col = color(str(c, "color")); !col.empty()) style += "color:" + col + ";";
+    const std::string align = str(c, "align");
+    if (align == "center" || align == "end" || align == "start") style += "text-align:" + align + ";";
+    if (c.value("wrap", false)) style += "white-space:pre-wrap;";
+    return fmt::format("<div class=\"fx-text\" style=\"{}\">{}</div>", style, escape_html(str(c, "text")));
+  }
+  if (type == "image") {
+    const std::string ratio = str(c, "aspectRatio").empty() ? "1:1" : str(c, "aspectRatio");
+    return fmt::format("<div class=\"fx-image\" style=\"{}aspect-ratio:{}\" title=\"{}\">画像</div>", common,
+                       escape_html(ratio.find(':') != std::string::npos
+                                       ? ratio.substr(0, ratio.find(':')) + "/" + ratio.substr(ratio.find(':') + 1)
+                                       : "1/1"),
+                       escape_html(str(c, "url")));
+  }
+  if (type == "button") {
+    const json& a = c.contains("action") ? c["action"] : json::object();
+    const std::string st = str(c, "style");
+    std::string style = common;
+    if (auto col = color(str(c, "color")); !col.empty()) {
+      style += (st == "primary" || st == "secondary" ? "background:" : "color:") + col + ";";
+    }
+    return fmt::format("<div class=\"fx-button {}\" style=\"{}\" title=\"{}\">{}</div>",
+                       st == "primary"     ? "primary"
+                       : st == "secondary" ? "secondary"
+                                           : "link",
+                       style, escape_html(str(a, "uri").empty() ? str(a, "data") : str(a, "uri")),
+                       escape_html(str(a, "label")));
+  }
+  if (type == "separator") return "<div class=\"fx-sep\"></div>";
+  if (type == "filler" || type == "spacer") return "<div style=\"" + common + "\"></div>";
+  return placeholder(type.empty() ? "component" : type, "not drawn in the report");
+}
+
+std::string flex_bubble(const json& b) {
+  std::string out = "<div class=\"fx-bubble\">";
+  for (const char* part : {"header", "hero", "body", "footer"}) {
+    if (!b.contains(part) || !b[part].is_object()) continue;
+    out += fmt::format("<div class=\"fx-{}\">", part);
+    out += str(b[part], "type") == "box" ? flex_box(b[part]) : flex_component(b[part], "vertical");
+    out += "</div>";
+  }
+  return out + "</div>";
+}
+
+std::string template_html(const json& t) {
+  std::string out = "<div class=\"tpl\">";
+  const std::string type = str(t, "type");
+  auto one = [&](const json& col) {
+    std::string s = "<div class=\"tpl-col\">";
+    if (!str(col, "thumbnailImageUrl").empty()) s += "<div class=\"fx-image\" style=\"aspect-ratio:1.51/1\">画像</div>";
+    if (!str(col, "title").empty()) s += "<div class=\"tpl-title\">" + escape_html(str(col, "title")) + "</div>";
+    s += "<div class=\"tpl-text\">" + escape_html(str(col, "text")) + "</div>";
+    if (col.contains("actions") && col["actions"].is_array()) {
+      for (const auto& a : col["actions"]) {
+        s += fmt::format("<div class=\"fx-button link\" title=\"{}\">{}</div>",
+                         escape_html(str(a, "uri").empty() ? str(a, "data") : str(a, "uri")),
+                         escape_html(str(a, "label")));
+      }
+    }
+    return s + "</div>";
+  };
+  if (type == "carousel" && t.contains("columns") && t["columns"].is_array()) {
+    out += "<div class=\"carousel\">";
+    for (const auto& col : t["columns"]) out += one(col);
+    out += "</div>";
+  } else {
+    out += one(t);
+  }
+  return out + "</div>";
+}
+
+std::string one_message(const json& m) {
+  const std::string type = str(m, "type");
+  if (type == "text") return "<div class=\"bubble text\">" + escape_html(str(m, "text")) + "</div>";
+  if (type == "sticker") {
+    return "<div class=\"sticker\">" +
+           placeholder("スタンプ", fmt::format("{} / {}", m.value("packageId", ""), m.value("stickerId", ""))) +
+           "</div>";
+  }
+  if (type == "image" || type == "video") {
+    return "<div class=\"media\">" + placeholder(type == "image" ? "画像" : "動画", str(m, "originalContentUrl")) +
+           "</div>";
+  }
+  if (type == "audio") return "<div class=\"bubble\">" + placeholder("音声", str(m, "originalContentUrl")) + "</div>";
+  if (type == "location") {
+    return "<div class=\"bubble\">" + placeholder("位置情報: " + str(m, "title"), str(m, "address")) + "</div>";
+  }
+  if (type == "template" && m.contains("template")) return template_html(m["template"]);
+  if (type == "flex" && m.contains("contents")) {
+    const json& c = m["contents"];
+    if (str(c, "type") == "carousel" && c.contains("contents") && c["contents"].is_array()) {
+      std::string out = "<div class=\"carousel\">";
+      for (const auto& b : c["contents"]) out += flex_bubble(b);
+      return out + "</div>";
+    }
+    return flex_bubble(c);
+  }
+  if (type == "imagemap") return "<div class=\"media\">" + placeholder("イメージマップ", str(m, "altText")) + "</div>";
+  return "<div class=\"bubble\">" + placeholder(type, "") + "</div>";
+}
+
+}  // namespace
+
+std::string bubbles_html(const json& messages) {
+  std::string out = "<div class=\"chat\">";
+  if (messages.is_array()) {
+    for (const auto& m : messages) out += "<div class=\"msg\">" + one_message(m) + "</div>";
+  }
+  return out + "</div>";
+}
+
+}  // namespace okuri::report
