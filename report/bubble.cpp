@@ -40,6 +40,13 @@ std::string str(const json& j, const char* key) {
   return j[key].get<std::string>();
 }
 
+// Pixels as written ("12px", "1.5px"): digits and a point before `px`, nothing else reaches a style.
+std::string pixels(const std::string& s) {
+  if (s.size() < 3 || s.size() > 10 || s.compare(s.size() - 2, 2, "px") != 0) return "";
+  const std::string n = s.substr(0, s.size() - 2);
+  return n.find_first_not_of("0123456789.") == std::string::npos ? s : "";
+}
+
 // Flex sizes and spacings as CSS (LINE's keywords, or pixels as written).
 std::string flex_size(const std::string& s) {
   static const std::pair<const char*, const char*> sizes[] = {
@@ -48,7 +55,7 @@ std::string flex_size(const std::string& s) {
   for (const auto& [k, v] : sizes) {
     if (s == k) return v;
   }
-  return s.size() > 2 && s.substr(s.size() - 2) == "px" ? s : "";
+  return pixels(s);
 }
 std::string flex_spacing(const std::string& s) {
   static const std::pair<const char*, const char*> sp[] = {
@@ -56,7 +63,7 @@ std::string flex_spacing(const std::string& s) {
   for (const auto& [k, v] : sp) {
     if (s == k) return v;
   }
-  return s.size() > 2 && s.substr(s.size() - 2) == "px" ? s : "";
+  return pixels(s);
 }
 // A CSS colour only when it is one LINE accepts (#RRGGBB or #RRGGBBAA): nothing else reaches the page.
 std::string color(const std::string& s) {
@@ -65,6 +72,16 @@ std::string color(const std::string& s) {
     if (!std::isxdigit(static_cast<unsigned char>(s[i]))) return "";
   }
   return s;
+}
+
+// LINE's `aspectRatio` ("20:13") as CSS ("20/13"); anything but two numbers is square.
+std::string aspect_ratio(const std::string& r) {
+  const auto colon = r.find(':');
+  auto number = [](const std::string& s) {
+    return !s.empty() && s.size() <= 8 && s.find_first_not_of("0123456789.") == std::string::npos;
+  };
+  if (colon == std::string::npos || !number(r.substr(0, colon)) || !number(r.substr(colon + 1))) return "1/1";
+  return r.substr(0, colon) + "/" + r.substr(colon + 1);
 }
 
 std::string placeholder(const std::string& what, const std::string& detail) {
@@ -116,12 +133,8 @@ std::string flex_component(const json& c, const std::string& parent_layout) {
     return fmt::format("<div class=\"fx-text\" style=\"{}\">{}</div>", style, escape_html(str(c, "text")));
   }
   if (type == "image") {
-    const std::string ratio = str(c, "aspectRatio").empty() ? "1:1" : str(c, "aspectRatio");
     return fmt::format("<div class=\"fx-image\" style=\"{}aspect-ratio:{}\" title=\"{}\">画像</div>", common,
-                       escape_html(ratio.find(':') != std::string::npos
-                                       ? ratio.substr(0, ratio.find(':')) + "/" + ratio.substr(ratio.find(':') + 1)
-                                       : "1/1"),
-                       escape_html(str(c, "url")));
+                       aspect_ratio(str(c, "aspectRatio")), escape_html(str(c, "url")));
   }
   if (type == "button") {
     const json& a = c.contains("action") ? c["action"] : json::object();

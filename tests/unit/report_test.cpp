@@ -41,8 +41,9 @@ TEST_CASE("A message's text and flex content are drawn as text, never as markup"
   const auto html = bubbles_html(nlohmann::json::parse(R"J([
     {"type": "text", "text": "<script>alert(1)</script> & \"quotes\""},
     {"type": "flex", "altText": "x", "contents": {"type": "bubble", "body": {"type": "box", "layout": "vertical",
-      "contents": [{"type": "text", "text": "<img src=x onerror=alert(1)>", "color": "red;background:url(x)"},
+      "contents": [{"type": "text", "text": "<img src=x onerror=alert(1)>", "color": "red;background:url(x)", "size": "1px;background:url(x)px"},
                    {"type": "separator"},
+                   {"type": "image", "url": "x", "aspectRatio": "1:1;background:url(x)"},
                    {"type": "button", "style": "primary", "action": {"type": "uri", "label": "<b>", "uri": "javascript:alert(1)"}}]}}}
   ])J"));
   CHECK(html.find("<script>") == std::string::npos);
