@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -14,8 +13,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/html_output.hpp"
 #include "compiler/literals.hpp"
-#include "report/html_report.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/jit/jit.hpp"
@@ -136,38 +135,6 @@ std::optional<std::int64_t> run_events(rt::Engine& e, const Program& p, const In
   return to;
 }
 
-bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  f.flush();
-  return static_cast<bool>(f);
-}
-
-// The project's name for titles: its folder's name, or the file's without `.okuri`.
-std::string project_title(const std::string& path) {
-  std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return p.extension() == ".okuri" ? p.stem().string() : p.filename().string();
-}
-
-bool write_html(const rt::Engine& e, const std::string& json, const report::HtmlOptions& o, const std::string& path,
-                int& status) {
-  std::string page;
-  try {
-    page = report::html_report(e, json, o);
-  } catch (const std::exception& ex) {
-    std::cerr << "okuri simulate: cannot draw the HTML report: " << ex.what() << "\n";
-    status = 2;
-    return false;
-  }
-  if (!write_file(path, page)) {
-    std::cerr << "okuri simulate: cannot write the HTML report to " << path << "\n";
-    status = 2;
-    return false;
-  }
-  return true;
-}
-
 void add_simulate(CLI::App& app, int& status) {
   struct Options {
     std::string path;
@@ -263,10 +230,10 @@ void add_simulate(CLI::App& app, int& status) {
       if (!o->lang.empty()) ho.ja = o->lang == "ja";
       ho.limits.timelines = o->timelines;
       ho.title = project_title(o->path);
-      if (!write_html(e, json, ho, o->html, status)) return;
+      if (!write_html_report(e, json, ho, o->html, "simulate", status)) return;
     }
     if (!o->report.empty()) {
-      if (!write_file(o->report, json)) {
+      if (!write_output(o->report, json)) {
         std::cerr << "okuri simulate: cannot write the report to " << o->report << "\n";
         status = 2;
       }

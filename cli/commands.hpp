@@ -17,6 +17,7 @@ void add_preview_command(CLI::App& app, int& status);
 void add_send_test_command(CLI::App& app, int& status);
 void add_serve_command(CLI::App& app, int& status);
 void add_lsp_command(CLI::App& app, int& status);  // the language server
+void add_report_command(CLI::App& app, int& status);  // a running account's HTML report
 
 }  // namespace okuri::cli
 

@@ -46,6 +46,9 @@ class Counts {
     return v.is_number() ? v.get<std::int64_t>() : 0;
   }
   std::string show(const std::string& pointer) const {
+    if (report_.at(ordered_json::json_pointer(pointer)).is_null()) {
+      return fmt::format("<span class=\"n\" data-count=\"{}\">—</span>", escape_html(pointer));  // not known here
+    }
     return fmt::format("<span class=\"n\" data-count=\"{}\">{}</span>", escape_html(pointer),
                        with_commas(value(pointer)));
   }
@@ -56,6 +59,7 @@ class Counts {
 
 struct Page {
   const rt::Engine& e;
+  const std::vector<rt::Delivery>& deliveries;
   const ordered_json& report;
   const ordered_json& data;
   const Words& w;
@@ -147,7 +151,7 @@ void messages(Page& p) {
       static_cast<double>(std::max<std::int64_t>(1, p.report["quota"].value("monthly_allowance", 1)));
   // The sample friend of a message: the first who received it (else the first friend), as they are now.
   std::vector<std::optional<std::uint32_t>> first(p.e.schema().messages.size());
-  for (const auto& d : p.e.deliveries()) {
+  for (const auto& d : p.deliveries) {
     if (d.skipped) continue;
     for (auto m : d.messages) {
       if (!first[m]) first[m] = d.row;
@@ -347,7 +351,7 @@ std::string html_report(const rt::Engine& e, const std::string& report_json, con
   const ordered_json data = page_data(e, report, o.limits);
   const bool ja = o.ja.value_or(speaks_japanese(e.plan()));
   const Words& w = words(ja);
-  Page p{e, report, data, w, ja, Counts(report), {}};
+  Page p{e, o.deliveries != nullptr ? *o.deliveries : e.deliveries(), report, data, w, ja, Counts(report), {}};
   p.html.reserve(1 << 20);
   const std::string title = fmt::format("{} — {}", w.title, o.title);
   p.html += fmt::format(
@@ -355,10 +359,13 @@ std::string html_report(const rt::Engine& e, const std::string& report_json, con
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<meta name=\"generator\" content=\"okuri\"><title>{}</title><style>{}</style></head><body>",
       w.lang, escape_html(title), page_css());
+  const std::string period =
+      o.source.empty() ? fmt::format("{}: {} … {}", w.period, report.value("from", ""), report.value("to", ""))
+                       : escape_html(o.source);
   p.html += fmt::format(
-      "<header><h1>{}</h1><p>{}: {} … {}</p><nav><a href=\"#overview\">{}</a><a href=\"#flows\">{}</a>"
+      "<header><h1>{}</h1><p>{}</p><nav><a href=\"#overview\">{}</a><a href=\"#flows\">{}</a>"
       "<a href=\"#messages\">{}</a>{}<a href=\"#quota\">{}</a><a href=\"#timeline\">{}</a></nav></header><main>",
-      escape_html(title), w.period, report.value("from", ""), report.value("to", ""), w.overview, w.flows, w.messages,
+      escape_html(title), period, w.overview, w.flows, w.messages,
       data["ab"].empty() ? "" : fmt::format("<a href=\"#ab\">{}</a>", w.ab), w.quota, w.timeline);
   summary(p);
   overview(p);

@@ -17,6 +17,9 @@ struct HtmlOptions {
   std::optional<bool> ja;  // --lang; unset: Japanese unless the project's messages are all English
   PageLimits limits;
   std::string title;  // the project's name
+  std::string source;  // under the title instead of the simulated period (a running account's database)
+  // A running account's outbox, read instead of the engine's deliveries (the sample friend of a message).
+  const std::vector<rt::Delivery>* deliveries = nullptr;
 };
 
 // `report_json`: rt::report_json's output for the same engine and period.

@@ -173,6 +173,10 @@ class Engine {
   // bytes, and back: what a store outside memory keeps per friend. Pending timers stay in the wheel.
   std::string export_friend(std::uint32_t row) const;
   void import_friend(std::uint32_t row, std::string_view bytes);
+  // The report's figures (stats()) as text and back, for a store that keeps them beside the
+  // friends: import them into a fresh engine of the same version; unknown names are skipped.
+  std::string export_stats() const;
+  void import_stats(std::string_view text);
   // A new version of the project takes over every friend of `old` (the engine of the previous
   // version, at the same clock): attributes, tags, fields, scores and history are matched by
   // name (a field whose type changed becomes unknown; enum values are matched by name), and

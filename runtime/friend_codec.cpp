@@ -217,11 +217,13 @@ void Engine::import_friend(std::uint32_t row, std::string_view in) {
     if (i.timer != kNoTimer) m.wheel.cancel(i.timer);
     get(in, i);
     // A timer id from another process means nothing here: arm it again at its deadline
-    // (one already past fires at the next run_until). The split arm is a figure of this run's
-    // report, not state: it is not carried over.
+    // (one already past fires at the next run_until). The split arm stays (the same version's
+    // arms are numbered alike, and a running account keeps its A/B figures: import_stats).
     i.timer = kNoTimer;
-    i.arm = kNoArm;
-    i.arm_clicked = false;
+    if (i.arm >= m.stats[f].arms.size()) {
+      i.arm = kNoArm;
+      i.arm_clicked = false;
+    }
     if (i.status == kInside && i.wake > 0 && !i.wait_unknown && m.flows[f].nodes[i.node].kind == StepKind::Wait) {
       i.timer = m.wheel.add(static_cast<std::uint32_t>(i.wake), static_cast<std::uint32_t>(row * m.flows.size() + f));
     }

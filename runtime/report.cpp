@@ -19,8 +19,12 @@ std::int64_t plan_allowance(const std::string& plan) {
 }
 
 std::vector<const Delivery*> sorted_deliveries(const Engine& e, std::int64_t to) {
+  return sorted_deliveries(e.deliveries(), to);
+}
+
+std::vector<const Delivery*> sorted_deliveries(const std::vector<Delivery>& all, std::int64_t to) {
   std::vector<const Delivery*> out;
-  for (const auto& d : e.deliveries()) {
+  for (const auto& d : all) {
     if (!d.skipped && d.time <= to) out.push_back(&d);
   }
   std::stable_sort(out.begin(), out.end(), [](const Delivery* a, const Delivery* b) { return a->time < b->time; });
@@ -28,6 +32,10 @@ std::vector<const Delivery*> sorted_deliveries(const Engine& e, std::int64_t to)
 }
 
 namespace {
+
+const std::vector<Delivery>& all(const Engine& e, const ReportOptions& o) {
+  return o.deliveries != nullptr ? *o.deliveries : e.deliveries();
+}
 
 std::string flow_name(const Engine& e, const Delivery& d) { return d.flow < 0 ? std::string() : e.flow(static_cast<std::size_t>(d.flow)).name; }
 
@@ -51,14 +59,14 @@ struct Quota {
 Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
   Quota q;
   q.allowance = plan_allowance(e.program().account.plan);
-  for (const auto& d : e.deliveries()) {
+  for (const auto& d : all(e, o)) {
     if (d.skipped) {
       ++q.skipped;
     } else if (d.time > o.to) {
       ++q.pending;
     }
   }
-  for (const Delivery* d : sorted_deliveries(e, o.to)) {
+  for (const Delivery* d : sorted_deliveries(all(e, o), o.to)) {
     const std::string m = month_of(d->time, zone);
     if (q.months.empty() || q.months.back().month != m) q.months.push_back(Quota::Month{m, 0, 0, {}});
     auto& mo = q.months.back();
@@ -84,15 +92,17 @@ Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
 
 }  // namespace
 
-std::vector<MessageFigures> message_figures(const Engine& e, const std::vector<InputEvent>* events, std::int64_t to) {
+std::vector<MessageFigures> message_figures(const Engine& e, const ReportOptions& o) {
+  const std::vector<InputEvent>* events = o.events;
+  const std::int64_t to = o.to;
   const std::size_t count = e.schema().messages.size();
   std::vector<MessageFigures> out(count);
   std::unordered_map<std::uint32_t, std::vector<const Delivery*>> by_friend;  // in time order
-  for (const Delivery* d : sorted_deliveries(e, to)) {
+  for (const Delivery* d : sorted_deliveries(all(e, o), to)) {
     for (auto m : d->messages) ++(d->reply ? out[m].replies : out[m].pushes);
     if (events != nullptr) by_friend[d->row].push_back(d);
   }
-  for (const auto& d : e.deliveries()) {
+  for (const auto& d : all(e, o)) {
     if (d.skipped) {
       for (auto m : d.messages) ++out[m].skipped_blocked;
     }
@@ -233,7 +243,7 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
   dl["skipped_blocked"] = q.skipped;
   dl["after_end"] = q.pending;
   r["deliveries"] = dl;
-  const auto figures = message_figures(e, o.events, o.to);
+  const auto figures = message_figures(e, o);
   ordered pm = ordered::array();
   for (std::size_t m = 0; m < figures.size(); ++m) {
     const auto& fg = figures[m];
@@ -243,7 +253,7 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
     x["replies"] = fg.replies;
     x["skipped_blocked"] = fg.skipped_blocked;
     x["clicks"] = fg.clicks;
-    x["blocked_within_3d"] = fg.blocked_within_3d;
+    x["blocked_within_3d"] = o.blocks_known ? ordered(fg.blocked_within_3d) : ordered(nullptr);
     pm.push_back(x);
   }
   r["messages"] = pm;
@@ -347,13 +357,14 @@ std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Z
     for (const auto& note : flow_notes(e, f)) out += "    note: " + note + "\n";
   }
   out += "\nmessages (pushes + replies)\n";
-  const auto figures = message_figures(e, o.events, o.to);
+  const auto figures = message_figures(e, o);
   for (std::size_t m = 0; m < figures.size(); ++m) {
     const auto& fg = figures[m];
     std::string line = fg.pushes + fg.replies == 0 ? std::string("never sent") : fmt::format("{} + {}", fg.pushes, fg.replies);
     if (fg.skipped_blocked > 0) line += fmt::format(" ({} skipped: blocked)", fg.skipped_blocked);
     if (fg.clicks > 0) line += fmt::format(", {} click{}", fg.clicks, fg.clicks == 1 ? "" : "s");
-    if (fg.blocked_within_3d > 0) line += fmt::format(", {} blocked within 3 days", fg.blocked_within_3d);
+    if (o.blocks_known && fg.blocked_within_3d > 0)
+      line += fmt::format(", {} blocked within 3 days", fg.blocked_within_3d);
     out += fmt::format("  {:<24} {}\n", e.schema().messages[m], line);
   }
   const std::string& plan = e.program().account.plan;

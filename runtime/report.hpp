@@ -21,6 +21,11 @@ struct ReportOptions {
   std::size_t duplicate_events = 0;
   // The simulation's input events, in time order: per-message clicks and blocks need them.
   const std::vector<InputEvent>* events = nullptr;
+  // A running account's outbox (`okuri report`), read instead of the engine's own deliveries.
+  const std::vector<Delivery>* deliveries = nullptr;
+  // Whether the events say when friends blocked the account: a running account keeps only that
+  // they did, so its blocks within 3 days are unknown (null in JSON).
+  bool blocks_known = true;
 };
 
 // Per message (by schema index), what friends did with it by `to`. A click on a declared link is
@@ -31,13 +36,14 @@ struct MessageFigures {
   std::int64_t clicks = 0;             // tracked clicks credited to the message
   std::int64_t blocked_within_3d = 0;  // friends
 };
-std::vector<MessageFigures> message_figures(const Engine& e, const std::vector<InputEvent>* events, std::int64_t to);
+std::vector<MessageFigures> message_figures(const Engine& e, const ReportOptions& o);
 
 // The plan's monthly allowance of pushes: free 200, light 5,000, standard 30,000.
 std::int64_t plan_allowance(const std::string& plan);
 
 // The deliveries that went out by `to`, in (time, emission) order.
 std::vector<const Delivery*> sorted_deliveries(const Engine& e, std::int64_t to);
+std::vector<const Delivery*> sorted_deliveries(const std::vector<Delivery>& all, std::int64_t to);
 
 // One JSONL line (no newline): time, friend, messages, kind, scenario, node, key.
 std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone);

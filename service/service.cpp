@@ -140,6 +140,8 @@ struct Service::Impl {
       engine->start_at(now);
     }
     for (const auto& f : store->load_friends()) engine->import_friend(engine->friend_row(f.id), f.state);
+    shape = project_shape(*engine);
+    engine->import_stats(store->load_stats(shape));
     engine->take_dirty();
     engine->take_deliveries();
     engine->take_fired_broadcasts();
@@ -161,6 +163,7 @@ struct Service::Impl {
     bool closed = false;  // commit() rolls back by itself when it fails
     try {
       const bool keep = body();
+      if (keep) save_stats(/*own=*/false);
       closed = true;
       if (keep) {
         store->commit(engine->now());
@@ -175,6 +178,33 @@ struct Service::Impl {
       throw StoreError(e.what());
     }
   }
+
+  // The report's figures (`okuri report`), saved when they changed: into the open batch at most
+  // once a second, else on their own (`own`) from the writer's idle turns and at shutdown
+  // (`force`: whatever the time). A crash loses at most the last second's counts.
+  void save_stats(bool own, bool force = false) {
+    const auto t = std::chrono::steady_clock::now();
+    if (!force && t - stats_saved < std::chrono::seconds(1)) return;
+    std::string now = engine->export_stats();
+    if (now == stats_last) return;
+    stats_saved = t;
+    if (!own) {
+      store->save_stats(shape, now);
+      stats_last = std::move(now);
+      return;
+    }
+    try {
+      store->begin();
+      store->save_stats(shape, now);
+      store->commit(engine->now());
+      stats_last = std::move(now);
+    } catch (const StoreError& e) {
+      log(fmt::format("could not save the report's figures: {}", e.what()));
+    }
+  }
+  std::chrono::steady_clock::time_point stats_saved{};
+  std::string stats_last;  // as last saved
+  std::int64_t shape = 0;  // of the running version
 
   // Into the open batch: the friends the engine changed, its deliveries and menu links since
   // the last call. False when there was nothing.
@@ -209,6 +239,11 @@ struct Service::Impl {
         r.unit = aggregation_unit(r.scenario);  // LINE's statistics per scenario
       r.node = d.node;
       r.created = created;
+      // The project's message names: a held delivery is rendered again from them, and `okuri
+      // report` counts deliveries per message by them.
+      json names = json::array();
+      for (auto m : d.messages) names.push_back(engine->schema().messages[m]);
+      r.message_names = names.dump();
       if (profiles && engine->renderer().reads_profile(d.messages)) {
         // It reads the LINE profile: fetch it when it was never fetched or is old; a delivery that
         // would show a fallback instead waits for it (at most --profile-wait), then is rendered again.
@@ -216,9 +251,6 @@ struct Service::Impl {
         if (!fetched || *fetched < created - opt.profile_max_age) profiles->want(r.friend_id);
         if (d.needs_profile && !fetched && is_line_user_id(r.friend_id) && r.status == "pending") {
           r.status = "profile";
-          json names = json::array();
-          for (auto m : d.messages) names.push_back(engine->schema().messages[m]);
-          r.message_names = names.dump();
         }
       }
       const plan::Flow* flow = d.flow < 0 ? nullptr : &engine->plan().flows[static_cast<std::size_t>(d.flow)];
@@ -298,15 +330,18 @@ struct Service::Impl {
     const auto sum = ne->take_over(*engine);
     std::swap(engine, ne);
     std::swap(prog, np);
+    const std::int64_t old_shape = shape;
     try {
       in_transaction([&] {
         write_outputs(wall_ms() / 1000);
-        store->set_project(project_shape(*engine), sources);
+        shape = project_shape(*engine);
+        store->set_project(shape, sources);
         return true;
       });
     } catch (const StoreError& e) {
       std::swap(engine, ne);
       std::swap(prog, np);
+      shape = old_shape;
       log(fmt::format("could not switch to the new version: {}; the running version goes on", e.what()));
       return false;
     }
@@ -482,6 +517,7 @@ struct Service::Impl {
       }
       for (auto& r : todo) r();  // reads and reloads, outside the queue's lock
       batch(jobs);  // also the timers due by now, when there are no requests
+      save_stats(/*own=*/true, /*force=*/stop_now);
       if (stop_now) return;
     }
   }

@@ -51,6 +51,8 @@ const char* const kMigrations[] = {
     "ALTER TABLE outbox ADD COLUMN request_id TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE outbox ADD COLUMN progress TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX outbox_accepted ON outbox(status, due) WHERE status = 'accepted';",
+    // 7: the report's figures of each version served (funnel per step, A/B per arm), as JSON
+    "CREATE TABLE report_stats(shape INTEGER PRIMARY KEY, stats TEXT NOT NULL, saved INTEGER NOT NULL);",
 };
 
 class Db {
@@ -135,6 +137,9 @@ class SqliteStore final : public Store {
     click_ = w_.prepare(
         "INSERT INTO processed_events(id, at) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET at = excluded.at "
         "WHERE processed_events.at <= ?2 - ?3");
+    stats_ = w_.prepare(
+        "INSERT INTO report_stats(shape, stats, saved) VALUES (?, ?, strftime('%s','now')) "
+        "ON CONFLICT(shape) DO UPDATE SET stats = excluded.stats, saved = excluded.saved");
     save_ = w_.prepare(
         "INSERT INTO friends(id, partition, state, updated) VALUES (?, ?, ?, strftime('%s','now')) "
         "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated");
@@ -193,6 +198,24 @@ class SqliteStore final : public Store {
     bind(version_, 2, sources);
     w_.step(version_);
     sqlite3_reset(version_);
+  }
+
+  void save_stats(std::int64_t shape, std::string_view stats) override {
+    bind(stats_, 1, shape);
+    bind(stats_, 2, stats);
+    w_.step(stats_);
+    sqlite3_reset(stats_);
+  }
+
+  std::string load_stats(std::int64_t shape) override {
+    std::lock_guard<std::mutex> lock(wm_);
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    sqlite3_prepare_v2(w_.raw(), "SELECT stats FROM report_stats WHERE shape = ?", -1, &s, nullptr);
+    bind(s, 1, shape);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) out = text_at(s, 0);
+    sqlite3_finalize(s);
+    return out;
   }
 
   std::vector<FriendState> load_friends() override {
@@ -475,6 +498,7 @@ class SqliteStore final : public Store {
   sqlite3_stmt* claim_ = nullptr;
   sqlite3_stmt* click_ = nullptr;
   sqlite3_stmt* save_ = nullptr;
+  sqlite3_stmt* stats_ = nullptr;
   sqlite3_stmt* add_ = nullptr;
   sqlite3_stmt* lease_ = nullptr;
   sqlite3_stmt* version_ = nullptr;

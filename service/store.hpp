@@ -100,6 +100,10 @@ class Store {
   virtual std::string project_sources(std::int64_t shape) = 0;
   // Within a batch (between begin and commit): the version the saved states are now written for.
   virtual void set_project(std::int64_t shape, std::string_view sources) = 0;
+  // The report's figures of a version (rt::Engine::export_stats): saved within a batch, loaded at
+  // start (empty when none). A crash loses at most what the last second's batches counted.
+  virtual void save_stats(std::int64_t shape, std::string_view stats) = 0;
+  virtual std::string load_stats(std::int64_t shape) = 0;
 
   // One batch. claim_event returns false for an id processed before (a redelivery).
   virtual void begin() = 0;
