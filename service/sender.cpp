@@ -157,6 +157,10 @@ void Sender::dispatch_loop() {
       std::vector<OutboxRow> rows;
       try {
         rows = store_.due_deliveries(wall_seconds(), busy + low_water);
+      } catch (const LeaseLost& e) {
+        log_(fmt::format("{}: this process sends nothing more", e.what()));
+        stop_ = true;
+        break;
       } catch (const std::exception& e) {
         log_(fmt::format("reading the outbox: {}", e.what()));
       }

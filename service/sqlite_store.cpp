@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "service/database_lock.hpp"
 #include "service/store.hpp"
 
 namespace okuri::svc {
@@ -125,7 +126,7 @@ std::string text_at(sqlite3_stmt* s, int i) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::string& path) : w_(path) {
+  explicit SqliteStore(const std::string& path) : lock_(path), w_(path) {
     migrate();
     // Take the lease: a new epoch; every commit checks it is still ours.
     w_.exec("BEGIN IMMEDIATE");
@@ -182,14 +183,7 @@ class SqliteStore final : public Store {
   }
 
   std::string project_sources(std::int64_t shape) override {
-    std::lock_guard<std::mutex> lock(wm_);
-    sqlite3_stmt* s = nullptr;
-    std::string out;
-    sqlite3_prepare_v2(w_.raw(), "SELECT sources FROM project_versions WHERE shape = ?", -1, &s, nullptr);
-    bind(s, 1, shape);
-    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) out = text_at(s, 0);
-    sqlite3_finalize(s);
-    return out;
+    return text_by_shape("SELECT sources FROM project_versions WHERE shape = ?", shape);
   }
 
   void set_project(std::int64_t shape, std::string_view sources) override {
@@ -208,14 +202,7 @@ class SqliteStore final : public Store {
   }
 
   std::string load_stats(std::int64_t shape) override {
-    std::lock_guard<std::mutex> lock(wm_);
-    sqlite3_stmt* s = nullptr;
-    std::string out;
-    sqlite3_prepare_v2(w_.raw(), "SELECT stats FROM report_stats WHERE shape = ?", -1, &s, nullptr);
-    bind(s, 1, shape);
-    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) out = text_at(s, 0);
-    sqlite3_finalize(s);
-    return out;
+    return text_by_shape("SELECT stats FROM report_stats WHERE shape = ?", shape);
   }
 
   std::vector<FriendState> load_friends() override {
@@ -372,7 +359,8 @@ class SqliteStore final : public Store {
       bind(lease_, 2, epoch_);
       w_.step(lease_);
       sqlite3_reset(lease_);
-      if (sqlite3_changes(w_.raw()) != 1) throw StoreError("database: another process has taken over this database (lease lost)");
+      if (sqlite3_changes(w_.raw()) != 1)
+        throw LeaseLost("database: another process has taken over this database (lease lost)");
       w_.exec("COMMIT");
     } catch (...) {
       sqlite3_exec(w_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -389,6 +377,7 @@ class SqliteStore final : public Store {
 
   std::vector<OutboxRow> due_deliveries(std::int64_t now, std::size_t limit) override {
     std::lock_guard<std::mutex> lock(rm_);
+    check_lease(*r_);  // the sender is fenced by the writer's lease: a process that lost it sends nothing
     std::vector<OutboxRow> out;
     // Narrowcasts LINE is sending (their progress is due to be asked for) are few; then pending rows.
     for (const char* status : {"accepted", "pending"}) {
@@ -438,6 +427,7 @@ class SqliteStore final : public Store {
     // One transaction (and one fsync) for the whole group: the sender's results arrive by the hundred.
     r_->exec("BEGIN IMMEDIATE");
     try {
+      check_lease(*r_);
       for (const auto& r : rows) {
         bind(update_, 1, static_cast<std::int64_t>(r.reply ? 1 : 0));
         bind(update_, 2, r.attempts);
@@ -491,12 +481,31 @@ class SqliteStore final : public Store {
   }
 
  private:
+  DatabaseLock lock_;      // one process per database, before anything is read
   Db w_;                   // the writer's connection: batches
   std::unique_ptr<Db> r_;  // the sender's connection: the outbox
   std::mutex wm_, rm_;
   std::int64_t epoch_ = 0;
   sqlite3_stmt* claim_ = nullptr;
   sqlite3_stmt* click_ = nullptr;
+  void check_lease(Db& db) {
+    if (db.scalar("SELECT value FROM meta WHERE key = 'epoch'") != epoch_) {
+      throw LeaseLost("database: another process has taken over this database (lease lost)");
+    }
+  }
+
+  // One text column of the row a version's shape keys (empty when there is none).
+  std::string text_by_shape(const char* sql, std::int64_t shape) {
+    std::lock_guard<std::mutex> lock(wm_);
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    sqlite3_prepare_v2(w_.raw(), sql, -1, &s, nullptr);
+    bind(s, 1, shape);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) out = text_at(s, 0);
+    sqlite3_finalize(s);
+    return out;
+  }
+
   sqlite3_stmt* save_ = nullptr;
   sqlite3_stmt* stats_ = nullptr;
   sqlite3_stmt* add_ = nullptr;

@@ -27,6 +27,10 @@ std::uint32_t partition_of(std::string_view friend_id);
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// Another process took the database's lease: this one must neither write nor send any more.
+struct LeaseLost : StoreError {
+  using StoreError::StoreError;
+};
 
 struct OutboxRow {
   std::int64_t id = 0;
