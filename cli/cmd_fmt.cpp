@@ -87,11 +87,13 @@ void add_fmt_command(CLI::App& app, int& status) {
         for (auto it = fs::recursive_directory_iterator(p, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
           if (ec) break;
           const auto name = it->path().filename().string();
-          if (it->is_directory() && (name == "build" || name == "node_modules" || (name.size() > 1 && name[0] == '.'))) {
+          std::error_code entry_ec;  // a looping or dangling symbolic link is skipped, not a crash
+          if (it->is_directory(entry_ec) &&
+              (name == "build" || name == "node_modules" || (name.size() > 1 && name[0] == '.'))) {
             it.disable_recursion_pending();
             continue;
           }
-          if (it->is_regular_file() && it->path().extension() == ".okuri") files.push_back(it->path().string());
+          if (it->is_regular_file(entry_ec) && it->path().extension() == ".okuri") files.push_back(it->path().string());
         }
       } else if (fs::is_regular_file(p, ec)) {
         files.push_back(p);

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "stdlib/json_depth.hpp"
+
 namespace okuri {
 namespace {
 
@@ -58,6 +60,10 @@ std::string check_object(const std::string& file, const nlohmann::json& m, std::
 MessageFileCheck check_message_json(const std::string& file, const std::string& text) {
   MessageFileCheck r;
   nlohmann::json j;
+  if (stdlib::json_too_deep(text)) {
+    r.error = fmt::format("message file `{}` nests JSON deeper than {} levels", file, stdlib::kJsonDepthLimit);
+    return r;
+  }
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -53,7 +53,9 @@ std::vector<std::string> project_files(const std::string& path) {
   if (fs::is_directory(fp, ec)) {
     std::vector<std::string> out;
     for (const auto& entry : fs::directory_iterator(fp, ec)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".okuri") {
+      // The non-throwing test: a symbolic link that loops or dangles is not a source, not a crash.
+      std::error_code entry_ec;
+      if (entry.is_regular_file(entry_ec) && entry.path().extension() == ".okuri") {
         out.push_back((fp / entry.path().filename()).string());
       }
     }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "stdlib/json_depth.hpp"
+
 namespace okuri::lsp {
 namespace {
 
@@ -254,6 +256,10 @@ std::optional<std::string> uri_to_path(std::string_view uri) {
 // ------------------------------------------------------------------ messages
 
 Message parse_message(std::string_view body) {
+  if (stdlib::json_too_deep(body)) {
+    throw ProtocolError(error_code::kInvalidRequest,
+                        "the message nests JSON deeper than " + std::to_string(stdlib::kJsonDepthLimit) + " levels");
+  }
   Json j = Json::parse(body, nullptr, false);
   if (j.is_discarded()) throw ProtocolError(error_code::kParseError, "the message is not valid JSON");
   if (!j.is_object()) throw ProtocolError(error_code::kInvalidRequest, "a message must be a JSON object");

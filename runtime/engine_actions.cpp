@@ -45,11 +45,12 @@ void Engine::Impl::action(std::uint32_t row, const plan::Op& op, Ctx& ctx, std::
       const std::int64_t n = x.known ? x.i : 0;
       const std::int64_t before = *slot;
       switch (op.mode) {
+        // Scores saturate at the ends of 64 bits rather than wrap (docs/language.md, 6.4).
         case plan::ScoreMode::Add:
-          *slot += n;
+          if (__builtin_add_overflow(*slot, n, slot)) *slot = n > 0 ? INT64_MAX : INT64_MIN;
           break;
         case plan::ScoreMode::Sub:
-          *slot -= n;
+          if (__builtin_sub_overflow(*slot, n, slot)) *slot = n < 0 ? INT64_MAX : INT64_MIN;
           break;
         case plan::ScoreMode::Assign:
           *slot = n;

@@ -13,6 +13,7 @@
 #include "runtime/text_lines.hpp"
 #include "stdlib/builtins.hpp"
 #include "stdlib/functions.hpp"
+#include "stdlib/json_depth.hpp"
 
 namespace okuri::rt {
 
@@ -203,6 +204,8 @@ std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::st
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     const std::string where = fmt::format("{}:{}", path, line_no);
     json j;
+    if (stdlib::json_too_deep(line))
+      fail(where, fmt::format("not accepted: JSON nested deeper than {} levels", stdlib::kJsonDepthLimit));
     try {
       j = json::parse(line);
     } catch (const json::parse_error& ex) {
@@ -277,6 +280,9 @@ std::vector<InputEvent> EventReader::read_jsonl_file(const std::string& path) {
 
 std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
   json j;
+  if (stdlib::json_too_deep(body)) {
+    fail("webhook body", fmt::format("not accepted: JSON nested deeper than {} levels", stdlib::kJsonDepthLimit));
+  }
   try {
     j = json::parse(body);
   } catch (const json::parse_error& ex) {
@@ -301,8 +307,15 @@ std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
     };
     const std::string type = str(e, "type", where);
     const std::string id = str(e, "webhookEventId", where);
+    // Without an id a redelivered event could not be told from a new one, and would be applied twice.
+    if (id.empty()) fail(where, "field `webhookEventId` is empty");
     auto ts = e.find("timestamp");
     if (ts == e.end() || !ts->is_number_integer()) fail(where, "field `timestamp` is missing or not a whole number");
+    // Milliseconds from 2000 to 2200: a value outside is no time LINE sends, and would move clocks absurdly.
+    constexpr std::int64_t kEarliest = 946684800000, kLatest = 7258118400000;
+    if (!ts->is_number_unsigned() || ts->get<std::int64_t>() < kEarliest || ts->get<std::int64_t>() > kLatest) {
+      fail(where, fmt::format("field `timestamp`: {} is not a time between 2000 and 2200 in milliseconds", show(*ts)));
+    }
     auto ctx = e.find("deliveryContext");
     if (ctx == e.end() || !ctx->is_object() || !ctx->contains("isRedelivery") || !(*ctx)["isRedelivery"].is_boolean()) {
       fail(where, "field `deliveryContext.isRedelivery` is missing or not true/false");

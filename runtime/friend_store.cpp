@@ -12,6 +12,7 @@
 #include "compiler/literals.hpp"
 #include "runtime/text_lines.hpp"
 #include "stdlib/functions.hpp"
+#include "stdlib/json_depth.hpp"
 #include "stdlib/prefectures.hpp"
 
 namespace okuri::rt {
@@ -559,6 +560,14 @@ bool split_csv(std::string_view line, std::vector<std::string>& out) {
 }  // namespace
 
 void load_friends_text(FriendStore& store, const std::string& file, std::string_view text, bool jsonl, LoadProgress* progress) {
+  // Lines that end in a carriage return alone (old Mac OS exports) would read as one line: a
+  // header and no friends, and no error. Say so instead.
+  if (const auto cr = text.find('\r'); cr != std::string_view::npos &&
+                                       (cr + 1 == text.size() || text[cr + 1] != '\n') &&
+                                       text.find('\n') == std::string_view::npos) {
+    throw DataError(
+        fmt::format("{}:1: lines end with a carriage return alone; save the file with LF or CRLF line endings", file));
+  }
   // Load into a fresh store; the caller's store changes only when every row loaded.
   FriendStore tmp(store.schema());
   tmp.reserve(std::count(text.begin(), text.end(), '\n') + 1);
@@ -604,6 +613,10 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
       return;
     }
     nlohmann::json j;
+    if (stdlib::json_too_deep(line)) {
+      throw DataError(fmt::format("{}:{}: not accepted: JSON nested deeper than {} levels", file, line_no,
+                                  stdlib::kJsonDepthLimit));
+    }
     try {
       j = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& ex) {

@@ -1,5 +1,7 @@
 #include "service/line_api.hpp"
 
+#include <cctype>
+
 #include <fmt/format.h>
 #include <httplib.h>
 #define XXH_INLINE_ALL
@@ -130,9 +132,24 @@ LineAnswer LineApi::add_to_audience(std::int64_t audience_id, const std::vector<
   return answer_of(conn_->cli.Put("/v2/bot/audienceGroup/upload", conn_->auth, body.dump(), "application/json"));
 }
 
+// A path segment: unreserved characters as they are, every other byte %-escaped, so that no
+// value (`../`, `?`, `#`, `/`) can change which endpoint a request reaches.
+static std::string path_segment(std::string_view s) {
+  std::string out;
+  for (const unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
 LineAnswer LineApi::link_rich_menu(std::string_view user_id, std::string_view rich_menu_id) {
-  return answer_of(conn_->cli.Post(fmt::format("/v2/bot/user/{}/richmenu/{}", user_id, rich_menu_id), conn_->auth, "",
-                                   "application/json"));
+  return answer_of(
+      conn_->cli.Post(fmt::format("/v2/bot/user/{}/richmenu/{}", path_segment(user_id), path_segment(rich_menu_id)),
+                      conn_->auth, "", "application/json"));
 }
 
 LineAnswer LineApi::get(const std::string& path) { return answer_of(conn_->cli.Get(path.c_str(), conn_->auth)); }

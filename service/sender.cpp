@@ -1,5 +1,7 @@
 #include "service/sender.hpp"
 
+#include "service/profile_fetcher.hpp"
+
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -372,6 +374,15 @@ OutboxRow Sender::send_keyed(LineApi& api, OutboxRow r) {
 
 OutboxRow Sender::send_menu(LineApi& api, OutboxRow r) {
   // Linking a rich menu is idempotent: retried like a push, without a retry key.
+  if (!is_line_user_id(r.friend_id)) {
+    // `all`, `../` or `?x`: a friend id from your events that is not a LINE user id must never
+    // become a path of LINE's API (`/v2/bot/user/all/richmenu/…` links every user's menu).
+    r.status = "failed";
+    r.error = "not a LINE user id (U followed by 32 hexadecimal digits): no rich menu linked";
+    metrics_.sent("menu_failed");
+    log_(fmt::format("linking rich menu {} to `{}` not tried: {}", r.messages, r.friend_id, r.error));
+    return r;
+  }
   if (!menu_rate_.acquire(stop_)) return r;
   ++r.attempts;
   const auto t0 = Clock::now();

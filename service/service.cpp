@@ -446,6 +446,9 @@ struct Service::Impl {
     const auto t0 = std::chrono::steady_clock::now();
     int status = 200;
     bool wrote = true;
+    // Counted into the metrics once the batch is committed: a batch rolled back (a full disk)
+    // accepted nothing.
+    std::uint64_t accepted = 0, duplicates = 0, clicks_recorded = 0, clicks_repeated = 0;
     try {
       in_transaction([&] {
         const std::int64_t now_ms = wall_ms();
@@ -453,12 +456,12 @@ struct Service::Impl {
           for (auto& ev : job->events) {
             if (ev.webhook_event_id.rfind("click:", 0) == 0) {
               if (!store->claim_click(ev.webhook_event_id, now_ms / 1000, kClickWindowSeconds)) {
-                metrics.click("repeated");  // the same link tapped again within the window
+                ++clicks_repeated;  // the same link tapped again within the window
                 continue;
               }
-              metrics.click("recorded");
+              ++clicks_recorded;
             } else if (!ev.webhook_event_id.empty() && !store->claim_event(ev.webhook_event_id)) {
-              ++metrics.duplicates;
+              ++duplicates;
               continue;
             }
             ev.time_ms = std::min(ev.time_ms, now_ms);  // a clock ahead of ours does not move time forward
@@ -472,7 +475,7 @@ struct Service::Impl {
             } else {
               engine->handle(ev);
             }
-            ++metrics.accepted;
+            ++accepted;
             if (profiles && ev.type == "friend_added") profiles->want(ev.friend_id);  // a new (or returning) friend
           }
           if (job->apply) job->apply();
@@ -482,6 +485,10 @@ struct Service::Impl {
         wrote = write_outputs(now_ms / 1000) || released || !jobs.empty();
         return wrote;
       });
+      metrics.accepted += accepted;
+      metrics.duplicates += duplicates;
+      for (std::uint64_t k = 0; k < clicks_recorded; ++k) metrics.click("recorded");
+      for (std::uint64_t k = 0; k < clicks_repeated; ++k) metrics.click("repeated");
       if (!wrote) return;  // a quiet moment: nothing was written
     } catch (const StoreError& e) {
       // Nothing of this batch is on disk: the engine goes back to what is, and the senders retry.

@@ -4,6 +4,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "service/database_lock.hpp"
@@ -54,7 +55,26 @@ const char* const kMigrations[] = {
     "CREATE INDEX outbox_accepted ON outbox(status, due) WHERE status = 'accepted';",
     // 7: the report's figures of each version served (funnel per step, A/B per arm), as JSON
     "CREATE TABLE report_stats(shape INTEGER PRIMARY KEY, stats TEXT NOT NULL, saved INTEGER NOT NULL);",
+    // 8: damage shows at start: each state's checksum, and how many friends there are
+    "ALTER TABLE friends ADD COLUMN sum INTEGER;"
+    "INSERT INTO meta(key, value) SELECT 'friends', count(*) FROM friends;",
 };
+
+// A friend state's checksum (kept beside it, checked at start).
+std::int64_t checksum(std::string_view state) {
+  return static_cast<std::int64_t>(XXH3_64bits(state.data(), state.size()));
+}
+
+std::string damaged(const std::string& path, std::string what) {
+  // SQLite's integrity report can run to many lines: one line, and the first of them.
+  std::replace(what.begin(), what.end(), '\n', ';');
+  if (what.size() > 300) what = what.substr(0, 300) + " …";
+  return fmt::format(
+      "{} is damaged: {}. Nothing was written to it. Restore it from the last backup (docs/serve.md, \"Backup\") and "
+      "start "
+      "again; LINE redelivers webhooks it could not deliver, and your systems can post their events again",
+      path, what);
+}
 
 class Db {
  public:
@@ -126,7 +146,8 @@ std::string text_at(sqlite3_stmt* s, int i) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::string& path) : lock_(path), w_(path) {
+  explicit SqliteStore(const std::string& path) : path_(path), lock_(path), w_(path) {
+    check_integrity();  // before anything is written
     migrate();
     // Take the lease: a new epoch; every commit checks it is still ours.
     w_.exec("BEGIN IMMEDIATE");
@@ -141,9 +162,9 @@ class SqliteStore final : public Store {
     stats_ = w_.prepare(
         "INSERT INTO report_stats(shape, stats, saved) VALUES (?, ?, strftime('%s','now')) "
         "ON CONFLICT(shape) DO UPDATE SET stats = excluded.stats, saved = excluded.saved");
-    save_ = w_.prepare(
-        "INSERT INTO friends(id, partition, state, updated) VALUES (?, ?, ?, strftime('%s','now')) "
-        "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated");
+    save_ =
+        w_.prepare("INSERT INTO friends(id, partition, state, updated, sum) VALUES (?, ?, ?, strftime('%s','now'), ?)");
+    update_friend_ = w_.prepare("UPDATE friends SET state = ?, sum = ?, updated = strftime('%s','now') WHERE id = ?");
     add_ = w_.prepare(
         "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, "
         "created, next_attempt, "
@@ -209,14 +230,33 @@ class SqliteStore final : public Store {
     std::lock_guard<std::mutex> lock(wm_);
     std::vector<FriendState> out;
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(w_.raw(), "SELECT id, state FROM friends ORDER BY id", -1, &s, nullptr);
-    while (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
+    sqlite3_prepare_v2(w_.raw(), "SELECT id, state, sum FROM friends ORDER BY id", -1, &s, nullptr);
+    std::int64_t bad = 0;
+    std::string first_bad;
+    int rc = s == nullptr ? SQLITE_ERROR : SQLITE_ROW;
+    while (s != nullptr && (rc = sqlite3_step(s)) == SQLITE_ROW) {
       FriendState f;
       f.id = text_at(s, 0);
       f.state.assign(static_cast<const char*>(sqlite3_column_blob(s, 1)), static_cast<std::size_t>(sqlite3_column_bytes(s, 1)));
+      // A state saved before checksums were kept has none; every state saved since has one.
+      if (sqlite3_column_type(s, 2) != SQLITE_NULL && sqlite3_column_int64(s, 2) != checksum(f.state)) {
+        if (bad++ == 0) first_bad = f.id;
+        continue;
+      }
       out.push_back(std::move(f));
     }
+    const std::string why = rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(w_.raw());
     sqlite3_finalize(s);
+    if (!why.empty()) throw StoreError(damaged(path_, fmt::format("reading the friends failed ({})", why)));
+    if (bad > 0) {
+      throw StoreError(damaged(
+          path_, fmt::format("{} friend state{} do{} not match {} checksum{} (the first: {})", bad, bad == 1 ? "" : "s",
+                             bad == 1 ? "es" : "", bad == 1 ? "its" : "their", bad == 1 ? "" : "s", first_bad)));
+    }
+    const std::int64_t expected = w_.scalar("SELECT value FROM meta WHERE key = 'friends'");
+    if (static_cast<std::int64_t>(out.size()) != expected) {
+      throw StoreError(damaged(path_, fmt::format("it holds {} friends where {} were saved", out.size(), expected)));
+    }
     return out;
   }
 
@@ -252,11 +292,21 @@ class SqliteStore final : public Store {
   }
 
   void save_friend(std::string_view id, std::string_view state) override {
+    // An update, else an insert: the count of friends in `meta` follows the inserts, and a
+    // start that finds another number of friends knows rows were lost.
+    sqlite3_bind_blob(update_friend_, 1, state.data(), static_cast<int>(state.size()), SQLITE_TRANSIENT);
+    bind(update_friend_, 2, checksum(state));
+    bind(update_friend_, 3, id);
+    w_.step(update_friend_);
+    sqlite3_reset(update_friend_);
+    if (sqlite3_changes(w_.raw()) == 1) return;
     bind(save_, 1, id);
     bind(save_, 2, static_cast<std::int64_t>(partition_of(id)));
     sqlite3_bind_blob(save_, 3, state.data(), static_cast<int>(state.size()), SQLITE_TRANSIENT);
+    bind(save_, 4, checksum(state));
     w_.step(save_);
     sqlite3_reset(save_);
+    ++inserted_;
   }
 
   void add_delivery(const OutboxRow& r) override {
@@ -355,6 +405,8 @@ class SqliteStore final : public Store {
 
   void commit(std::int64_t clock) override {
     try {
+      if (inserted_ > 0) w_.exec(fmt::format("UPDATE meta SET value = value + {} WHERE key = 'friends'", inserted_));
+      inserted_ = 0;
       bind(lease_, 1, clock);
       bind(lease_, 2, epoch_);
       w_.step(lease_);
@@ -371,6 +423,7 @@ class SqliteStore final : public Store {
   }
 
   void rollback() override {
+    inserted_ = 0;
     sqlite3_exec(w_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     wm_.unlock();
   }
@@ -481,6 +534,7 @@ class SqliteStore final : public Store {
   }
 
  private:
+  std::string path_;
   DatabaseLock lock_;      // one process per database, before anything is read
   Db w_;                   // the writer's connection: batches
   std::unique_ptr<Db> r_;  // the sender's connection: the outbox
@@ -488,6 +542,25 @@ class SqliteStore final : public Store {
   std::int64_t epoch_ = 0;
   sqlite3_stmt* claim_ = nullptr;
   sqlite3_stmt* click_ = nullptr;
+  // SQLite's quick_check (every page and index entry readable and consistent), before anything
+  // is written: a damaged file is refused, never served in part and overwritten.
+  void check_integrity() {
+    sqlite3_stmt* s = nullptr;
+    std::string result;
+    if (sqlite3_prepare_v2(w_.raw(), "PRAGMA quick_check", -1, &s, nullptr) != SQLITE_OK) {
+      throw StoreError(damaged(path_, sqlite3_errmsg(w_.raw())));
+    }
+    int rc = 0;
+    int lines = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      if (lines++ < 3) result += (result.empty() ? "" : "; ") + text_at(s, 0);
+    }
+    const std::string why = rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(w_.raw());
+    sqlite3_finalize(s);
+    if (!why.empty()) throw StoreError(damaged(path_, why));
+    if (result != "ok") throw StoreError(damaged(path_, "SQLite's integrity check says: " + result));
+  }
+
   void check_lease(Db& db) {
     if (db.scalar("SELECT value FROM meta WHERE key = 'epoch'") != epoch_) {
       throw LeaseLost("database: another process has taken over this database (lease lost)");
@@ -507,6 +580,8 @@ class SqliteStore final : public Store {
   }
 
   sqlite3_stmt* save_ = nullptr;
+  sqlite3_stmt* update_friend_ = nullptr;
+  std::int64_t inserted_ = 0;  // friends inserted by the open batch
   sqlite3_stmt* stats_ = nullptr;
   sqlite3_stmt* add_ = nullptr;
   sqlite3_stmt* lease_ = nullptr;
@@ -542,6 +617,19 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
+  try {
+    return std::make_unique<SqliteStore>(path);
+  } catch (const StoreError& e) {
+    // SQLite's own words for a damaged file, said the way the other damage is.
+    const std::string what = e.what();
+    if (what.find(" is damaged: ") == std::string::npos &&
+        (what.find("not a database") != std::string::npos || what.find("malformed") != std::string::npos ||
+         what.find("corrupt") != std::string::npos)) {
+      throw StoreError(damaged(path, what));
+    }
+    throw;
+  }
+}
 
 }  // namespace okuri::svc

@@ -171,6 +171,17 @@ contains '"rendered":[{"text":"お客さま、ひびき音楽教室です' "simu
 "$okuri" simulate "$ms" --events "$ms/events.jsonl" --trace >/tmp/okuri-run2.$$ 2>&1
 if ! cmp -s /tmp/okuri-run1.$$ /tmp/okuri-run2.$$; then echo "FAIL: two simulations differ" >&2; fail=1; fi
 rm -f /tmp/okuri-bad-events.$$.jsonl /tmp/okuri-report.$$.json /tmp/okuri-run1.$$ /tmp/okuri-run2.$$
+# Hostile inputs: a symbolic link that loops in a project, JSON nested 100,000 deep.
+loop_dir="/tmp/okuri-loop.$$"
+mkdir -p "$loop_dir" && printf 'tag x\n' >"$loop_dir/a.okuri" && ln -s b.okuri "$loop_dir/b.okuri"
+expect 0 "a looping symbolic link in a project is skipped" -- "$okuri" check "$loop_dir"
+expect 0 "okuri fmt over it too" -- "$okuri" fmt --check "$loop_dir"
+rm -rf "$loop_dir"
+deep_events="/tmp/okuri-deep.$$.jsonl"
+head -c 100000 /dev/zero | tr '\0' '[' | { printf '{"time":"2026-03-02T12:00:00+09:00","friend":"U1","type":'; cat; printf '\n'; } >"$deep_events"
+expect 2 "events nested 100,000 deep are refused, not a crash" -- "$okuri" simulate "$ms" --events "$deep_events"
+contains "nested deeper than 256 levels" "the nesting is named"
+rm -f "$deep_events"
 rm -f /tmp/okuri-cli-out.$$
 [ $fail -eq 0 ] && echo "cli: all passed"
 exit $fail

@@ -24,8 +24,8 @@ scenario hello {
   send welcome
 }
 EOF2
-serve() {  # serve PORT
-  "$okuri" serve "$work/main.okuri" --db "$work/account.db" --listen "127.0.0.1:$1" --line-api "http://127.0.0.1:$rec_port" \
+serve() {  # serve PORT (exec: in the background the pid is okuri's own, for the cleanup)
+  exec "$okuri" serve "$work/main.okuri" --db "$work/account.db" --listen "127.0.0.1:$1" --line-api "http://127.0.0.1:$rec_port" \
     --no-watch --no-profiles "${@:2}"
 }
 serve "$a_port" >>"$work/a.log" 2>&1 &

@@ -173,6 +173,21 @@ TEST_CASE("rules that keep raising each other are stopped, and the run goes on",
   CHECK(e.deliveries().size() == 2);
 }
 
+TEST_CASE("scores saturate at the ends of 64 bits instead of wrapping", "[engine]") {
+  auto p = compile(
+      "score big\nevent up {}\nevent down {}\n"
+      "on up { score += 9223372036854775807; score(big) -= 9223372036854775807 }\n"
+      "on down { score(big) -= 9223372036854775807 }\n");
+  rt::Engine e(*p);
+  const std::int64_t t0 = at(2026, 6, 1, 12, 0);
+  e.handle(event(t0, "U1", "up"));
+  e.handle(event(t0 + 1, "U1", "up"));
+  e.handle(event(t0 + 2, "U1", "down"));
+  const auto row = *e.store().find("U1");
+  CHECK(e.store().score[row] == INT64_MAX);
+  CHECK(e.store().named_scores[0][row] == INT64_MIN);
+}
+
 TEST_CASE("goals count conversions in the funnel", "[engine]") {
   auto p = compile(
       "tag bought\nevent purchase {}\nevent signup {}\nmessage hi text \"hi\"\n"

@@ -105,8 +105,8 @@ TEST_CASE("a bad webhook body yields nothing", "[events][webhook]") {
   rt::EventCatalog cat(*p);
   rt::EventReader r(cat);
   const std::string body = R"({"destination":"U","events":[
-    {"type":"follow","mode":"active","timestamp":1,"source":{"type":"user","userId":"U1"},"webhookEventId":"A","deliveryContext":{"isRedelivery":false}},
-    {"type":"postback","mode":"active","timestamp":2,"source":{"type":"user","userId":"U1"},"webhookEventId":"B","deliveryContext":{"isRedelivery":false}}]})";
+    {"type":"follow","mode":"active","timestamp":1700000000001,"source":{"type":"user","userId":"U1"},"webhookEventId":"A","deliveryContext":{"isRedelivery":false}},
+    {"type":"postback","mode":"active","timestamp":1700000000002,"source":{"type":"user","userId":"U1"},"webhookEventId":"B","deliveryContext":{"isRedelivery":false}}]})";
   try {
     r.read_webhook(body);
     FAIL("no error");
@@ -114,9 +114,36 @@ TEST_CASE("a bad webhook body yields nothing", "[events][webhook]") {
     CHECK(std::string(e.what()) == "webhook event 1: field `postback` is missing");
   }
   // The good first event was not taken either: reading it again is not a duplicate.
-  const auto evs = r.read_webhook(R"({"destination":"U","events":[{"type":"follow","mode":"active","timestamp":1,"source":{"type":"user","userId":"U1"},"webhookEventId":"A","deliveryContext":{"isRedelivery":false}}]})");
+  const auto evs = r.read_webhook(
+      R"({"destination":"U","events":[{"type":"follow","mode":"active","timestamp":1700000000001,"source":{"type":"user","userId":"U1"},"webhookEventId":"A","deliveryContext":{"isRedelivery":false}}]})");
   CHECK(evs.size() == 1);
   CHECK(r.duplicates() == 0);
+}
+
+TEST_CASE("a webhook event without an id or with an impossible time is refused", "[events][webhook]") {
+  auto p = project();
+  rt::EventCatalog cat(*p);
+  rt::EventReader r(cat);
+  auto error_of = [&](const std::string& body) {
+    try {
+      r.read_webhook(body);
+    } catch (const rt::EventError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(
+      error_of(
+          R"({"destination":"U","events":[{"type":"follow","mode":"active","timestamp":1700000000001,"source":{"type":"user","userId":"U1"},"webhookEventId":"","deliveryContext":{"isRedelivery":false}}]})") ==
+      "webhook event 0: field `webhookEventId` is empty");
+  CHECK(
+      error_of(
+          R"({"destination":"U","events":[{"type":"follow","mode":"active","timestamp":-9223372036854775808,"source":{"type":"user","userId":"U1"},"webhookEventId":"X","deliveryContext":{"isRedelivery":false}}]})") ==
+      "webhook event 0: field `timestamp`: -9223372036854775808 is not a time between 2000 and 2200 in milliseconds");
+  CHECK(
+      error_of(
+          R"({"destination":"U","events":[{"type":"follow","mode":"active","timestamp":99999999999999,"source":{"type":"user","userId":"U1"},"webhookEventId":"X","deliveryContext":{"isRedelivery":false}}]})") ==
+      "webhook event 0: field `timestamp`: 99999999999999 is not a time between 2000 and 2200 in milliseconds");
 }
 
 TEST_CASE("standby events are marked; group and room events are not a friend's", "[events][webhook]") {
@@ -124,13 +151,13 @@ TEST_CASE("standby events are marked; group and room events are not a friend's",
   rt::EventCatalog cat(*p);
   rt::EventReader r(cat);
   const std::string body = R"({"destination":"U","events":[
-    {"type":"follow","mode":"standby","timestamp":1,"source":{"type":"user","userId":"U1"},"webhookEventId":"S1","deliveryContext":{"isRedelivery":false}},
-    {"type":"message","mode":"active","timestamp":2,"source":{"type":"group","groupId":"Cg","userId":"U2"},"webhookEventId":"G1",
+    {"type":"follow","mode":"standby","timestamp":1700000000001,"source":{"type":"user","userId":"U1"},"webhookEventId":"S1","deliveryContext":{"isRedelivery":false}},
+    {"type":"message","mode":"active","timestamp":1700000000002,"source":{"type":"group","groupId":"Cg","userId":"U2"},"webhookEventId":"G1",
      "deliveryContext":{"isRedelivery":false},"replyToken":"rg","message":{"type":"text","id":"1","quoteToken":"q","text":"hi"}},
-    {"type":"message","mode":"active","timestamp":3,"source":{"type":"room","roomId":"Ra","userId":"U3"},"webhookEventId":"R1",
+    {"type":"message","mode":"active","timestamp":1700000000003,"source":{"type":"room","roomId":"Ra","userId":"U3"},"webhookEventId":"R1",
      "deliveryContext":{"isRedelivery":false},"replyToken":"rr","message":{"type":"text","id":"2","quoteToken":"q","text":"hi"}},
-    {"type":"follow","mode":"active","timestamp":4,"source":{"type":"user","userId":"U4"},"webhookEventId":"A4","deliveryContext":{"isRedelivery":false}},
-    {"type":"follow","mode":"active","timestamp":4,"source":{"type":"user","userId":"U4"},"webhookEventId":"A4","deliveryContext":{"isRedelivery":false}}]})";
+    {"type":"follow","mode":"active","timestamp":1700000000004,"source":{"type":"user","userId":"U4"},"webhookEventId":"A4","deliveryContext":{"isRedelivery":false}},
+    {"type":"follow","mode":"active","timestamp":1700000000004,"source":{"type":"user","userId":"U4"},"webhookEventId":"A4","deliveryContext":{"isRedelivery":false}}]})";
   const auto evs = r.read_webhook(body);
   REQUIRE(evs.size() == 2);
   CHECK(evs[0].friend_id == "U1");

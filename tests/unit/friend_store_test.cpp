@@ -115,6 +115,8 @@ TEST_CASE("a malformed row names file, line, column and value, and nothing is lo
       "f.jsonl:1: not valid JSON: parse error at line 1, column 11: syntax error while parsing object - unexpected end of input; "
       "expected '}'");
   bad("[1]\n", true, "f.jsonl:1: a friend must be a JSON object");
+  bad("id,age\rU1,24\rU2,30\r", false,
+      "f.csv:1: lines end with a carriage return alone; save the file with LF or CRLF line endings");
 }
 
 TEST_CASE("fields with a default start with it, in new friends and under empty cells", "[store]") {
