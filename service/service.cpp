@@ -573,12 +573,12 @@ struct Service::Impl {
 
   // Parses a request's events (400 with the reason when it cannot), then waits for their commit.
   template <typename Parse>
-  void accept(const httplib::Request& req, httplib::Response& res, std::chrono::steady_clock::time_point t0, Parse parse) {
+  void accept(const std::string& body, httplib::Response& res, std::chrono::steady_clock::time_point t0, Parse parse) {
     std::vector<rt::InputEvent> events;
     try {
       const auto cat = current_catalog();
       rt::EventReader reader(*cat);
-      events = parse(reader, req.body);
+      events = parse(reader, body);
       metrics.duplicates += reader.duplicates();  // the same webhookEventId twice in one body
       for (const auto& [why, n] : reader.ignored()) {
         // A label without spaces: "message (from a group)" → "message_from_a_group".
@@ -876,6 +876,33 @@ struct Service::Impl {
     return f.get();
   }
 
+  // The body, at most --max-body bytes as the handler sees them (after any inflation); 413 past it.
+  bool read_limited(const httplib::ContentReader& content, std::string& body, httplib::Response& res) {
+    bool over = false;
+    const bool read = content([&](const char* data, std::size_t n) {
+      if (body.size() + n > opt.max_body) {
+        over = true;
+        return false;  // stop reading: nothing more is buffered or inflated
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (over) {
+      metrics.reject("too_large");
+      res.status = 413;
+      res.set_content("{\"message\":\"the body is larger than the limit\"}", "application/json");
+      res.set_header("Connection", "close");
+      return false;
+    }
+    if (!read) {
+      metrics.reject("malformed");
+      res.status = 400;
+      res.set_content("{\"message\":\"the body could not be read\"}", "application/json");
+      return false;
+    }
+    return true;
+  }
+
   void routes() {
     http.set_payload_max_length(opt.max_body);
     http.set_tcp_nodelay(true);  // an answer's header and body must not wait for the client's delayed ACK
@@ -890,18 +917,25 @@ struct Service::Impl {
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    http.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
-      const auto t0 = std::chrono::steady_clock::now();
-      // The signature is checked on the raw body, before anything is parsed.
-      if (!signature_ok(opt.channel_secret, req.body, req.get_header_value("X-Line-Signature"))) {
-        metrics.reject("signature");
-        res.status = 401;
-        res.set_content("{\"message\":\"bad or missing X-Line-Signature\"}", "application/json");
-        return;
-      }
-      accept(req, res, t0, [](rt::EventReader& r, const std::string& body) { return r.read_webhook(body); });
-    });
-    http.Post("/events", [this](const httplib::Request& req, httplib::Response& res) {
+    // Bodies are read through a limit that holds for every transfer encoding: `Content-Length`
+    // is refused above (413 before reading), a chunked body is cut off as it arrives, and a
+    // compressed one is counted after inflation, while it inflates — before any signature check.
+    http.Post("/webhook",
+              [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& content) {
+                const auto t0 = std::chrono::steady_clock::now();
+                std::string body;
+                if (!read_limited(content, body, res)) return;
+                // The signature is checked on the raw body, before anything is parsed.
+                if (!signature_ok(opt.channel_secret, body, req.get_header_value("X-Line-Signature"))) {
+                  metrics.reject("signature");
+                  res.status = 401;
+                  res.set_content("{\"message\":\"bad or missing X-Line-Signature\"}", "application/json");
+                  return;
+                }
+                accept(body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_webhook(b); });
+              });
+    http.Post("/events", [this](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& content) {
       const auto t0 = std::chrono::steady_clock::now();
       if (!bearer_ok(req)) {
         metrics.reject("unauthorized");
@@ -909,7 +943,9 @@ struct Service::Impl {
         res.set_content("{\"message\":\"a valid bearer token (OKURI_EVENTS_TOKEN) is required\"}", "application/json");
         return;
       }
-      accept(req, res, t0, [](rt::EventReader& r, const std::string& body) { return r.read_jsonl("request body", body); });
+      std::string body;
+      if (!read_limited(content, body, res)) return;
+      accept(body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_jsonl("request body", b); });
     });
     // One friend's state, for operators (the same bearer token as /events).
     http.Get(R"(/friends/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {

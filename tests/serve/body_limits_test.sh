@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Request bodies are limited (--max-body) whatever their transfer encoding, before the signature
+# is checked: a 50 MB chunked body and a gzip body that inflates to 100 MB are answered 413, and
+# the process does not grow by what they would have taken; a signed webhook still goes through.
+#   body_limits_test.sh OKURI     (needs tests/serve/node_modules)
+set -uo pipefail
+okuri="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=tests/serve/harness.sh
+source "$here/harness.sh"
+base=$((12000 + ($$ * 17) % 18000))
+rec_port=$base; port=$((base + 1))
+export LINE_CHANNEL_SECRET="test-channel-secret" LINE_CHANNEL_ACCESS_TOKEN="test-access-token" OKURI_EVENTS_TOKEN="test-events-token"
+node "$here/recorder.mjs" "$rec_port" "$work/rec.log" &
+pids+=($!)
+wait_for "http://127.0.0.1:$rec_port/" || exit 1
+printf 'event hello\n' >"$work/main.okuri"
+"$okuri" serve "$work/main.okuri" --db "$work/a.db" --listen "127.0.0.1:$port" --line-api "http://127.0.0.1:$rec_port" \
+  --no-watch --no-profiles >"$work/serve.log" 2>&1 &
+serve_pid=$!
+pids+=($serve_pid)
+wait_for "http://127.0.0.1:$port/healthz" || exit 1
+rss() { ps -o rss= -p "$serve_pid" | tr -d ' '; }
+before=$(rss)
+for path in webhook events; do
+  code="$(head -c 50000000 /dev/zero | curl -s -o /dev/null -w "%{http_code}" -X POST -H "Transfer-Encoding: chunked" \
+    -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "X-Line-Signature: x" --data-binary @- "http://127.0.0.1:$port/$path")"
+  check "a 50 MB chunked body to /$path is refused" 413 "$code"
+done
+head -c 100000000 /dev/zero | gzip -c >"$work/bomb.gz"
+for path in webhook events; do
+  code="$(curl -s -o /dev/null -w "%{http_code}" -X POST -H "Content-Encoding: gzip" -H "Content-Type: application/json" \
+    -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "X-Line-Signature: x" --data-binary @"$work/bomb.gz" "http://127.0.0.1:$port/$path")"
+  check "a gzip body inflating to 100 MB to /$path is refused" 413 "$code"
+done
+after=$(rss)
+grown=$(( (after - before) / 1024 ))
+if [ "$grown" -gt 40 ]; then echo "FAIL: the process grew by $grown MB reading refused bodies" >&2; fail=1; fi
+# A small gzip body of events still goes through.
+printf '{"time":"%s","friend":"U%032x","type":"hello"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" 1 | gzip -c >"$work/ok.gz"
+check "a small gzip body of events is accepted" 200 "$(curl -s -o /dev/null -w "%{http_code}" -X POST -H "Content-Encoding: gzip" \
+  -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @"$work/ok.gz" "http://127.0.0.1:$port/events")"
+check "the service still answers" ok "$(curl -s "http://127.0.0.1:$port/healthz")"
+if [ "$fail" != 0 ]; then tail -5 "$work/serve.log" >&2; exit 1; fi
+echo "body limits: ok (grew ${grown} MB)"
