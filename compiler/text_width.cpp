@@ -100,6 +100,9 @@ std::size_t first_invalid_utf8(std::string_view s) {
     const char32_t c = decode_utf8(s, i);
     if (c == 0xFFFD && !(i - at == 3 && static_cast<unsigned char>(s[at]) == 0xEF)) return at;
     if (c >= 0xD800 && c <= 0xDFFF) return at;
+    // Strict: an overlong form (`C0 AF` for `/`) or a code point past U+10FFFF is not UTF-8.
+    const std::size_t len = i - at;
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF))) return at;
   }
   return std::string_view::npos;
 }

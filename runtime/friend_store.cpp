@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "compiler/literals.hpp"
+#include "compiler/text_width.hpp"
 #include "runtime/text_lines.hpp"
 #include "stdlib/functions.hpp"
 #include "stdlib/json_depth.hpp"
@@ -567,6 +568,10 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
                                        text.find('\n') == std::string_view::npos) {
     throw DataError(
         fmt::format("{}:1: lines end with a carriage return alone; save the file with LF or CRLF line endings", file));
+  }
+  if (const auto bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    throw DataError(fmt::format("{}:{}: not valid UTF-8 (byte {}); save the file as UTF-8", file, line, bad + 1));
   }
   // Load into a fresh store; the caller's store changes only when every row loaded.
   FriendStore tmp(store.schema());

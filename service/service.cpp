@@ -594,7 +594,9 @@ struct Service::Impl {
     } catch (const std::exception& e) {
       metrics.reject("malformed");
       res.status = 400;
-      res.set_content(json{{"message", e.what()}}.dump(), "application/json");
+      // The reason may quote the body's own bytes, invalid UTF-8 included: replaced, so the 400 always has its reason.
+      res.set_content(json{{"message", e.what()}}.dump(-1, ' ', false, json::error_handler_t::replace),
+                      "application/json");
       return;
     }
     res.status = submit(std::move(events));

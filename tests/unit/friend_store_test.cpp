@@ -115,6 +115,7 @@ TEST_CASE("a malformed row names file, line, column and value, and nothing is lo
       "f.jsonl:1: not valid JSON: parse error at line 1, column 11: syntax error while parsing object - unexpected end of input; "
       "expected '}'");
   bad("[1]\n", true, "f.jsonl:1: a friend must be a JSON object");
+  bad("id,memo\nU1,a\xC0\xAF\n", false, "f.csv:2: not valid UTF-8 (byte 13); save the file as UTF-8");
   bad("id,age\rU1,24\rU2,30\r", false,
       "f.csv:1: lines end with a carriage return alone; save the file with LF or CRLF line endings");
 }

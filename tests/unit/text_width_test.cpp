@@ -38,3 +38,14 @@ TEST_CASE("columns count code points", "[width]") {
   CHECK(f.line_col(11).line == 2);
   CHECK(f.offset_of(LineCol{1, 4}) == 7);
 }
+
+TEST_CASE("UTF-8 is checked strictly: overlong forms, surrogates and code points past U+10FFFF", "[text]") {
+  CHECK(okuri::first_invalid_utf8("友だち追加 🎉 ok") == std::string_view::npos);
+  CHECK(okuri::first_invalid_utf8("a\xC0\xAF"
+                                  "b") == 1);                                  // overlong `/`
+  CHECK(okuri::first_invalid_utf8("ab\xE0\x80\xAF") == 2);                     // overlong in three bytes
+  CHECK(okuri::first_invalid_utf8("\xF0\x80\x80\xAF") == 0);                   // overlong in four bytes
+  CHECK(okuri::first_invalid_utf8("\xED\xA0\x80") == 0);                       // a surrogate
+  CHECK(okuri::first_invalid_utf8("x\xF4\x90\x80\x80") == 1);                  // past U+10FFFF
+  CHECK(okuri::first_invalid_utf8("\xEF\xBF\xBD") == std::string_view::npos);  // U+FFFD itself is fine
+}
