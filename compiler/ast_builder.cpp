@@ -140,7 +140,27 @@ class Builder {
     return e;
   }
 
-  ExprPtr binary_chain(const std::vector<std::uint32_t>& ch, BinOp fixed) {
+  // Operands of one `and`, `or`, `+`/`-` chain. A chain becomes nested binary nodes, and every
+  // walk over them recurses: 25,000 clauses would overflow the stack of the checker, the
+  // language server and a reloading service. Longer chains are an error (parentheses are
+  // bounded by the grammar), so no tree is deeper than 64 × this.
+  static constexpr std::size_t kMaxChain = 256;
+
+  // How many of a chain's children to keep: `stride` children per operand (1 for `and`/`or`,
+  // 2 for `+`/`-` with their operators).
+  std::size_t chain_length(const std::vector<std::uint32_t>& ch, std::size_t stride) {
+    const std::size_t operands = (ch.size() + stride - 1) / stride;
+    if (operands <= kMaxChain) return ch.size();
+    const std::size_t keep = (kMaxChain - 1) * stride + 1;
+    diags_.report(
+        Code::E001, span(ch[keep]),
+        fmt::format("this chain has {} operands; at most {} are allowed: split it into segments", operands, kMaxChain));
+    return keep;
+  }
+
+  ExprPtr binary_chain(const std::vector<std::uint32_t>& all, BinOp fixed) {
+    std::vector<std::uint32_t> ch = all;
+    ch.resize(chain_length(all, 1));
     ExprPtr acc = expr(ch[0]);
     for (std::size_t k = 1; k < ch.size(); ++k) {
       auto rhs = expr(ch[k]);
@@ -183,6 +203,7 @@ class Builder {
       }
       case Syn::AddExpr: {
         auto ch = kids(i);
+        ch.resize(chain_length(ch, 2));  // operands and the operators between them
         ExprPtr acc = expr(ch[0]);
         for (std::size_t k = 1; k + 1 < ch.size(); k += 2) {
           const BinOp op = text(ch[k]) == "+" ? BinOp::Add : BinOp::Sub;
