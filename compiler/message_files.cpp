@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -66,9 +67,9 @@ MessageFileCheck check_message_json(const std::string& file, const std::string& 
   }
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number out of range
     std::string what = e.what();
-    const auto colon = what.find("parse error");
+    const auto colon = std::min(what.find("parse error"), what.find("number overflow"));
     r.error = fmt::format("message file `{}` is not valid JSON: {}", file,
                           colon == std::string::npos ? what : what.substr(colon));
     return r;

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# A bounded libFuzzer run (OKURI_FUZZ_SECONDS, default 30) seeded from the
-# examples and the golden files. Exit 125 (skipped) when fuzzing is turned off.
+# A bounded libFuzzer run (OKURI_FUZZ_SECONDS, default 30). Exit 125 (skipped) when fuzzing is
+# turned off.
+#   run_fuzz.sh BIN                   parse + check, seeded from the examples and the golden files
+#   run_fuzz.sh BIN SEEDS MAX_LEN     another target, seeded from SEEDS, inputs up to MAX_LEN bytes
 set -uo pipefail
 bin="$1"
 seconds="${OKURI_FUZZ_SECONDS:-30}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 if [ "$seconds" = "0" ]; then echo "fuzzing turned off (OKURI_FUZZ_SECONDS=0)"; exit 125; fi
 if [ ! -x "$bin" ]; then echo "fuzz target not built: run scripts/test.sh" >&2; exit 1; fi
-work="$repo/build-fuzz/corpus"
+work="$repo/build-fuzz/corpus-$(basename "$bin")"
 mkdir -p "$work"
 seeds=()
-for d in "$repo"/examples/* "$repo"/tests/golden/* "$repo"/fuzz/seeds; do
-  [ -d "$d" ] && seeds+=("$d")
-done
+max_len=8192
+if [ $# -ge 3 ]; then
+  seeds=("$2")
+  max_len="$3"
+else
+  for d in "$repo"/examples/* "$repo"/tests/golden/* "$repo"/fuzz/seeds; do
+    [ -d "$d" ] && seeds+=("$d")
+  done
+fi
 cd "$repo/build-fuzz"
-"$bin" -error_exitcode=1 -artifact_prefix="$repo/build-fuzz/" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-  "$work" "${seeds[@]}" 2>&1 | tail -20
+"$bin" -error_exitcode=1 -artifact_prefix="$repo/build-fuzz/" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  -max_len="$max_len" -print_final_stats=1 "$work" "${seeds[@]}" 2>&1 | tail -20
 status=${PIPESTATUS[0]}
 exit "$status"

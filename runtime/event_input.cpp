@@ -208,9 +208,9 @@ std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::st
       fail(where, fmt::format("not accepted: JSON nested deeper than {} levels", stdlib::kJsonDepthLimit));
     try {
       j = json::parse(line);
-    } catch (const json::parse_error& ex) {
+    } catch (const json::exception& ex) {  // a syntax error, or a number out of range (1e4444)
       std::string what = ex.what();
-      const auto at = what.find("parse error");
+      const auto at = std::min(what.find("parse error"), what.find("number overflow"));
       fail(where, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at)));
     }
     if (!j.is_object()) fail(where, "an event must be a JSON object");
@@ -285,9 +285,9 @@ std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
   }
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& ex) {
+  } catch (const json::exception& ex) {  // a syntax error, or a number out of range (1e4444)
     std::string what = ex.what();
-    const auto at = what.find("parse error");
+    const auto at = std::min(what.find("parse error"), what.find("number overflow"));
     fail("webhook body", "not valid JSON: " + (at == std::string::npos ? what : what.substr(at)));
   }
   if (!j.is_object()) fail("webhook body", "not a JSON object");

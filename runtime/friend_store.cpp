@@ -624,9 +624,9 @@ void load_friends_text(FriendStore& store, const std::string& file, std::string_
     }
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& ex) {
+    } catch (const nlohmann::json::exception& ex) {  // a syntax error, or a number out of range
       std::string what = ex.what();
-      const auto at = what.find("parse error");
+      const auto at = std::min(what.find("parse error"), what.find("number overflow"));
       throw DataError(fmt::format("{}:{}: not valid JSON: {}", file, line_no, at == std::string::npos ? what : what.substr(at)));
     }
     if (!j.is_object()) throw DataError(fmt::format("{}:{}: a friend must be a JSON object", file, line_no));

@@ -38,7 +38,7 @@ FUZZ_SECONDS="${OKURI_FUZZ_SECONDS:-30}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DOKURI_FUZZ=ON -DOKURI_WERROR=OFF >/dev/null
-  cmake --build build-fuzz -j "$(nproc)" --target okuri_fuzz_check
+  cmake --build build-fuzz -j "$(nproc)" --target okuri_fuzz_check okuri_fuzz_inputs
 fi
 
 cd build
