@@ -579,6 +579,13 @@ struct Service::Impl {
       const auto cat = current_catalog();
       rt::EventReader reader(*cat);
       events = parse(reader, body);
+      // A friend is a LINE user: an id that is not one (`all`, `../x`) would reach LINE's URLs.
+      for (const auto& ev : events) {
+        if (!is_line_user_id(ev.friend_id)) {
+          throw std::runtime_error(fmt::format(
+              "{}: friend `{}` is not a LINE user id (U followed by 32 hexadecimal digits)", ev.origin, ev.friend_id));
+        }
+      }
       metrics.duplicates += reader.duplicates();  // the same webhookEventId twice in one body
       for (const auto& [why, n] : reader.ignored()) {
         // A label without spaces: "message (from a group)" → "message_from_a_group".

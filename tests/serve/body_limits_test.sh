@@ -40,10 +40,15 @@ if [ "$grown" -gt 40 ]; then echo "FAIL: the process grew by $grown MB reading r
 printf '{"time":"%s","friend":"U%032x","type":"hello"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" 1 | gzip -c >"$work/ok.gz"
 check "a small gzip body of events is accepted" 200 "$(curl -s -o /dev/null -w "%{http_code}" -X POST -H "Content-Encoding: gzip" \
   -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @"$work/ok.gz" "http://127.0.0.1:$port/events")"
-reason="$(printf '{"time":"2026-03-02T12:00:00Z","friend":"U1","type":"\xc0\xaf"}\n' | curl -s -w " %{http_code}" -X POST \
+reason="$(printf '{"time":"2026-03-02T12:00:00Z","friend":"U00000000000000000000000000000001","type":"\xc0\xaf"}\n' | curl -s -w " %{http_code}" -X POST \
   -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @- "http://127.0.0.1:$port/events")"
 check "invalid UTF-8 in a body is a 400 with its reason" 400 "${reason##* }"
 check "the reason is there" 1 "$(printf '%s' "$reason" | grep -c '"message":')"
+for id in all ../all "U1?x" "U0000000000000000000000000000000g"; do
+  got="$(printf '{"time":"%s","friend":"%s","type":"hello"}\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$id" | curl -s -w " %{http_code}" \
+    -X POST -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" --data-binary @- "http://127.0.0.1:$port/events")"
+  check "friend id \`$id\` is refused at /events" 400 "${got##* }"
+done
 check "the service still answers" ok "$(curl -s "http://127.0.0.1:$port/healthz")"
 if [ "$fail" != 0 ]; then tail -5 "$work/serve.log" >&2; exit 1; fi
 echo "body limits: ok (grew ${grown} MB)"
