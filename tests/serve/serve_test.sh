@@ -416,6 +416,8 @@ if command -v prlimit >/dev/null; then
   check "still up after the disk filled" ok "$(curl -s "$url/healthz" | tr -d '\n')"
   check "every accepted ping applied once" 100 \
     "$(score_of "$full_friend")"
+  # Counted once committed: the pings refused while the disk was full are not counted as accepted.
+  check "events counted in /metrics equal events committed" 100 "$(metric okuri_events_accepted_total)"
   echo "disk full: $refused requests answered 503 while the disk was full"
   kill -TERM "$serve_pid"
   wait "$serve_pid"
