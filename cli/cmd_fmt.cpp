@@ -29,8 +29,15 @@ bool read_all(const std::string& path, std::string& out) {
 
 }  // namespace
 
-// Writes through a temporary file and a rename, so a full disk never leaves half a file.
-bool write_atomic(const std::string& path, const std::string& text) {
+// Writes through a temporary file and a rename, so a full disk never leaves half a file. A
+// symbolic link is followed: the file it points to is replaced, and the link stays a link.
+bool write_atomic(const std::string& given, const std::string& text) {
+  std::string path = given;
+  std::error_code link_ec;  // a path that does not exist yet is no link: written as it is
+  if (fs::is_symlink(fs::symlink_status(given, link_ec))) {
+    path = fs::weakly_canonical(given, link_ec).string();
+    if (link_ec) return false;
+  }
   const std::string tmp = path + ".okuri-fmt.tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -176,6 +176,12 @@ loop_dir="/tmp/okuri-loop.$$"
 mkdir -p "$loop_dir" && printf 'tag x\n' >"$loop_dir/a.okuri" && ln -s b.okuri "$loop_dir/b.okuri"
 expect 0 "a looping symbolic link in a project is skipped" -- "$okuri" check "$loop_dir"
 expect 0 "okuri fmt over it too" -- "$okuri" fmt --check "$loop_dir"
+printf 'tag   y\n' >"$loop_dir/real.okuri.txt" && ln -s real.okuri.txt "$loop_dir/linked.okuri"
+expect 0 "okuri fmt rewrites the file a symbolic link points to" -- "$okuri" fmt "$loop_dir/linked.okuri"
+if [ ! -L "$loop_dir/linked.okuri" ] || [ "$(cat "$loop_dir/real.okuri.txt")" != "tag y" ]; then
+  echo "FAIL: okuri fmt replaced the symbolic link instead of the file it points to" >&2
+  fail=1
+fi
 rm -rf "$loop_dir"
 deep_events="/tmp/okuri-deep.$$.jsonl"
 head -c 100000 /dev/zero | tr '\0' '[' | { printf '{"time":"2026-03-02T12:00:00+09:00","friend":"U1","type":'; cat; printf '\n'; } >"$deep_events"
