@@ -84,14 +84,21 @@ std::string aspect_ratio(const std::string& r) {
   return r.substr(0, colon) + "/" + r.substr(colon + 1);
 }
 
+// The words on placeholders, in the page's language.
+struct Labels {
+  const char *image, *sticker, *video, *audio, *location, *imagemap, *not_drawn;
+};
+const Labels kJa{"画像", "スタンプ", "動画", "音声", "位置情報", "イメージマップ", "レポートでは描画しません"};
+const Labels kEn{"image", "sticker", "video", "audio", "location", "imagemap", "not drawn in the report"};
+
 std::string placeholder(const std::string& what, const std::string& detail) {
   return fmt::format("<div class=\"ph\"><b>{}</b>{}</div>", escape_html(what),
                      detail.empty() ? "" : "<br><small>" + escape_html(detail) + "</small>");
 }
 
-std::string flex_component(const json& c, const std::string& parent_layout);
+std::string flex_component(const json& c, const std::string& parent_layout, const Labels& w);
 
-std::string flex_box(const json& b) {
+std::string flex_box(const json& b, const Labels& w) {
   const std::string layout = str(b, "layout").empty() ? "vertical" : str(b, "layout");
   std::string style = layout == "vertical" ? "flex-direction:column;" : "flex-direction:row;align-items:baseline;";
   if (layout == "horizontal") style = "flex-direction:row;";
@@ -100,7 +107,7 @@ std::string flex_box(const json& b) {
   if (auto c = color(str(b, "backgroundColor")); !c.empty()) style += "background:" + c + ";";
   std::string out = fmt::format("<div class=\"fx-box\" style=\"{}\">", style);
   if (b.contains("contents") && b["contents"].is_array()) {
-    for (const auto& c : b["contents"]) out += flex_component(c, layout);
+    for (const auto& c : b["contents"]) out += flex_component(c, layout, w);
   }
   return out + "</div>";
 }
@@ -118,10 +125,10 @@ std::string flex_common(const json& c, const std::string& parent_layout) {
   return style;
 }
 
-std::string flex_component(const json& c, const std::string& parent_layout) {
+std::string flex_component(const json& c, const std::string& parent_layout, const Labels& w) {
   const std::string type = str(c, "type");
   const std::string common = flex_common(c, parent_layout);
-  if (type == "box") return "<div style=\"" + common + "display:flex\">" + flex_box(c) + "</div>";
+  if (type == "box") return "<div style=\"" + common + "display:flex\">" + flex_box(c, w) + "</div>";
   if (type == "text") {
     std::string style = common;
     if (auto s = flex_size(str(c, "size")); !s.empty()) style += "font-size:" + s + ";";
@@ -133,8 +140,8 @@ std::string flex_component(const json& c, const std::string& parent_layout) {
     return fmt::format("<div class=\"fx-text\" style=\"{}\">{}</div>", style, escape_html(str(c, "text")));
   }
   if (type == "image") {
-    return fmt::format("<div class=\"fx-image\" style=\"{}aspect-ratio:{}\" title=\"{}\">画像</div>", common,
-                       aspect_ratio(str(c, "aspectRatio")), escape_html(str(c, "url")));
+    return fmt::format("<div class=\"fx-image\" style=\"{}aspect-ratio:{}\" title=\"{}\">{}</div>", common,
+                       aspect_ratio(str(c, "aspectRatio")), escape_html(str(c, "url")), w.image);
   }
   if (type == "button") {
     const json& a = c.contains("action") ? c["action"] : json::object();
@@ -152,26 +159,27 @@ std::string flex_component(const json& c, const std::string& parent_layout) {
   }
   if (type == "separator") return "<div class=\"fx-sep\"></div>";
   if (type == "filler" || type == "spacer") return "<div style=\"" + common + "\"></div>";
-  return placeholder(type.empty() ? "component" : type, "not drawn in the report");
+  return placeholder(type.empty() ? "component" : type, w.not_drawn);
 }
 
-std::string flex_bubble(const json& b) {
+std::string flex_bubble(const json& b, const Labels& w) {
   std::string out = "<div class=\"fx-bubble\">";
   for (const char* part : {"header", "hero", "body", "footer"}) {
     if (!b.contains(part) || !b[part].is_object()) continue;
     out += fmt::format("<div class=\"fx-{}\">", part);
-    out += str(b[part], "type") == "box" ? flex_box(b[part]) : flex_component(b[part], "vertical");
+    out += str(b[part], "type") == "box" ? flex_box(b[part], w) : flex_component(b[part], "vertical", w);
     out += "</div>";
   }
   return out + "</div>";
 }
 
-std::string template_html(const json& t) {
+std::string template_html(const json& t, const Labels& w) {
   std::string out = "<div class=\"tpl\">";
   const std::string type = str(t, "type");
   auto one = [&](const json& col) {
     std::string s = "<div class=\"tpl-col\">";
-    if (!str(col, "thumbnailImageUrl").empty()) s += "<div class=\"fx-image\" style=\"aspect-ratio:1.51/1\">画像</div>";
+    if (!str(col, "thumbnailImageUrl").empty())
+      s += fmt::format("<div class=\"fx-image\" style=\"aspect-ratio:1.51/1\">{}</div>", w.image);
     if (!str(col, "title").empty()) s += "<div class=\"tpl-title\">" + escape_html(str(col, "title")) + "</div>";
     s += "<div class=\"tpl-text\">" + escape_html(str(col, "text")) + "</div>";
     if (col.contains("actions") && col["actions"].is_array()) {
@@ -193,42 +201,43 @@ std::string template_html(const json& t) {
   return out + "</div>";
 }
 
-std::string one_message(const json& m) {
+std::string one_message(const json& m, const Labels& w) {
   const std::string type = str(m, "type");
   if (type == "text") return "<div class=\"bubble text\">" + escape_html(str(m, "text")) + "</div>";
   if (type == "sticker") {
     return "<div class=\"sticker\">" +
-           placeholder("スタンプ", fmt::format("{} / {}", m.value("packageId", ""), m.value("stickerId", ""))) +
+           placeholder(w.sticker, fmt::format("{} / {}", m.value("packageId", ""), m.value("stickerId", ""))) +
            "</div>";
   }
   if (type == "image" || type == "video") {
-    return "<div class=\"media\">" + placeholder(type == "image" ? "画像" : "動画", str(m, "originalContentUrl")) +
+    return "<div class=\"media\">" + placeholder(type == "image" ? w.image : w.video, str(m, "originalContentUrl")) +
            "</div>";
   }
-  if (type == "audio") return "<div class=\"bubble\">" + placeholder("音声", str(m, "originalContentUrl")) + "</div>";
+  if (type == "audio") return "<div class=\"bubble\">" + placeholder(w.audio, str(m, "originalContentUrl")) + "</div>";
   if (type == "location") {
-    return "<div class=\"bubble\">" + placeholder("位置情報: " + str(m, "title"), str(m, "address")) + "</div>";
+    return "<div class=\"bubble\">" + placeholder(std::string(w.location) + ": " + str(m, "title"), str(m, "address")) +
+           "</div>";
   }
-  if (type == "template" && m.contains("template")) return template_html(m["template"]);
+  if (type == "template" && m.contains("template")) return template_html(m["template"], w);
   if (type == "flex" && m.contains("contents")) {
     const json& c = m["contents"];
     if (str(c, "type") == "carousel" && c.contains("contents") && c["contents"].is_array()) {
       std::string out = "<div class=\"carousel\">";
-      for (const auto& b : c["contents"]) out += flex_bubble(b);
+      for (const auto& b : c["contents"]) out += flex_bubble(b, w);
       return out + "</div>";
     }
-    return flex_bubble(c);
+    return flex_bubble(c, w);
   }
-  if (type == "imagemap") return "<div class=\"media\">" + placeholder("イメージマップ", str(m, "altText")) + "</div>";
+  if (type == "imagemap") return "<div class=\"media\">" + placeholder(w.imagemap, str(m, "altText")) + "</div>";
   return "<div class=\"bubble\">" + placeholder(type, "") + "</div>";
 }
 
 }  // namespace
 
-std::string bubbles_html(const json& messages) {
+std::string bubbles_html(const json& messages, bool ja) {
   std::string out = "<div class=\"chat\">";
   if (messages.is_array()) {
-    for (const auto& m : messages) out += "<div class=\"msg\">" + one_message(m) + "</div>";
+    for (const auto& m : messages) out += "<div class=\"msg\">" + one_message(m, ja ? kJa : kEn) + "</div>";
   }
   return out + "</div>";
 }

@@ -9,8 +9,9 @@
 
 namespace okuri::report {
 
-// `messages`: a JSON array of LINE message objects, as the renderer makes them.
-std::string bubbles_html(const nlohmann::json& messages);
+// `messages`: a JSON array of LINE message objects, as the renderer makes them. `ja`: the
+// placeholders' words in Japanese, else English.
+std::string bubbles_html(const nlohmann::json& messages, bool ja = true);
 
 // Text safe inside HTML elements and attribute values.
 std::string escape_html(const std::string& s);

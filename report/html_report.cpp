@@ -164,7 +164,7 @@ void messages(Page& p) {
     if (!row && p.e.store().size() > 0) row = 0;
     std::string bubbles, who;
     if (row) {
-      bubbles = bubbles_html(nlohmann::json::parse(p.e.render({m}, *row)));
+      bubbles = bubbles_html(nlohmann::json::parse(p.e.render({m}, *row)), p.ja);
       who = fmt::format("<p class=\"who\">{}: <code>{}</code></p>", p.w.sample_friend,
                         escape_html(p.e.store().id_of(*row)));
     }
