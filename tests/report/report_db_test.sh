@@ -20,10 +20,7 @@ fi
 mkdir -p "$out"
 base=$((12000 + ($$ * 7) % 18000))
 rec_port=$base; port=$((base + 1))
-export LINE_CHANNEL_SECRET="test-channel-secret" LINE_CHANNEL_ACCESS_TOKEN="test-access-token" OKURI_EVENTS_TOKEN="test-events-token"
-node "$here/recorder.mjs" "$rec_port" "$work/rec.log" &
-pids+=($!)
-wait_for "http://127.0.0.1:$rec_port/" || exit 1
+start_recorder "$rec_port" "$work/rec.log" || exit 1
 cp -r "$report_here/project" "$work/p"
 serve() {
   "$okuri" serve "$work/p" --db "$work/account.db" --listen "127.0.0.1:$port" --line-api "http://127.0.0.1:$rec_port" \

@@ -10,10 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/harness.sh"
 base=$((12000 + ($$ * 17) % 18000))
 rec_port=$base; port=$((base + 1))
-export LINE_CHANNEL_SECRET="test-channel-secret" LINE_CHANNEL_ACCESS_TOKEN="test-access-token" OKURI_EVENTS_TOKEN="test-events-token"
-node "$here/recorder.mjs" "$rec_port" "$work/rec.log" &
-pids+=($!)
-wait_for "http://127.0.0.1:$rec_port/" || exit 1
+start_recorder "$rec_port" "$work/rec.log" || exit 1
 printf 'event hello\n' >"$work/main.okuri"
 "$okuri" serve "$work/main.okuri" --db "$work/a.db" --listen "127.0.0.1:$port" --line-api "http://127.0.0.1:$rec_port" \
   --no-watch --no-profiles >"$work/serve.log" 2>&1 &

@@ -28,3 +28,10 @@ wait_for() {  # wait_for URL: until anything answers there (20 s at most)
   echo "FAIL: nothing answers at $1" >&2
   return 1
 }
+# The channel's test secrets and the events token every script serves with.
+export LINE_CHANNEL_SECRET="test-channel-secret" LINE_CHANNEL_ACCESS_TOKEN="test-access-token" OKURI_EVENTS_TOKEN="test-events-token"
+start_recorder() {  # start_recorder PORT LOG [OPTION…]: a recording stand-in for LINE, answering
+  node "$here/recorder.mjs" "$@" &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$1/"
+}

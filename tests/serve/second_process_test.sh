@@ -13,10 +13,7 @@ source "$here/harness.sh"
 command -v sqlite3 >/dev/null || { echo "skipped: the sqlite3 command is needed" >&2; exit 125; }
 base=$((12000 + ($$ * 13) % 18000))
 rec_port=$base; a_port=$((base + 1)); b_port=$((base + 2))
-export LINE_CHANNEL_SECRET="test-channel-secret" LINE_CHANNEL_ACCESS_TOKEN="test-access-token" OKURI_EVENTS_TOKEN="test-events-token"
-node "$here/recorder.mjs" "$rec_port" "$work/rec.log" &
-pids+=($!)
-wait_for "http://127.0.0.1:$rec_port/" || exit 1
+start_recorder "$rec_port" "$work/rec.log" || exit 1
 cat >"$work/main.okuri" <<'EOF2'
 message welcome text "ようこそ"
 scenario hello {
