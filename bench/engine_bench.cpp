@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/engine_workload.hpp"
 #include "compiler/literals.hpp"
 #include "compiler/workspace.hpp"
 #include "runtime/engine.hpp"
@@ -25,107 +26,6 @@ using Clock = std::chrono::steady_clock;
 using namespace okuri;
 
 namespace {
-
-const char* kProject = R"(account {
-  quiet_hours 22:00 - 08:00
-  daily_limit 5
-  plan standard
-}
-
-tag engaged, purchased, vip
-score engagement
-
-link lp "https://example.com/lp"
-link price "https://example.com/price"
-
-message welcome text "welcome"
-message tips text "tips"
-message offer text "offer"
-message nudge text "nudge"
-message thanks text "thanks"
-message faq text "faq"
-
-event purchase { amount: int }
-
-on link_clicked(lp) { score += 2; score(engagement) += 1 }
-on link_clicked(price) { score += 3; tag engaged }
-on message_opened { score += 1 }
-on message_received when contains(event.text, "price") { reply faq }
-on purchase when event.amount >= 5000 { tag vip }
-on purchase { tag purchased }
-
-scenario onboarding {
-  start on friend_added
-  stop when tagged(purchased)
-
-  send welcome
-  wait 1d at 20:00
-  if score >= 5 and tagged(engaged) {
-    send offer
-  } else {
-    send tips
-  }
-  wait up to 3d for {
-    on link_clicked(price) => { send offer }
-    timeout => { send nudge }
-  }
-}
-
-scenario hot {
-  start when score >= 20
-
-  send offer
-  goal tagged(purchased) within 7d
-}
-
-scenario after_purchase {
-  start on purchase
-  restart always
-
-  send thanks
-}
-)";
-
-// A deterministic stream of events, generated one at a time (10M events do not sit in memory).
-class Stream {
- public:
-  Stream(const std::vector<std::string>& ids, std::int64_t start) : ids_(ids), t_(start * 1000) {}
-  const rt::InputEvent& next() {
-    t_ += static_cast<std::int64_t>(rng_() % 520);  // ≈ 10M events over 30 days
-    ev_.time_ms = t_;
-    ev_.friend_id = ids_[rng_() % ids_.size()];
-    ev_.arg.clear();
-    ev_.fields.clear();
-    const auto k = rng_() % 100;
-    if (k < 35) {
-      ev_.type = "link_clicked";
-      ev_.arg = "lp";
-    } else if (k < 50) {
-      ev_.type = "link_clicked";
-      ev_.arg = "price";
-    } else if (k < 75) {
-      ev_.type = "message_opened";
-      ev_.arg = kMessages[rng_() % 6];
-    } else if (k < 85) {
-      ev_.type = "message_received";
-      ev_.fields["text"] = rt::FieldValue{true, 0, rng_() % 2 ? "what is the price?" : "hello"};
-    } else if (k < 90) {
-      ev_.type = "purchase";
-      ev_.fields["amount"] = rt::FieldValue{false, static_cast<std::int64_t>(rng_() % 10000), {}};
-    } else {
-      ev_.type = "friend_added";
-      ev_.fields["source"] = rt::FieldValue{true, 0, "qr"};
-    }
-    return ev_;
-  }
-
- private:
-  static constexpr const char* kMessages[] = {"welcome", "tips", "offer", "nudge", "thanks", "faq"};
-  const std::vector<std::string>& ids_;
-  std::mt19937_64 rng_{42};
-  std::int64_t t_;
-  rt::InputEvent ev_;
-};
 
 struct Figures {
   double seconds = 0;
@@ -178,14 +78,12 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--json") == 0) json = true;
   }
   sqlite_events = std::min(sqlite_events, events);  // 0: the in-memory run alone
-  auto p = compile_sources(".", {{"bench.okuri", kProject}});
+  auto p = compile_sources(".", {{"bench.okuri", bench::kEngineProject}});
   if (p->diags.error_count() != 0) {
     std::fprintf(stderr, "the bench project does not compile\n");
     return 1;
   }
-  std::vector<std::string> ids(friends);
-  std::mt19937_64 idrng(7);
-  for (auto& id : ids) id = fmt::format("U{:016x}{:016x}", idrng(), idrng());
+  const std::vector<std::string> ids = bench::friend_ids(friends);
   const std::int64_t start = local_to_utc_seconds(CivilDateTime{CivilDate{2026, 3, 1}, 9 * 60}, "Asia/Tokyo");
 
   // ---- in memory: the whole stream
@@ -195,7 +93,7 @@ int main(int argc, char** argv) {
     rt::Engine e(*p, options(engine));
     add_friends(e, ids);
     e.start_at(start);
-    Stream s(ids, start);
+    bench::Stream s(ids, start);
     std::vector<float> lat(events);
     // Events come in chunks (as from a file or a webhook batch); within a chunk the engine looks
     // the next friends up ahead of time, as Engine::handle_all does. The prefetch hints are timed
@@ -257,7 +155,7 @@ int main(int argc, char** argv) {
     sqlite3_stmt* upd = nullptr;
     sqlite3_prepare_v2(db, "SELECT state FROM friends WHERE id = ?", -1, &sel, nullptr);
     sqlite3_prepare_v2(db, "UPDATE friends SET state = ? WHERE id = ?", -1, &upd, nullptr);
-    Stream s(ids, start);
+    bench::Stream s(ids, start);
     std::vector<float> lat(sqlite_events);
     const auto t0 = Clock::now();
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);

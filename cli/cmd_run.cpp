@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/friends_input.hpp"
 #include "cli/html_output.hpp"
 #include "compiler/literals.hpp"
 #include "runtime/engine.hpp"
@@ -90,15 +91,7 @@ bool read_events(const Program& p, const std::vector<std::string>& files, Inputs
 }
 
 bool load_friends(rt::Engine& e, const std::string& path, int& status) {
-  if (path.empty()) return true;
-  try {
-    rt::load_friends(e.store(), path);
-  } catch (const rt::DataError& x) {
-    std::cerr << "okuri: " << x.what() << "\n";
-    status = 2;
-    return false;
-  }
-  return true;
+  return load_friends_file(e.store(), path, false, status);
 }
 
 // Plays the events and runs the clock to `to`, with progress on a terminal.
@@ -149,6 +142,7 @@ void add_simulate(CLI::App& app, int& status) {
     bool render = false;
     double overage = 3.0;
     std::string format = "jsonl";
+    bool quiet = false;
     EngineChoice engine;
   };
   auto o = std::make_shared<Options>();
@@ -184,6 +178,7 @@ void add_simulate(CLI::App& app, int& status) {
   cmd->add_option("--format", o->format, "Deliveries on stdout as jsonl (default) or text (one readable line each)")
       ->check(CLI::IsMember({"jsonl", "text"}));
   cmd->add_option("--overage-price", o->overage, "Yen per message over the standard plan's allowance (default 3)");
+  cmd->add_flag("--quiet", o->quiet, "No progress line on stderr during a long run");
   add_engine_options(cmd, o->engine);
   cmd->callback([o, &status] {
     auto p = compile_for_command(o->path, "simulate", status);

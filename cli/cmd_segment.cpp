@@ -1,9 +1,8 @@
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,25 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/friends_input.hpp"
 #include "compiler/pred_ir.hpp"
 #include "compiler/workspace.hpp"
 #include "runtime/friend_store.hpp"
+#include "runtime/friends_file.hpp"
 #include "runtime/interpreter.hpp"
 #include "runtime/jit/jit.hpp"
 
 namespace okuri::cli {
 namespace {
-
-// Progress on a terminal: a percentage on one line of stderr, rewritten.
-struct TerminalProgress : rt::LoadProgress {
-  bool on = isatty(STDERR_FILENO) != 0;
-  void update(std::size_t done, std::size_t total) override {
-    if (!on || total < (8u << 20)) return;
-    std::fprintf(stderr, "\rloading friends… %3zu%%", total == 0 ? 100 : done * 100 / total);
-    if (done >= total) std::fprintf(stderr, "\r\x1b[K");
-    std::fflush(stderr);
-  }
-};
 
 // The top-level clauses of a condition: the operands of its outermost `and` chain.
 void clauses(const ast::Expr& e, std::vector<const ast::Expr*>& out) {
@@ -82,6 +72,7 @@ void add_segment_command(CLI::App& app, int& status) {
     std::string format = "human";
     std::string engine = "auto";
     std::string cache_dir;
+    bool quiet = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = seg->add_subcommand("count", "Count the friends a segment (or a broadcast target, or --where) reaches.");
@@ -97,6 +88,7 @@ void add_segment_command(CLI::App& app, int& status) {
   cmd->add_option("--engine", opts->engine, "interp, jit or auto (default; the JIT when built)")
       ->check(CLI::IsMember({"interp", "jit", "auto"}));
   cmd->add_option("--cache-dir", opts->cache_dir, "Where the JIT keeps compiled code (default: ~/.cache/okuri/jit)");
+  cmd->add_flag("--quiet", opts->quiet, "No progress line on stderr while loading a large file");
   cmd->callback([opts, &status] {
     if (opts->name.empty() == opts->where.empty()) {
       std::cerr << "okuri segment count: give a segment NAME or --where 'EXPR' (one of them)\n";
@@ -133,14 +125,10 @@ void add_segment_command(CLI::App& app, int& status) {
     if (expr != nullptr) preds.push_back(ir::lower_predicate(*p, schema, *expr, name));
     for (const auto* c : parts) preds.push_back(ir::lower_predicate(*p, schema, *c, std::string(p->sources.text(c->span))));
     rt::FriendStore store(schema);
-    TerminalProgress progress;
-    try {
-      rt::load_friends(store, opts->friends, &progress);
-    } catch (const rt::DataError& e) {
-      std::cerr << "okuri: " << e.what() << "\n";
-      status = 2;
-      return;
-    }
+    // Only the columns the condition reads (and audiences, for the notes on their sizes).
+    std::set<std::string> columns = rt::friend_columns_read(schema, preds);
+    if (!schema.audiences.empty()) columns.insert("audiences");
+    if (!load_friends_file(store, opts->friends, opts->quiet, status, &columns)) return;
     const stdlib::Zone zone(schema.timezone.c_str());
     rt::EvalEnv env;
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

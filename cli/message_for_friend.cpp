@@ -6,6 +6,7 @@
 
 #include "compiler/literals.hpp"
 #include "runtime/event_input.hpp"
+#include "runtime/friends_file.hpp"
 #include "stdlib/functions.hpp"
 
 namespace okuri::cli {

@@ -18,6 +18,7 @@
 #include "lsp/transport.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/friend_store.hpp"
+#include "runtime/friends_file.hpp"
 
 namespace {
 

@@ -75,6 +75,14 @@ class FriendStore {
   // Appends a friend with every value unknown but the fields that have a default; returns its row.
   std::uint32_t add(std::string_view id);
   std::optional<std::uint32_t> find(std::string_view id) const;
+  // Bulk loading (runtime/friends_file.cpp): grow_to appends rows with every value unknown but
+  // the field defaults, and no id; set_id gives a row its id (rows of distinct ids may be set
+  // from several threads); index_rows makes rows `from` … size()-1 findable, in order, and
+  // returns the first of them whose id an earlier row already has (that row stays unindexed).
+  void grow_to(std::size_t n, unsigned threads = 1);
+  void set_id(std::uint32_t row, const PackedId& id) { ids[row] = id; }
+  void set_odd_id(std::uint32_t row, std::string_view id);
+  std::optional<std::uint32_t> index_rows(std::uint32_t from, unsigned threads = 1);
   std::string id_of(std::uint32_t row) const;
   void reserve(std::size_t n);
   // Asks the memory system for the row's attributes, tags, scores and link history at once,
@@ -142,24 +150,7 @@ class FriendStore {
   bool row_has_id(std::uint32_t row, std::string_view id) const;
   void grow_slots();
   void insert_slot(std::uint32_t row);
+  std::size_t hash_of_row(std::uint32_t row) const;
 };
-
-// Loading friends from CSV (header row) or JSONL (one object a line), columns
-// as runtime.md says. A malformed row raises DataError naming file:line, the
-// column and the value; nothing is added to the store unless the whole file loads.
-struct DataError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-struct LoadProgress {
-  virtual ~LoadProgress() = default;
-  virtual void update(std::size_t bytes_done, std::size_t bytes_total) = 0;
-};
-
-// Loads `path` (.csv or .jsonl/.json by extension) into `store`. The account time
-// zone converts datetimes without an offset.
-void load_friends(FriendStore& store, const std::string& path, LoadProgress* progress = nullptr);
-void load_friends_text(FriendStore& store, const std::string& shown_path, std::string_view text, bool jsonl,
-                       LoadProgress* progress = nullptr);
 
 }  // namespace okuri::rt

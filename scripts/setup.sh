@@ -12,6 +12,8 @@ PACKAGES=(
   tao-pegtl-dev libfmt-dev nlohmann-json3-dev libcli11-dev libicu-dev
   libhowardhinnant-date-dev tzdata libboost-graph-dev libsqlite3-dev
   libxxhash-dev libssl-dev libcpp-httplib-dev llvm-19-dev libzstd-dev
+  # bulk input: friends JSONL and event streams are parsed by simdjson
+  libsimdjson-dev
   # the HTML report lays its flowcharts out with Graphviz's library
   libgraphviz-dev
   # tests: Catch2, clang with libFuzzer for the fuzz run, curl and openssl for the service tests,

@@ -8,6 +8,7 @@
 
 #include "compiler/pred_ir.hpp"
 #include "compiler/workspace.hpp"
+#include "runtime/friends_file.hpp"
 #include "runtime/interpreter.hpp"
 #include "runtime/jit/jit.hpp"
 #include "tests/support/predicate_gen.hpp"

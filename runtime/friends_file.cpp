@@ -1,0 +1,1102 @@
+#include "runtime/friends_file.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "compiler/literals.hpp"
+#include "compiler/text_width.hpp"
+#include "stdlib/builtins.hpp"
+#include "stdlib/functions.hpp"
+#include "stdlib/json_depth.hpp"
+#include "stdlib/prefectures.hpp"
+
+namespace okuri::rt {
+namespace {
+
+// ------------------------------------------------------------------ values
+
+bool parse_i64(std::string_view s, std::int64_t& v) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+
+// RFC 3339 (`2026-01-05T12:00:00+09:00`, `Z`, fractional seconds) or a local
+// `2026-01-05 12:00` → seconds since the epoch.
+std::optional<std::int64_t> parse_moment(std::string_view s, const stdlib::Zone& zone) {
+  if (s.size() < 16) return std::nullopt;
+  auto d = parse_date(s.substr(0, 10));
+  if (!d || (s[10] != 'T' && s[10] != ' ')) return std::nullopt;
+  int hh = 0, mm = 0, ss = 0;
+  auto num = [&](std::size_t at, int& out) {
+    if (at + 2 > s.size()) return false;
+    const auto r = std::from_chars(s.data() + at, s.data() + at + 2, out);
+    return r.ec == std::errc() && r.ptr == s.data() + at + 2;
+  };
+  if (!num(11, hh) || s[13] != ':' || !num(14, mm)) return std::nullopt;
+  std::size_t i = 16;
+  if (i < s.size() && s[i] == ':') {
+    if (!num(17, ss)) return std::nullopt;
+    i = 19;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) ++i;
+    }
+  }
+  if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  const std::int64_t days = days_from_civil(*d);
+  const std::int64_t local = days * 86400 + hh * 3600 + mm * 60 + ss;
+  if (i == s.size()) return zone.to_utc(days, hh * 60 + mm) + ss;
+  if (s[i] == 'Z' && i + 1 == s.size()) return local;
+  if ((s[i] == '+' || s[i] == '-') && i + 6 == s.size() && s[i + 3] == ':') {
+    int oh = 0, om = 0;
+    if (!num(i + 1, oh) || !num(i + 4, om)) return std::nullopt;
+    const std::int64_t off = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+    return local - off;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint8_t> parse_gender(std::string_view s) {
+  if (s == "male" || s == "男性" || s == "男") return 1;
+  if (s == "female" || s == "女性" || s == "女") return 2;
+  if (s == "other" || s == "その他") return 3;
+  return std::nullopt;
+}
+
+// Every spelling of a prefecture: romaji (and the language's variants), 東京都, and 東京 for
+// 東京都 (北海道 as is). Built once; looked up per row.
+std::optional<std::uint8_t> parse_region(std::string_view s) {
+  static const auto kSpellings = [] {
+    std::unordered_map<std::string_view, std::uint8_t> m;
+    for (const auto spelling : stdlib::prefecture_spellings()) {
+      const auto canon = stdlib::canonical_prefecture(spelling);
+      for (const auto& p : stdlib::prefectures()) {
+        if (canon && p.name == *canon) m.emplace(spelling, static_cast<std::uint8_t>(p.code));
+      }
+    }
+    for (const auto& p : stdlib::prefectures()) {
+      m.emplace(p.kanji, static_cast<std::uint8_t>(p.code));
+      if (p.kanji.size() > 3) m.emplace(p.kanji.substr(0, p.kanji.size() - 3), static_cast<std::uint8_t>(p.code));
+    }
+    return m;
+  }();
+  auto it = kSpellings.find(s);
+  if (it == kSpellings.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// A line that holds nothing but spaces and tabs (after a trailing CR) is skipped, not a row.
+bool blank(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+// ------------------------------------------------------------------ columns
+
+enum class Kind : std::uint8_t {
+  Skip,  // not read by this command
+  Unknown,
+  Id,
+  Gender,
+  Age,
+  Region,
+  FriendSince,
+  Source,
+  DisplayName,
+  Language,
+  Blocked,
+  Score,
+  NamedScore,
+  Tags,
+  Audiences,
+  Field,
+};
+
+struct Column {
+  Kind kind = Kind::Unknown;
+  std::size_t index = 0;  // NamedScore, Field
+  std::string name;
+};
+
+Column column_of(const ir::Schema& schema, std::string_view name, const FriendsLoadOptions& o) {
+  Column c;
+  c.name = std::string(name);
+  using Id = stdlib::FriendColumnId;
+  if (const auto* fc = stdlib::find_friend_column(name)) {
+    switch (fc->id) {
+      case Id::Id:
+        c.kind = Kind::Id;
+        break;
+      case Id::Gender:
+        c.kind = Kind::Gender;
+        break;
+      case Id::Age:
+        c.kind = Kind::Age;
+        break;
+      case Id::Region:
+        c.kind = Kind::Region;
+        break;
+      case Id::FriendSince:
+        c.kind = Kind::FriendSince;
+        break;
+      case Id::Source:
+        c.kind = Kind::Source;
+        break;
+      case Id::DisplayName:
+        c.kind = Kind::DisplayName;
+        break;
+      case Id::Language:
+        c.kind = Kind::Language;
+        break;
+      case Id::Blocked:
+        c.kind = Kind::Blocked;
+        break;
+      case Id::Score:
+        c.kind = Kind::Score;
+        break;
+      case Id::Tags:
+        c.kind = Kind::Tags;
+        break;
+      case Id::Audiences:
+        c.kind = Kind::Audiences;
+        break;
+      default:
+        break;
+    }
+  }
+  if (c.kind == Kind::Unknown && name.rfind("score.", 0) == 0) {
+    const auto it = std::find(schema.scores.begin(), schema.scores.end(), name.substr(6));
+    c.kind = Kind::NamedScore;
+    c.index = it == schema.scores.end() ? SIZE_MAX : static_cast<std::size_t>(it - schema.scores.begin());
+  }
+  if (c.kind == Kind::Unknown) {
+    if (const int f = schema.field_index(c.name); f >= 0) {
+      c.kind = Kind::Field;
+      c.index = static_cast<std::size_t>(f);
+    }
+  }
+  if (c.kind != Kind::Unknown && c.kind != Kind::Id && o.columns != nullptr && o.columns->count(c.name) == 0) {
+    c.kind = Kind::Skip;
+  }
+  return c;
+}
+
+// A value as the loader sees it: text (CSV, or a JSON string, number or bool), or a JSON list.
+struct Cell {
+  std::string_view text;
+  const std::vector<std::string_view>* list = nullptr;
+  bool is_bool = false;
+  bool boolean = false;
+};
+
+struct RowError {
+  std::string column;
+  std::string value;
+  std::string why;
+};
+
+// ------------------------------------------------------------------ one chunk
+
+// Texts a chunk interns are its own until the chunks merge: a column holds -(local id + 2).
+constexpr std::int64_t local_text(std::int32_t id) { return -(static_cast<std::int64_t>(id) + 2); }
+
+void set_bit(Bitmap& b, std::size_t i) {
+  __atomic_fetch_or(&b.words[i >> 6], std::uint64_t{1} << (i & 63), __ATOMIC_RELAXED);
+}
+
+// A list of names (tags, an enumeration's values) by name: looked up per cell.
+class Names {
+ public:
+  explicit Names(const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i) ids_.emplace(names[i], static_cast<std::uint32_t>(i));
+  }
+  std::optional<std::uint32_t> find(std::string_view name) const {
+    auto it = ids_.find(name);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
+};
+
+struct Lookups {
+  explicit Lookups(const ir::Schema& s) : tags(s.tags), audiences(s.audiences) {
+    for (const auto& f : s.fields) field_values.emplace_back(f.values);
+  }
+  Names tags, audiences;
+  std::vector<Names> field_values;
+};
+
+struct ChunkResult {
+  std::size_t begin = 0, end = 0;  // bytes of the text
+  std::size_t first_line = 1;
+  std::size_t rows = 0;
+  std::size_t first_row = 0;
+  TextPool texts;
+  std::vector<std::pair<std::uint32_t, std::string>> odd_ids;
+  // The chunk's first bad line, and its row.
+  std::optional<std::string> error;
+  std::size_t error_line = 0;
+  std::size_t error_row = 0;
+  // Names the project does not declare: first line and rows, per name.
+  std::map<std::string, std::pair<std::size_t, std::size_t>> undeclared;
+  std::map<std::string, std::size_t> unknown_keys;  // JSONL keys: first line
+};
+
+class ChunkWriter {
+ public:
+  ChunkWriter(FriendStore& s, const stdlib::Zone& zone, const Lookups& names, ChunkResult& r)
+      : s_(s), zone_(zone), names_(names), r_(r) {}
+
+  std::optional<RowError> apply(std::uint32_t row, const Column& col, const Cell& c, std::size_t line) {
+    if (col.kind == Kind::Skip || col.kind == Kind::Id) return std::nullopt;
+    if (c.list == nullptr && c.text.empty()) return std::nullopt;  // unknown
+    auto err = [&](std::string why) {
+      return RowError{col.name, c.list != nullptr ? join(*c.list) : std::string(c.text), std::move(why)};
+    };
+    switch (col.kind) {
+      case Kind::Gender: {
+        auto g = parse_gender(c.text);
+        if (!g) return err("is not a gender (male, female or other)");
+        s_.gender[row] = *g;
+        break;
+      }
+      case Kind::Age: {
+        std::int64_t v = 0;
+        if (!parse_i64(c.text, v) || v < 0 || v > 150) return err("is not an age (a whole number 0–150)");
+        s_.set_age(row, static_cast<std::int16_t>(v));
+        break;
+      }
+      case Kind::Region: {
+        auto r = parse_region(c.text);
+        if (!r) return err("is not a prefecture (tokyo, osaka, … or 東京都)");
+        s_.region[row] = *r;
+        break;
+      }
+      case Kind::FriendSince:
+        if (auto d = parse_date(c.text); d && c.text.size() <= 10) {
+          s_.friend_since[row] = static_cast<std::int32_t>(days_from_civil(*d));
+        } else if (auto m = parse_moment(c.text, zone_)) {
+          s_.friend_since[row] = static_cast<std::int32_t>(zone_.local_days(*m));
+        } else {
+          return err("is not a date (YYYY-MM-DD) or an RFC 3339 time");
+        }
+        break;
+      case Kind::Source:
+      case Kind::DisplayName:
+      case Kind::Language: {
+        auto& column = col.kind == Kind::Source        ? s_.source
+                       : col.kind == Kind::DisplayName ? s_.display_name
+                                                       : s_.language;
+        column[row] = static_cast<std::int32_t>(local_text(r_.texts.intern(c.text)));
+        break;
+      }
+      case Kind::Blocked: {
+        auto b = boolean(c);
+        if (!b) return err("is not true or false");
+        if (*b) set_bit(s_.blocked, row);
+        break;
+      }
+      case Kind::Score: {
+        std::int64_t v = 0;
+        if (!parse_i64(c.text, v)) return err("is not a whole number");
+        s_.set_score(row, v);
+        break;
+      }
+      case Kind::NamedScore: {
+        if (col.index == SIZE_MAX) return err("names a score the project does not declare");
+        std::int64_t v = 0;
+        if (!parse_i64(c.text, v)) return err("is not a whole number");
+        s_.named_scores[col.index][row] = v;
+        break;
+      }
+      case Kind::Tags:
+      case Kind::Audiences: {
+        const bool tags = col.kind == Kind::Tags;
+        const Names& names = tags ? names_.tags : names_.audiences;
+        auto& bitmaps = tags ? s_.tags : s_.audiences;
+        for_each_item(c, [&](std::string_view t) {
+          const auto i = names.find(t);
+          if (!i) {
+            auto [u, fresh] = r_.undeclared.try_emplace(fmt::format("{} `{}`", tags ? "tag" : "audience", t), line, 0);
+            ++u->second.second;
+            return;
+          }
+          set_bit(bitmaps[*i], row);
+        });
+        break;
+      }
+      case Kind::Field:
+        return field(row, col.index, c, err);
+      case Kind::Skip:
+      case Kind::Unknown:
+      case Kind::Id:
+        break;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  FriendStore& s_;
+  const stdlib::Zone& zone_;
+  const Lookups& names_;
+  ChunkResult& r_;
+
+  static std::string join(const std::vector<std::string_view>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ";") + std::string(x);
+    return s;
+  }
+
+  // The items of a list: a JSON array's, or a CSV cell's separated by `;` (spaces around trimmed).
+  template <typename F>
+  static void for_each_item(const Cell& c, F&& f) {
+    if (c.list != nullptr) {
+      for (const auto& x : *c.list) f(x);
+      return;
+    }
+    std::size_t b = 0;
+    while (b <= c.text.size()) {
+      auto e = c.text.find(';', b);
+      if (e == std::string_view::npos) e = c.text.size();
+      const auto item = trim_spaces(c.text.substr(b, e - b));
+      if (!item.empty()) f(item);
+      b = e + 1;
+    }
+  }
+
+  static std::optional<bool> boolean(const Cell& c) {
+    if (c.is_bool) return c.boolean;
+    if (c.text == "true" || c.text == "TRUE" || c.text == "1") return true;
+    if (c.text == "false" || c.text == "FALSE" || c.text == "0") return false;
+    return std::nullopt;
+  }
+
+  template <typename Err>
+  std::optional<RowError> field(std::uint32_t row, std::size_t f, const Cell& c, Err err) {
+    const auto& info = s_.schema().fields[f];
+    auto& col = s_.fields[f];
+    std::int64_t v = 0;
+    switch (info.type.kind) {
+      case TypeKind::Int:
+        if (!parse_i64(c.text, v)) return err("is not a whole number");
+        break;
+      case TypeKind::Bool: {
+        auto b = boolean(c);
+        if (!b) return err("is not true or false");
+        v = *b ? 1 : 0;
+        break;
+      }
+      case TypeKind::Text:
+        v = local_text(r_.texts.intern(c.text));
+        break;
+      case TypeKind::Date: {
+        auto d = parse_date(c.text);
+        if (!d || c.text.size() > 10) return err("is not a date (YYYY-MM-DD)");
+        v = days_from_civil(*d);
+        break;
+      }
+      case TypeKind::DateTime: {
+        auto m = parse_moment(c.text, zone_);
+        if (!m) return err("is not a date and time (RFC 3339, such as 2026-01-20T18:00:00+09:00)");
+        v = *m;
+        break;
+      }
+      case TypeKind::Duration: {
+        auto d = parse_duration(c.text);
+        if (!d) return err("is not a duration (30m, 2h, 1d, 2w)");
+        v = *d;
+        break;
+      }
+      case TypeKind::Time: {
+        auto t = parse_time_of_day(c.text);
+        if (!t) return err("is not a time of day (HH:MM)");
+        v = *t;
+        break;
+      }
+      case TypeKind::Enum: {
+        const auto i = names_.field_values[f].find(c.text);
+        if (!i) return err(fmt::format("is not a {}", info.name));
+        v = *i;
+        break;
+      }
+      case TypeKind::Set: {
+        std::optional<RowError> bad;
+        for_each_item(c, [&](std::string_view item) {
+          if (bad) return;
+          const auto i = names_.field_values[f].find(item);
+          if (!i) {
+            bad = err(fmt::format("holds `{}`, which is not a {} value", item, info.name));
+            return;
+          }
+          v |= std::int64_t{1} << *i;
+        });
+        if (bad) return bad;
+        break;
+      }
+      case TypeKind::Error:
+        return std::nullopt;
+    }
+    col.values[row] = v;
+    set_bit(col.known, row);
+    return std::nullopt;
+  }
+};
+
+// Splits one CSV record (RFC 4180: quotes, doubled quotes, commas inside quotes) into views of
+// the line, or of `scratch` for a line with quotes or stray CRs. Returns false on an unterminated
+// quote. Records may not span lines. A CR outside quotes is dropped.
+bool split_csv(std::string_view line, std::vector<std::string_view>& out, std::deque<std::string>& scratch) {
+  out.clear();
+  // The common line has no quote and no CR: one pass, cutting at commas.
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  const char* cell = p;
+  bool plain = true;
+  for (; p != end; ++p) {
+    const char c = *p;
+    if (c == ',') {
+      out.emplace_back(cell, static_cast<std::size_t>(p - cell));
+      cell = p + 1;
+    } else if (c == '"' || c == '\r') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out.emplace_back(cell, static_cast<std::size_t>(end - cell));
+    return true;
+  }
+  out.clear();
+  std::size_t i = 0;
+  std::size_t used = 0;
+  while (true) {
+    if (scratch.size() <= used) scratch.resize(used + 1);
+    std::string& cur = scratch[used++];
+    cur.clear();
+    bool quoted = false, was_quoted = false;
+    for (; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted) {
+        if (c == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            cur.push_back('"');
+            ++i;
+          } else {
+            quoted = false;
+          }
+        } else {
+          cur.push_back(c);
+        }
+      } else if (c == '"' && cur.empty() && !was_quoted) {
+        quoted = was_quoted = true;
+      } else if (c == ',') {
+        break;
+      } else if (c != '\r') {
+        cur.push_back(c);
+      }
+    }
+    if (quoted) return false;
+    out.push_back(cur);
+    if (i >= line.size()) return true;
+    ++i;  // past the comma
+  }
+}
+
+std::string shown(const simdjson::dom::element& v) {
+  std::string s = simdjson::minify(v);
+  if (s.size() > 60) s = s.substr(0, 57) + "…";
+  return s;
+}
+
+// ------------------------------------------------------------------ the file
+
+class Loader {
+ public:
+  Loader(FriendStore& store, const std::string& file, std::string_view text, bool jsonl, const FriendsLoadOptions& o,
+         bool mapped)
+      : out_(store),
+        file_(file),
+        text_(text),
+        jsonl_(jsonl),
+        o_(o),
+        mapped_(mapped),
+        tmp_(store.schema()),
+        zone_(store.schema().timezone.c_str()) {}
+
+  FriendsLoaded run() {
+    check_line_ends();
+    std::size_t data = 0;
+    std::size_t first_line = 1;
+    if (!jsonl_) read_header(data, first_line);
+    split(data, first_line);
+    const unsigned threads = threads_ =
+        std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
+                                        static_cast<unsigned>(chunks_.size())));
+    // Pass 1: lines and rows per chunk, and whether its bytes are UTF-8.
+    parallel(threads, [&](ChunkResult& c) { count(c); });
+    std::size_t rows = 0, line = first_line;
+    for (auto& c : chunks_) {
+      c.first_row = rows;
+      c.first_line = line;
+      rows += c.rows;
+      line += lines_[&c - chunks_.data()];
+    }
+    // A byte that is not UTF-8 is the first error when it comes before any other.
+    for (std::size_t i = 0; i < chunks_.size(); ++i) {
+      if (chunks_[i].error) {
+        std::size_t before = 0;
+        for (std::size_t k = 0; k < i; ++k) before += lines_[k];
+        throw DataError(
+            fmt::format("{}:{}: {}", file_, first_line + before + chunks_[i].error_line, *chunks_[i].error));
+      }
+    }
+    tmp_.grow_to(rows, threads);
+    // Pass 2: every chunk writes its own rows.
+    parallel(threads, [&](ChunkResult& c) { parse(c); });
+    return finish(rows);
+  }
+
+ private:
+  FriendStore& out_;
+  const std::string& file_;
+  std::string_view text_;
+  bool jsonl_;
+  const FriendsLoadOptions& o_;
+  bool mapped_;
+  FriendStore tmp_;
+  const stdlib::Zone zone_;
+  const Lookups names_{tmp_.schema()};
+  std::vector<Column> header_;
+  std::size_t header_line_ = 0;
+  std::size_t id_col_ = 0;
+  std::vector<ChunkResult> chunks_;
+  unsigned threads_ = 1;
+  std::vector<std::size_t> lines_;             // newlines per chunk
+  std::atomic<std::size_t> failed_{SIZE_MAX};  // the first chunk with an error: later chunks stop
+  std::mutex progress_mu_;
+  std::size_t done_bytes_ = 0;
+
+  void check_line_ends() {
+    // Lines that end in a carriage return alone (old Mac OS exports) would read as one line: a
+    // header and no friends, and no error. Say so instead.
+    if (text_.find('\n') != std::string_view::npos) return;  // stops at the first line end
+    if (const auto cr = text_.find('\r');
+        cr != std::string_view::npos && (cr + 1 == text_.size() || text_[cr + 1] != '\n')) {
+      throw DataError(fmt::format(
+          "{}:1: lines end with a carriage return alone; save the file with LF or CRLF line endings", file_));
+    }
+  }
+
+  void read_header(std::size_t& data, std::size_t& first_line) {
+    std::size_t pos = 0, line_no = 0;
+    while (pos < text_.size()) {
+      auto e = text_.find('\n', pos);
+      if (e == std::string_view::npos) e = text_.size();
+      std::string_view line = text_.substr(pos, e - pos);
+      const std::size_t next = e == text_.size() ? e : e + 1;
+      ++line_no;
+      if (!blank(line)) {
+        if (const auto bad = first_invalid_utf8(line); bad != std::string_view::npos) {
+          throw DataError(
+              fmt::format("{}:{}: not valid UTF-8 (byte {}); save the file as UTF-8", file_, line_no, pos + bad + 1));
+        }
+        if (line_no == 1 && line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+        std::vector<std::string_view> cells;
+        std::deque<std::string> scratch;  // a deque: growing it keeps the cells already split in place
+        if (!split_csv(line, cells, scratch)) throw DataError(fmt::format("{}:{}: unterminated quote", file_, line_no));
+        bool has_id = false;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+          header_.push_back(column_of(tmp_.schema(), trim_spaces(cells[i]), o_));
+          if (header_.back().kind == Kind::Id && !has_id) {
+            has_id = true;
+            id_col_ = i;
+          }
+        }
+        if (!has_id) throw DataError(fmt::format("{}:{}: the header has no `id` column", file_, line_no));
+        header_line_ = line_no;
+        data = next;
+        first_line = line_no + 1;
+        return;
+      }
+      pos = next;
+    }
+  }
+
+  // Chunks of about 4 MiB (or where the caller asked), each ending at a line end.
+  void split(std::size_t data, std::size_t /*first_line*/) {
+    std::vector<std::size_t> cuts = o_.split_at;
+    if (cuts.empty()) {
+      constexpr std::size_t kChunk = std::size_t{4} << 20;
+      for (std::size_t at = data + kChunk; at < text_.size(); at += kChunk) cuts.push_back(at);
+    }
+    std::sort(cuts.begin(), cuts.end());
+    std::size_t begin = data;
+    for (std::size_t at : cuts) {
+      if (at <= begin) continue;
+      if (at >= text_.size()) break;
+      const auto nl = text_.find('\n', at - 1);
+      if (nl == std::string_view::npos || nl + 1 >= text_.size()) break;
+      if (nl + 1 <= begin) continue;
+      ChunkResult c;
+      c.begin = begin;
+      c.end = nl + 1;
+      chunks_.push_back(std::move(c));
+      begin = nl + 1;
+    }
+    ChunkResult last;
+    last.begin = begin;
+    last.end = text_.size();
+    chunks_.push_back(std::move(last));
+    lines_.assign(chunks_.size(), 0);
+  }
+
+  template <typename F>
+  void parallel(unsigned threads, F&& work) {
+    std::atomic<std::size_t> next{0};
+    auto run = [&] {
+      for (std::size_t i = next++; i < chunks_.size(); i = next++) {
+        if (i > failed_.load(std::memory_order_relaxed)) continue;
+        work(chunks_[i]);
+        release(chunks_[i]);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(run);
+    run();
+    for (auto& t : pool) t.join();
+  }
+
+  // Gives the pages of a mapped chunk back: the file stays in the page cache, not in this process.
+  void release(const ChunkResult& c) {
+    if (!mapped_) return;
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const auto base = reinterpret_cast<std::uintptr_t>(text_.data());
+    const std::uintptr_t b = (base + c.begin + page - 1) / page * page;
+    const std::uintptr_t e = (base + c.end) / page * page;
+    if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+  }
+
+  void note_failed(std::size_t chunk) {
+    std::size_t cur = failed_.load();
+    while (chunk < cur && !failed_.compare_exchange_weak(cur, chunk)) {
+    }
+  }
+
+  // Maps a chunk's pages in one call before it is read (a fault per page is slow on some machines).
+  void populate(const ChunkResult& c) {
+#ifdef MADV_POPULATE_READ
+    if (!mapped_) return;
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const auto base = reinterpret_cast<std::uintptr_t>(text_.data());
+    const std::uintptr_t b = (base + c.begin) / page * page;
+    madvise(reinterpret_cast<void*>(b), base + c.end - b, MADV_POPULATE_READ);  // a hint: older kernels refuse it
+#else
+    (void)c;
+#endif
+  }
+
+  void count(ChunkResult& c) {
+    populate(c);
+    const std::string_view bytes = text_.substr(c.begin, c.end - c.begin);
+    const std::size_t idx = static_cast<std::size_t>(&c - chunks_.data());
+    std::size_t newlines = 0, rows = 0, pos = 0;
+    if (!simdjson::validate_utf8(bytes.data(), bytes.size())) {
+      const auto bad = first_invalid_utf8(bytes);
+      if (bad != std::string_view::npos) {
+        c.error = fmt::format("not valid UTF-8 (byte {}); save the file as UTF-8", c.begin + bad + 1);
+        c.error_line =
+            static_cast<std::size_t>(std::count(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+        note_failed(idx);
+        return;
+      }
+    }
+    while (pos < bytes.size()) {
+      const void* nl = std::memchr(bytes.data() + pos, '\n', bytes.size() - pos);
+      const std::size_t e =
+          nl == nullptr ? bytes.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data());
+      if (!blank(bytes.substr(pos, e - pos))) ++rows;
+      if (nl != nullptr) ++newlines;
+      pos = e + 1;
+    }
+    c.rows = rows;
+    lines_[idx] = newlines;
+  }
+
+  void fail_row(ChunkResult& c, std::size_t line, std::size_t row, std::string what) {
+    c.error = std::move(what);
+    c.error_line = line;
+    c.error_row = row;
+    note_failed(static_cast<std::size_t>(&c - chunks_.data()));
+  }
+
+  void parse(ChunkResult& c) {
+    populate(c);
+    ChunkWriter writer(tmp_, zone_, names_, c);
+    const std::string_view bytes = text_.substr(c.begin, c.end - c.begin);
+    std::vector<std::string_view> cells;
+    std::deque<std::string> scratch;  // a deque: growing it keeps the cells already split in place
+    simdjson::dom::parser json;
+    KeyColumns keys;
+    std::vector<std::string_view> list;
+    std::string number;
+    std::size_t pos = 0, line_no = c.first_line, row = c.first_row;
+    for (; pos < bytes.size() && !c.error; ++line_no) {
+      const void* nl = std::memchr(bytes.data() + pos, '\n', bytes.size() - pos);
+      const std::size_t e =
+          nl == nullptr ? bytes.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data());
+      std::string_view line = bytes.substr(pos, e - pos);
+      pos = e + 1;
+      if (blank(line)) continue;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      const auto r = static_cast<std::uint32_t>(row++);
+      if (jsonl_) {
+        parse_json(c, writer, json, keys, list, number, line, line_no, r);
+      } else {
+        parse_csv(c, writer, cells, scratch, line, line_no, r);
+      }
+    }
+    std::lock_guard<std::mutex> lock(progress_mu_);
+    done_bytes_ += bytes.size();
+    if (o_.progress != nullptr) o_.progress->update(done_bytes_, text_.size());
+  }
+
+  void set_id(ChunkResult& c, std::uint32_t row, std::string_view id) {
+    if (auto p = pack_line_id(id)) {
+      tmp_.set_id(row, *p);
+    } else {
+      c.odd_ids.emplace_back(row, std::string(id));
+    }
+  }
+
+  void parse_csv(ChunkResult& c, ChunkWriter& w, std::vector<std::string_view>& cells, std::deque<std::string>& scratch,
+                 std::string_view line, std::size_t line_no, std::uint32_t row) {
+    if (!split_csv(line, cells, scratch)) return fail_row(c, line_no, row, "unterminated quote");
+    if (cells.size() != header_.size()) {
+      return fail_row(c, line_no, row,
+                      fmt::format("{} values, but the header has {} columns", cells.size(), header_.size()));
+    }
+    const std::string_view id = cells[id_col_];
+    if (id.empty()) return fail_row(c, line_no, row, "column `id` is empty");
+    set_id(c, row, id);
+    for (std::size_t i = 0; i < header_.size(); ++i) {
+      if (header_[i].kind == Kind::Skip || header_[i].kind == Kind::Unknown) continue;
+      Cell cell;
+      cell.text = cells[i];
+      if (auto err = w.apply(row, header_[i], cell, line_no)) {
+        return fail_row(c, line_no, row, fmt::format("column `{}`: `{}` {}", err->column, err->value, err->why));
+      }
+    }
+  }
+
+  // What a JSONL key names, looked up once per key in each chunk.
+  using KeyColumns = std::unordered_map<std::string, Column>;
+
+  void parse_json(ChunkResult& c, ChunkWriter& w, simdjson::dom::parser& parser, KeyColumns& columns,
+                  std::vector<std::string_view>& list, std::string& number, std::string_view line, std::size_t line_no,
+                  std::uint32_t row) {
+    if (stdlib::json_too_deep(line)) {
+      return fail_row(c, line_no, row,
+                      fmt::format("not accepted: JSON nested deeper than {} levels", stdlib::kJsonDepthLimit));
+    }
+    simdjson::dom::element doc;
+    if (auto err = parser.parse(line.data(), line.size()).get(doc); err != simdjson::SUCCESS) {
+      return fail_row(c, line_no, row, fmt::format("not valid JSON: {}", simdjson::error_message(err)));
+    }
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS)
+      return fail_row(c, line_no, row, "a friend must be a JSON object");
+    std::string_view id;
+    if (obj["id"].get_string().get(id) != simdjson::SUCCESS || id.empty()) {
+      return fail_row(c, line_no, row, "column `id` is missing or not a string");
+    }
+    set_id(c, row, id);
+    for (auto field : obj) {
+      const std::string_view key = field.key;
+      if (key == "id") continue;
+      const auto val = field.value;
+      if (val.is_null()) continue;
+      auto known = columns.find(std::string(key));
+      if (known == columns.end()) known = columns.emplace(std::string(key), column_of(tmp_.schema(), key, o_)).first;
+      const Column& col = known->second;
+      if (col.kind == Kind::Unknown) {
+        c.unknown_keys.try_emplace(std::string(key), line_no);
+        continue;
+      }
+      if (col.kind == Kind::Skip) continue;
+      Cell cell;
+      switch (val.type()) {
+        case simdjson::dom::element_type::STRING:
+          cell.text = val.get_string().value_unsafe();
+          break;
+        case simdjson::dom::element_type::BOOL:
+          cell.is_bool = true;
+          cell.boolean = val.get_bool().value_unsafe();
+          cell.text = cell.boolean ? "true" : "false";
+          break;
+        case simdjson::dom::element_type::INT64:
+          number = std::to_string(val.get_int64().value_unsafe());
+          cell.text = number;
+          break;
+        case simdjson::dom::element_type::UINT64:
+          number = std::to_string(val.get_uint64().value_unsafe());
+          cell.text = number;
+          break;
+        case simdjson::dom::element_type::ARRAY: {
+          list.clear();
+          simdjson::dom::array items;
+          if (val.get(items) != simdjson::SUCCESS) break;
+          for (auto item : items) {
+            std::string_view s;
+            if (item.get_string().get(s) != simdjson::SUCCESS) {
+              return fail_row(c, line_no, row,
+                              fmt::format("column `{}`: `{}` must be a list of names", key, shown(val)));
+            }
+            list.push_back(s);
+          }
+          cell.list = &list;
+          break;
+        }
+        case simdjson::dom::element_type::OBJECT:
+        case simdjson::dom::element_type::DOUBLE:
+        case simdjson::dom::element_type::NULL_VALUE:
+          return fail_row(c, line_no, row,
+                          fmt::format("column `{}`: `{}` has a type this column does not take", key, shown(val)));
+      }
+      if (auto err = w.apply(row, col, cell, line_no)) {
+        return fail_row(c, line_no, row, fmt::format("column `{}`: `{}` {}", err->column, err->value, err->why));
+      }
+    }
+  }
+
+  // The line of a row (for a duplicate id, found after every chunk has been read).
+  std::size_t line_of_row(std::size_t row) const {
+    const auto& c = *std::prev(std::upper_bound(chunks_.begin(), chunks_.end(), row,
+                                                [](std::size_t r, const ChunkResult& x) { return r < x.first_row; }));
+    std::size_t pos = c.begin, line = c.first_line, k = c.first_row;
+    while (pos < c.end) {
+      auto e = text_.find('\n', pos);
+      if (e == std::string_view::npos || e > c.end) e = c.end;
+      if (!blank(text_.substr(pos, e - pos))) {
+        if (k == row) return line;
+        ++k;
+      }
+      pos = e + 1;
+      ++line;
+    }
+    return line;
+  }
+
+  FriendsLoaded finish(std::size_t rows) {
+    // The first bad line, and the rows before it (only those were all read).
+    const ChunkResult* bad = nullptr;
+    for (const auto& c : chunks_) {
+      if (c.error) {
+        bad = &c;
+        break;
+      }
+    }
+    const std::size_t good_rows = bad != nullptr ? bad->error_row : rows;
+    for (const auto& c : chunks_) {
+      if (c.first_row >= good_rows && &c != bad) break;
+      for (const auto& [row, id] : c.odd_ids) tmp_.set_odd_id(row, id);
+    }
+    {
+      FriendStore& s = tmp_;
+      const auto keep = s.size();
+      if (good_rows < keep) {
+        // Index the rows read before the error only: the others have no ids yet.
+        if (auto dup = index_prefix(good_rows)) {
+          throw DataError(
+              fmt::format("{}:{}: column `id`: `{}` appears twice", file_, line_of_row(*dup), s.id_of(*dup)));
+        }
+      } else if (auto dup = s.index_rows(0, threads_)) {
+        throw DataError(fmt::format("{}:{}: column `id`: `{}` appears twice", file_, line_of_row(*dup), s.id_of(*dup)));
+      }
+    }
+    if (bad != nullptr) throw DataError(fmt::format("{}:{}: {}", file_, bad->error_line, *bad->error));
+    // Texts: each chunk's, in file order, into the store's pool (ids as one reader would give).
+    for (auto& c : chunks_) {
+      std::vector<std::int32_t> to(c.texts.size());
+      for (std::size_t i = 0; i < to.size(); ++i) to[i] = tmp_.texts.intern(c.texts.get(static_cast<std::int32_t>(i)));
+      if (to.empty()) continue;
+      auto remap = [&](auto& column) {
+        for (std::size_t r = c.first_row; r < c.first_row + c.rows; ++r) {
+          if (column[r] <= -2) column[r] = to[static_cast<std::size_t>(-column[r] - 2)];
+        }
+      };
+      remap(tmp_.source);
+      remap(tmp_.display_name);
+      remap(tmp_.language);
+      for (std::size_t f = 0; f < tmp_.fields.size(); ++f) {
+        if (tmp_.schema().fields[f].type.kind == TypeKind::Text) remap(tmp_.fields[f].values);
+      }
+    }
+    FriendsLoaded out;
+    out.rows = rows;
+    warnings(out);
+    if (out_.size() != 0) throw DataError(fmt::format("{}: friends are already loaded", file_));
+    out_ = std::move(tmp_);
+    return out;
+  }
+
+  // Indexes rows 0 … n-1 only, by indexing a store cut to them.
+  std::optional<std::uint32_t> index_prefix(std::size_t n) {
+    FriendStore cut(tmp_.schema());
+    cut.grow_to(n);
+    std::copy(tmp_.ids.begin(), tmp_.ids.begin() + static_cast<std::ptrdiff_t>(n), cut.ids.begin());
+    for (const auto& c : chunks_) {
+      for (const auto& [row, id] : c.odd_ids) {
+        if (row < n) cut.set_odd_id(row, id);
+      }
+    }
+    return cut.index_rows(0);
+  }
+
+  void warnings(FriendsLoaded& out) const {
+    for (const auto& col : header_) {
+      if (col.kind == Kind::Unknown) {
+        out.warnings.push_back(
+            fmt::format("{}:{}: column `{}` is not a friend column or a field of the project; ignored", file_,
+                        header_line_, col.name));
+      }
+    }
+    std::map<std::string, std::size_t> keys;
+    std::map<std::string, std::pair<std::size_t, std::size_t>> names;
+    for (const auto& c : chunks_) {
+      for (const auto& [k, line] : c.unknown_keys) keys.try_emplace(k, line);
+      for (const auto& [n, at] : c.undeclared) {
+        auto [it, fresh] = names.try_emplace(n, at);
+        if (!fresh) it->second.second += at.second;
+      }
+    }
+    for (const auto& [k, line] : keys) {
+      out.warnings.push_back(
+          fmt::format("{}:{}: key `{}` is not a friend column or a field of the project; ignored", file_, line, k));
+    }
+    for (const auto& [n, at] : names) {
+      out.warnings.push_back(fmt::format("{}:{}: {} is not declared in the project; ignored ({} row{})", file_,
+                                         at.first, n, at.second, at.second == 1 ? "" : "s"));
+    }
+  }
+};
+
+// A read-only mapping of a whole file.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw DataError("cannot read " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw DataError("cannot read " + path + ": not a regular file");
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ == 0) return;
+    data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (data_ == MAP_FAILED) {
+      ::close(fd_);
+      throw DataError("cannot map " + path + ": " + std::strerror(errno));
+    }
+    madvise(data_, size_, MADV_SEQUENTIAL);
+  }
+  ~MappedFile() {
+    if (data_ != nullptr && data_ != MAP_FAILED) ::munmap(data_, size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::string_view text() const {
+    return data_ == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data_), size_);
+  }
+
+ private:
+  int fd_ = -1;
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+bool is_jsonl(const std::string& path) {
+  return path.size() >= 5 && (path.substr(path.size() - 5) == "jsonl" || path.substr(path.size() - 5) == ".json");
+}
+
+}  // namespace
+
+std::set<std::string> friend_columns_read(const ir::Schema& schema, const std::vector<ir::Predicate>& preds) {
+  std::set<std::string> out;
+  for (const auto& p : preds) {
+    for (const auto& n : p.nodes) {
+      switch (n.op) {
+        case ir::Op::Attr: {
+          // An attribute is read from the column of its name (friend_days from friend_since);
+          // today and now are not in the file.
+          static const char* const kNames[] = {
+#define OKURI_ATTRIBUTE(id, name, type, unknown, doc) name,
+#include "stdlib/attributes.def"
+#undef OKURI_ATTRIBUTE
+          };
+          const std::string_view name = kNames[n.a];
+          if (name == "friend_days") {
+            out.insert("friend_since");
+          } else if (stdlib::find_friend_column(name) != nullptr) {
+            out.insert(std::string(name));
+          }
+          break;
+        }
+        case ir::Op::Field:
+          out.insert(schema.fields[static_cast<std::size_t>(n.a)].name);
+          break;
+        case ir::Op::NamedScore:
+          out.insert("score." + schema.scores[static_cast<std::size_t>(n.a)]);
+          break;
+        case ir::Op::Tagged:
+          out.insert("tags");
+          break;
+        case ir::Op::InAudience:
+          out.insert("audiences");
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return out;
+}
+
+FriendsLoaded load_friends_text(FriendStore& store, const std::string& file, std::string_view text, bool jsonl,
+                                const FriendsLoadOptions& options) {
+  Loader loader(store, file, text, jsonl, options, false);
+  return loader.run();
+}
+
+FriendsLoaded load_friends(FriendStore& store, const std::string& path, const FriendsLoadOptions& options) {
+  MappedFile f(path);
+  Loader loader(store, path, f.text(), is_jsonl(path), options, true);
+  return loader.run();
+}
+
+}  // namespace okuri::rt
