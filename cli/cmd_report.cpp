@@ -83,8 +83,8 @@ void add_report_command(CLI::App& app, int& status) {
     ro.from = snapshot.clock;
     for (const auto& r : snapshot.deliveries) ro.from = std::min(ro.from, r.created > 0 ? r.created : ro.from);
     ro.to = snapshot.clock;
-    ro.deliveries = &deliveries;
-    ro.events = &clicks;
+    const rt::ReportTally tally = rt::tally_of(*e, deliveries, &clicks, ro.to, zone);
+    ro.tally = &tally;
     ro.blocks_known = false;
     const std::string json = rt::report_json(*e, ro, zone);
     if (!o->json.empty() && !write_output(o->json, json)) {
@@ -95,7 +95,7 @@ void add_report_command(CLI::App& app, int& status) {
     report::HtmlOptions ho;
     if (!o->lang.empty()) ho.ja = o->lang == "ja";
     ho.title = project_title(o->path);
-    ho.deliveries = &deliveries;
+    ho.tally = &tally;
     const bool ja = ho.ja.value_or(report::speaks_japanese(e->plan()));
     ho.source = fmt::format(fmt::runtime(ja ? "稼働中のアカウント（{}、{} 時点）" : "a running account ({}, as of {})"),
                             o->db, rt::format_time(snapshot.clock, zone));

@@ -1,8 +1,6 @@
 // `okuri simulate`, `okuri test` and `okuri explain`: the engine on a virtual clock.
-#include <unistd.h>
-
 #include <cstdio>
-#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -15,11 +13,14 @@
 #include "cli/commands.hpp"
 #include "cli/friends_input.hpp"
 #include "cli/html_output.hpp"
+#include "cli/progress.hpp"
 #include "compiler/literals.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/event_input.hpp"
+#include "runtime/event_stream.hpp"
 #include "runtime/jit/jit.hpp"
 #include "runtime/report.hpp"
+#include "runtime/report_tally.hpp"
 #include "runtime/testing.hpp"
 
 namespace okuri::cli {
@@ -34,6 +35,12 @@ void add_engine_options(CLI::App* cmd, EngineChoice& c) {
   cmd->add_option("--engine", c.engine, "How conditions are evaluated: interp, jit or auto (default: the JIT when built)")
       ->check(CLI::IsMember({"interp", "jit", "auto"}));
   cmd->add_option("--cache-dir", c.cache_dir, "Where the JIT keeps compiled code (default: ~/.cache/okuri/jit)");
+}
+
+void add_sort_window(CLI::App* cmd, std::string& window) {
+  cmd->add_option("--sort-window", window,
+                  "How far out of time order the events may come (default 1h); an event earlier than that is an error "
+                  "at its line");
 }
 
 // Engine options with the JIT's row functions when chosen and available; false on bad usage.
@@ -56,77 +63,119 @@ std::optional<std::int64_t> parse_when(const std::string& s, const std::string& 
   return std::nullopt;
 }
 
-struct Inputs {
-  std::vector<rt::InputEvent> events;
+// The run of a stream of events: the first and last event's times and the end of the run.
+struct Played {
+  std::int64_t first = 0, last = 0, to = 0;
   std::map<std::string, std::size_t> ignored;
   std::size_t duplicates = 0;
 };
 
-// Events from JSONL files, or LINE webhook bodies (.json): sorted by time.
-bool read_events(const Program& p, const std::vector<std::string>& files, Inputs& in, int& status) {
-  rt::EventCatalog catalog(p);
-  rt::EventReader reader(catalog);
-  try {
-    for (const auto& f : files) {
-      std::vector<rt::InputEvent> evs;
-      if (f.size() > 5 && f.substr(f.size() - 5) == ".json") {
-        std::ifstream is(f, std::ios::binary);
-        if (!is) throw rt::EventError(fmt::format("{}: cannot read the file", f));
-        std::string body((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
-        evs = reader.read_webhook(body);
-      } else {
-        evs = reader.read_jsonl_file(f);
-      }
-      for (auto& e : evs) in.events.push_back(std::move(e));
-    }
-  } catch (const rt::EventError& e) {
-    std::cerr << "okuri: " << e.what() << "\n";
+// `--sort-window 1h`: how far out of time order an events file may be.
+bool stream_options(const std::string& window, rt::EventStreamOptions& o, const char* command, int& status) {
+  if (window.empty()) return true;
+  const auto d = parse_duration(window);
+  if (!d || *d <= 0) {
+    std::cerr << "okuri " << command << ": --sort-window `" << window << "` is not a duration (30m, 1h, 2d)\n";
     status = 2;
     return false;
   }
-  rt::sort_by_time(in.events);
-  in.ignored = reader.ignored();
-  in.duplicates = reader.duplicates();
+  o.window_ms = *d * 1000;
   return true;
 }
 
-bool load_friends(rt::Engine& e, const std::string& path, int& status) {
-  return load_friends_file(e.store(), path, false, status);
-}
-
-// Plays the events and runs the clock to `to`, with progress on a terminal.
-void play(rt::Engine& e, const std::vector<rt::InputEvent>& events, std::int64_t to) {
-  const bool progress = isatty(STDERR_FILENO) != 0 && events.size() >= 200000;
-  e.handle_all(events, [&](std::size_t i) {
-    if (!progress) return;
-    std::fprintf(stderr, "\rsimulating… %3zu%% of %zu events", i * 100 / events.size(), events.size());
-    std::fflush(stderr);
-  });
-  if (progress) std::fprintf(stderr, "\r\x1b[K");
-  e.run_until(to);
-}
-
-// Starts the clock at the first event, plays every event and runs timers to --to (default: the
-// last event + 90 days). Returns the end of the run, or nullopt (status 2) on a bad --to.
-std::optional<std::int64_t> run_events(rt::Engine& e, const Program& p, const Inputs& in, const std::string& to_option,
-                                       const char* command, int& status) {
-  const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
-  const std::int64_t last = in.events.empty() ? 0 : in.events.back().time_ms / 1000;
-  std::int64_t to = last + 90LL * 86400;
+// Plays the events of the files as they are read: each batch is handled, then what the engine
+// delivered before the clock is settled in the tally (when given), which hands deliveries on to
+// `out` in time order. The clock then runs to --to (default: the last event + 90 days). Progress
+// on a terminal. nullopt (status 2, the reason printed) on a bad --to or a bad input line.
+std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<std::string>& files,
+                           const rt::EventStreamOptions& so, const std::string& to_option, const char* command,
+                           bool quiet, rt::ReportTally* tally, const std::function<void(const rt::Delivery&)>& out,
+                           int& status) {
+  std::optional<std::int64_t> to;
   if (!to_option.empty()) {
-    auto t = parse_when(to_option, p.account.timezone);
-    if (!t) {
+    to = parse_when(to_option, p.account.timezone);
+    if (!to) {
       std::cerr << "okuri " << command << ": --to `" << to_option
                 << "` is not a date or time (2026-06-01, '2026-06-01 10:00' or RFC 3339)\n";
       status = 2;
       return std::nullopt;
     }
-    to = *t;
   }
-  e.start_at(first);
-  play(e, in.events, to);
-  return to;
+  rt::EventCatalog catalog(p);
+  Played played;
+  Progress progress(fmt::format("{} {}", command, files.size() == 1 ? files[0] : fmt::format("{} files", files.size())),
+                    "events", quiet);
+  try {
+    rt::EventStream stream(catalog, files, so);
+    std::vector<rt::InputEvent> batch;
+    bool started = false;
+    while (stream.next(batch)) {
+      if (!started) {
+        played.first = batch.front().time_ms / 1000;
+        e.start_at(played.first);
+        started = true;
+      }
+      e.handle_all(batch);
+      played.last = batch.back().time_ms / 1000;
+      if (tally != nullptr) {
+        for (const auto& ev : batch) tally->event(ev);
+        for (auto& d : e.take_deliveries()) tally->made(std::move(d));
+        tally->settle(e.now(), out);
+      }
+      progress.show(stream.bytes_read(), stream.bytes_total(), e.events_handled());
+    }
+    progress.finish();
+    const auto& reader = stream.reader();
+    played.ignored = reader.ignored();
+    played.duplicates = reader.duplicates();
+    // A type the project does not declare is most often a typo: say where it first appeared.
+    for (const auto& [type, at] : reader.ignored_at()) {
+      const auto n = reader.ignored().at(type);
+      std::cerr << fmt::format(
+          "okuri: warning: {}: event type `{}` is not declared in the project; {} event{} of it skipped\n", at, type, n,
+          n == 1 ? "" : "s");
+    }
+  } catch (const rt::EventError& x) {
+    progress.finish();
+    std::cerr << "okuri: " << x.what() << "\n";
+    status = 2;
+    return std::nullopt;
+  }
+  played.to = to.value_or(played.last + 90LL * 86400);
+  e.run_until(played.to);
+  if (tally != nullptr) {
+    for (auto& d : e.take_deliveries()) tally->made(std::move(d));
+    tally->finish(played.to, out);
+  }
+  return played;
 }
+
+bool load_friends(rt::Engine& e, const std::string& path, bool quiet, int& status) {
+  return load_friends_file(e.store(), path, quiet, status);
+}
+
+// Deliveries on stdout through one buffer.
+class DeliveryWriter {
+ public:
+  DeliveryWriter(const rt::Engine& e, const stdlib::Zone& zone, bool text) : e_(e), zone_(zone), text_(text) {}
+  ~DeliveryWriter() { flush(); }
+  void operator()(const rt::Delivery& d) {
+    buf_ += text_ ? rt::delivery_text(e_, d, zone_) : rt::delivery_line(e_, d, zone_);
+    buf_ += '\n';
+    if (buf_.size() > (1u << 20)) flush();
+  }
+  void flush() {
+    std::fwrite(buf_.data(), 1, buf_.size(), stdout);
+    std::fflush(stdout);
+    buf_.clear();
+  }
+
+ private:
+  const rt::Engine& e_;
+  const stdlib::Zone& zone_;
+  bool text_;
+  std::string buf_;
+};
 
 void add_simulate(CLI::App& app, int& status) {
   struct Options {
@@ -143,6 +192,7 @@ void add_simulate(CLI::App& app, int& status) {
     double overage = 3.0;
     std::string format = "jsonl";
     bool quiet = false;
+    std::string sort_window;
     EngineChoice engine;
   };
   auto o = std::make_shared<Options>();
@@ -179,12 +229,14 @@ void add_simulate(CLI::App& app, int& status) {
       ->check(CLI::IsMember({"jsonl", "text"}));
   cmd->add_option("--overage-price", o->overage, "Yen per message over the standard plan's allowance (default 3)");
   cmd->add_flag("--quiet", o->quiet, "No progress line on stderr during a long run");
+  add_sort_window(cmd, o->sort_window);
   add_engine_options(cmd, o->engine);
   cmd->callback([o, &status] {
     auto p = compile_for_command(o->path, "simulate", status);
     if (!p) return;
-    Inputs in;
-    if (!read_events(*p, o->events, in, status)) return;
+    rt::EventStreamOptions so;
+    if (!stream_options(o->sort_window, so, "simulate", status)) return;
+    so.origins = o->trace || !o->html.empty();
     rt::EngineOptions eo;
     eo.trace = o->trace || !o->html.empty();
     // The page keeps the first friends' timelines; --trace prints everyone's.
@@ -193,38 +245,30 @@ void add_simulate(CLI::App& app, int& status) {
     eo.render = o->render;
     if (!engine_options(o->engine, eo, status)) return;
     rt::Engine e(*p, eo);
-    if (!load_friends(e, o->friends, status)) return;
-    const auto end = run_events(e, *p, in, o->to, "simulate", status);
-    if (!end) return;
-    const std::int64_t to = *end;
-    const std::int64_t first = in.events.empty() ? 0 : in.events.front().time_ms / 1000;
+    if (!load_friends(e, o->friends, o->quiet, status)) return;
     const stdlib::Zone zone(p->account.timezone.c_str());
-    std::string out;
-    for (const rt::Delivery* d : rt::sorted_deliveries(e, to)) {
-      out += o->format == "text" ? rt::delivery_text(e, *d, zone) : rt::delivery_line(e, *d, zone);
-      out += '\n';
-      if (out.size() > (1u << 20)) {
-        std::cout << out;
-        out.clear();
-      }
-    }
-    std::cout << out << std::flush;
+    rt::ReportTally tally(e, zone);
+    DeliveryWriter writer(e, zone, o->format == "text");
+    const auto played = play(e, *p, o->events, so, o->to, "simulate", o->quiet, &tally, std::ref(writer), status);
+    writer.flush();
+    if (!played) return;
     if (o->trace) {
       for (const auto& t : e.trace()) std::cerr << "trace: " << rt::trace_line(e, t, zone) << "\n";
     }
     rt::ReportOptions ro;
-    ro.from = first;
-    ro.to = to;
+    ro.from = played->first;
+    ro.to = played->to;
     ro.overage_price = o->overage;
-    ro.ignored_events = in.ignored;
-    ro.duplicate_events = in.duplicates;
-    ro.events = &in.events;
+    ro.ignored_events = played->ignored;
+    ro.duplicate_events = played->duplicates;
+    ro.tally = &tally;
     const std::string json = o->report.empty() && o->html.empty() ? std::string() : rt::report_json(e, ro, zone);
     if (!o->html.empty()) {
       report::HtmlOptions ho;
       if (!o->lang.empty()) ho.ja = o->lang == "ja";
       ho.limits.timelines = o->timelines;
       ho.title = project_title(o->path);
+      ho.tally = &tally;
       if (!write_html_report(e, json, ho, o->html, "simulate", status)) return;
     }
     if (!o->report.empty()) {
@@ -285,6 +329,8 @@ void add_explain(CLI::App& app, int& status) {
     std::vector<std::string> events;
     std::string friends;
     std::string to;
+    std::string sort_window;
+    bool quiet = false;
     EngineChoice engine;
   };
   auto o = std::make_shared<Options>();
@@ -300,21 +346,35 @@ void add_explain(CLI::App& app, int& status) {
   cmd->add_option("--events", o->events, "Events: .jsonl or .json webhook bodies; repeatable")->required();
   cmd->add_option("--friends", o->friends, "Friends to start from: .csv or .jsonl");
   cmd->add_option("--to", o->to, "Run timers until this time (default: 90 days after the last event)");
+  add_sort_window(cmd, o->sort_window);
+  cmd->add_flag("--quiet", o->quiet, "No progress line on stderr during a long run");
   add_engine_options(cmd, o->engine);
   cmd->callback([o, &status] {
     auto p = compile_for_command(o->path, "explain", status);
     if (!p) return;
-    Inputs in;
-    if (!read_events(*p, o->events, in, status)) return;
+    rt::EventStreamOptions so;
+    if (!stream_options(o->sort_window, so, "explain", status)) return;
     rt::EngineOptions eo;
     eo.trace = true;
     eo.render = true;  // the texts the friend received
     if (!engine_options(o->engine, eo, status)) return;
-    // The friend's row: friends from the file first, then in order of their first event.
+    // The friend's row: friends from the file first, then in order of their first event (a first
+    // reading of the events, for their ids alone).
     {
       rt::Engine probe(*p, rt::EngineOptions{});
-      if (!load_friends(probe, o->friends, status)) return;
-      for (const auto& ev : in.events) probe.friend_row(ev.friend_id);
+      if (!load_friends(probe, o->friends, o->quiet, status)) return;
+      try {
+        rt::EventCatalog catalog(*p);
+        rt::EventStream stream(catalog, o->events, so);
+        std::vector<rt::InputEvent> batch;
+        while (stream.next(batch)) {
+          for (const auto& ev : batch) probe.friend_row(ev.friend_id);
+        }
+      } catch (const rt::EventError& x) {
+        std::cerr << "okuri: " << x.what() << "\n";
+        status = 2;
+        return;
+      }
       auto row = probe.store().find(o->friend_id);
       if (!row) {
         std::cerr << "okuri explain: no friend `" << o->friend_id << "` in the events" << (o->friends.empty() ? "" : " or the friends file")
@@ -325,12 +385,12 @@ void add_explain(CLI::App& app, int& status) {
       eo.trace_row = *row;
     }
     rt::Engine e(*p, eo);
-    if (!load_friends(e, o->friends, status)) return;
+    if (!load_friends(e, o->friends, o->quiet, status)) return;
     // Friends of the file come first: their rows are there before the first event.
     const bool from_start = *eo.trace_row < e.store().size();
-    const auto to = run_events(e, *p, in, o->to, "explain", status);
-    if (!to) return;
-    std::cout << rt::explain(e, *eo.trace_row, *to, from_start);
+    const auto played = play(e, *p, o->events, so, o->to, "explain", o->quiet, nullptr, {}, status);
+    if (!played) return;
+    std::cout << rt::explain(e, *eo.trace_row, played->to, from_start);
   });
 }
 

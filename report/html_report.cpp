@@ -59,7 +59,7 @@ class Counts {
 
 struct Page {
   const rt::Engine& e;
-  const std::vector<rt::Delivery>& deliveries;
+  const rt::ReportTally* tally;
   const ordered_json& report;
   const ordered_json& data;
   const Words& w;
@@ -151,12 +151,7 @@ void messages(Page& p) {
       static_cast<double>(std::max<std::int64_t>(1, p.report["quota"].value("monthly_allowance", 1)));
   // The sample friend of a message: the first who received it (else the first friend), as they are now.
   std::vector<std::optional<std::uint32_t>> first(p.e.schema().messages.size());
-  for (const auto& d : p.deliveries) {
-    if (d.skipped) continue;
-    for (auto m : d.messages) {
-      if (!first[m]) first[m] = d.row;
-    }
-  }
+  for (std::size_t m = 0; p.tally != nullptr && m < first.size(); ++m) first[m] = p.tally->messages()[m].first_receiver;
   const bool standard = p.report["quota"].value("plan", "") == "standard";
   for (std::uint32_t m = 0; m < p.e.schema().messages.size(); ++m) {
     const std::string at = fmt::format("/messages/{}", m);
@@ -351,7 +346,7 @@ std::string html_report(const rt::Engine& e, const std::string& report_json, con
   const ordered_json data = page_data(e, report, o.limits);
   const bool ja = o.ja.value_or(speaks_japanese(e.plan()));
   const Words& w = words(ja);
-  Page p{e, o.deliveries != nullptr ? *o.deliveries : e.deliveries(), report, data, w, ja, Counts(report), {}};
+  Page p{e, o.tally, report, data, w, ja, Counts(report), {}};
   p.html.reserve(1 << 20);
   const std::string title = fmt::format("{} — {}", w.title, o.title);
   p.html += fmt::format(

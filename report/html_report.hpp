@@ -10,6 +10,7 @@
 
 #include "report/page_data.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/report_tally.hpp"
 
 namespace okuri::report {
 
@@ -18,8 +19,8 @@ struct HtmlOptions {
   PageLimits limits;
   std::string title;  // the project's name
   std::string source;  // under the title instead of the simulated period (a running account's database)
-  // A running account's outbox, read instead of the engine's deliveries (the sample friend of a message).
-  const std::vector<rt::Delivery>* deliveries = nullptr;
+  // The run's delivery figures: the sample friend of a message is the first it went to.
+  const rt::ReportTally* tally = nullptr;
 };
 
 // `report_json`: rt::report_json's output for the same engine and period.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <simdjson.h>
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "compiler/checker.hpp"
 #include "compiler/literals.hpp"
+#include "runtime/json_error.hpp"
 #include "runtime/text_lines.hpp"
 #include "stdlib/builtins.hpp"
 #include "stdlib/functions.hpp"
@@ -116,61 +118,79 @@ namespace {
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw EventError(where + ": " + what); }
 
-std::string show(const json& v) {
+// "events.jsonl:12", made only when it is shown: most lines are read without an error.
+struct Where {
+  std::string_view file;
+  std::size_t line;
+  std::string str() const { return fmt::format("{}:{}", file, line); }
+};
+[[noreturn]] void fail(const Where& where, const std::string& what) { fail(where.str(), what); }
+
+std::string show_json(const json& v) {
   std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
   if (s.size() > 60) s = s.substr(0, 57) + "…";
   return s;
 }
 
-FieldValue field_value(const std::string& where, const std::string& name, const json& v, const EventCatalog::FieldSpec& spec,
-                       const stdlib::Zone& zone) {
+std::string show(const simdjson::dom::element& v) {
+  std::string s = simdjson::minify(v);
+  if (s.size() > 60) s = s.substr(0, 57) + "…";
+  return s;
+}
+
+std::string_view string_of(const simdjson::dom::element& v) {
+  std::string_view s;
+  return v.get_string().get(s) == simdjson::SUCCESS ? s : std::string_view();
+}
+
+FieldValue field_value(const Where& where, std::string_view name, const simdjson::dom::element& v,
+                       const EventCatalog::FieldSpec& spec) {
   FieldValue out;
   auto bad = [&](const char* want) { fail(where, fmt::format("field `{}`: {} is not {}", name, show(v), want)); };
+  const bool is_string = v.is_string();
+  const std::string_view text = string_of(v);
   switch (spec.type.kind) {
     case TypeKind::Int:
-      if (!v.is_number_integer()) bad("a whole number");
-      out.i = v.get<std::int64_t>();
+      if (!v.is_int64()) bad("a whole number");
+      out.i = v.get_int64().value_unsafe();
       break;
     case TypeKind::Bool:
-      if (!v.is_boolean()) bad("true or false");
-      out.i = v.get<bool>() ? 1 : 0;
+      if (!v.is_bool()) bad("true or false");
+      out.i = v.get_bool().value_unsafe() ? 1 : 0;
       break;
     case TypeKind::Text:
-      if (!v.is_string()) bad("a text");
+      if (!is_string) bad("a text");
       out.is_text = true;
-      out.text = v.get<std::string>();
+      out.text = std::string(text);
       break;
     case TypeKind::Date: {
-      if (!v.is_string()) bad("a date (YYYY-MM-DD)");
-      auto d = parse_date(v.get<std::string>());
-      if (!d || v.get<std::string>().size() != 10) bad("a date (YYYY-MM-DD)");
+      auto d = is_string ? parse_date(text) : std::nullopt;
+      if (!d || text.size() != 10) bad("a date (YYYY-MM-DD)");
       out.i = days_from_civil(*d);
       break;
     }
     case TypeKind::DateTime: {
-      if (!v.is_string()) bad("an RFC 3339 time");
-      auto ms = parse_rfc3339_ms(v.get<std::string>());
+      if (!is_string) bad("an RFC 3339 time");
+      auto ms = parse_rfc3339_ms(text);
       if (!ms) bad("an RFC 3339 time such as 2026-01-20T18:00:00+09:00");
       out.i = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
       break;
     }
     case TypeKind::Duration: {
-      if (!v.is_string()) bad("a duration such as 3d");
-      auto d = parse_duration(v.get<std::string>());
+      auto d = is_string ? parse_duration(text) : std::nullopt;
       if (!d) bad("a duration such as 3d");
       out.i = *d;
       break;
     }
     case TypeKind::Time: {
-      if (!v.is_string()) bad("a time of day such as 10:00");
-      auto t = parse_time_of_day(v.get<std::string>());
+      auto t = is_string ? parse_time_of_day(text) : std::nullopt;
       if (!t) bad("a time of day such as 10:00");
       out.i = *t;
       break;
     }
     case TypeKind::Enum: {
-      if (!v.is_string()) bad("a text");
-      auto it = std::find(spec.values.begin(), spec.values.end(), v.get<std::string>());
+      if (!is_string) bad("a text");
+      auto it = std::find(spec.values.begin(), spec.values.end(), text);
       if (it == spec.values.end()) {
         std::string vals;
         for (const auto& x : spec.values) vals += (vals.empty() ? "" : ", ") + x;
@@ -180,9 +200,12 @@ FieldValue field_value(const std::string& where, const std::string& name, const 
       break;
     }
     case TypeKind::Set: {
-      if (!v.is_array()) bad("a list");
-      for (const auto& item : v) {
-        auto it = item.is_string() ? std::find(spec.values.begin(), spec.values.end(), item.get<std::string>()) : spec.values.end();
+      simdjson::dom::array items;
+      if (v.get(items) != simdjson::SUCCESS) bad("a list");
+      for (auto item : items) {
+        const std::string_view name_of_item = string_of(item);
+        auto it =
+            item.is_string() ? std::find(spec.values.begin(), spec.values.end(), name_of_item) : spec.values.end();
         if (it == spec.values.end()) fail(where, fmt::format("field `{}`: {} is not one of its values", name, show(item)));
         out.i |= std::int64_t{1} << (it - spec.values.begin());
       }
@@ -191,81 +214,82 @@ FieldValue field_value(const std::string& where, const std::string& name, const 
     case TypeKind::Error:
       break;
   }
-  (void)zone;
   return out;
 }
 
 }  // namespace
 
+EventReader::EventReader(const EventCatalog& catalog)
+    : catalog_(catalog), json_(std::make_unique<simdjson::dom::parser>()) {}
+EventReader::~EventReader() = default;
+
+std::optional<InputEvent> EventReader::read_line(std::string_view file, std::size_t line_no, std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return std::nullopt;
+  const Where where{file, line_no};
+  if (stdlib::json_too_deep(line))
+    fail(where, fmt::format("not accepted: JSON nested deeper than {} levels", stdlib::kJsonDepthLimit));
+  simdjson::dom::element doc;
+  if (auto err = json_->parse(line.data(), line.size()).get(doc); err != simdjson::SUCCESS) {
+    fail(where, fmt::format("not valid JSON: {}", json_error_text(err)));
+  }
+  simdjson::dom::object j;
+  if (doc.get(j) != simdjson::SUCCESS) fail(where, "an event must be a JSON object");
+  auto need_string = [&](const char* key) -> std::string_view {
+    simdjson::dom::element v;
+    if (j[key].get(v) != simdjson::SUCCESS) fail(where, fmt::format("field `{}` is missing", key));
+    const std::string_view s = string_of(v);
+    if (!v.is_string() || s.empty()) fail(where, fmt::format("field `{}`: {} is not a text", key, show(v)));
+    return s;
+  };
+  InputEvent ev;
+  const std::string_view time = need_string("time");
+  auto ms = parse_rfc3339_ms(time);
+  if (!ms)
+    fail(where, fmt::format("field `time`: `{}` is not an RFC 3339 time such as 2026-01-05T12:00:00+09:00", time));
+  ev.time_ms = *ms;
+  ev.friend_id = std::string(need_string("friend"));
+  ev.type = std::string(need_string("type"));
+  const auto* spec = catalog_.find(ev.type);
+  if (spec == nullptr) {
+    if (++ignored_[ev.type] == 1) ignored_at_[ev.type] = where.str();
+    return std::nullopt;
+  }
+  for (auto field : j) {
+    const std::string_view key = field.key;
+    const simdjson::dom::element val = field.value;
+    if (key == "time" || key == "friend" || key == "type") continue;
+    if (key == "reply_token" || key == "webhook_event_id") {
+      if (!val.is_string()) fail(where, fmt::format("field `{}`: {} is not a text", key, show(val)));
+      (key == "reply_token" ? ev.reply_token.emplace() : ev.webhook_event_id) = std::string(string_of(val));
+      continue;
+    }
+    if (spec->arg && key == spec->arg_field) {
+      if (!val.is_string()) fail(where, fmt::format("field `{}`: {} is not a name", key, show(val)));
+      const std::string_view name = string_of(val);
+      if (!catalog_.has_symbol(*spec->arg, name)) {
+        fail(where, fmt::format("field `{}`: `{}` is not a {} of the project", key, name, kind_word(*spec->arg)));
+      }
+      ev.arg = std::string(name);
+      continue;
+    }
+    auto f = spec->fields.find(std::string(key));
+    if (f == spec->fields.end()) fail(where, fmt::format("event `{}` has no field `{}`", ev.type, key));
+    if (val.is_null()) continue;  // unknown
+    ev.fields[std::string(key)] = field_value(where, key, val, f->second);
+  }
+  if (!ev.webhook_event_id.empty() && !seen_ids_.insert(ev.webhook_event_id).second) {
+    ++duplicates_;
+    return std::nullopt;
+  }
+  if (origins_) ev.origin = where.str();
+  return ev;
+}
+
 std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::string_view text) {
   std::vector<InputEvent> out;
-  const stdlib::Zone zone(catalog_.timezone().c_str());
   for_each_line(text, [&](std::size_t line_no, std::string_view line, std::size_t /*offset*/) {
-    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
-    const std::string where = fmt::format("{}:{}", path, line_no);
-    json j;
-    if (stdlib::json_too_deep(line))
-      fail(where, fmt::format("not accepted: JSON nested deeper than {} levels", stdlib::kJsonDepthLimit));
-    try {
-      j = json::parse(line);
-    } catch (const json::exception& ex) {  // a syntax error, or a number out of range (1e4444)
-      std::string what = ex.what();
-      const auto at = std::min(what.find("parse error"), what.find("number overflow"));
-      fail(where, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at)));
-    }
-    if (!j.is_object()) fail(where, "an event must be a JSON object");
-    auto need_string = [&](const char* key) -> std::string {
-      auto it = j.find(key);
-      if (it == j.end()) fail(where, fmt::format("field `{}` is missing", key));
-      if (!it->is_string() || it->get<std::string>().empty()) fail(where, fmt::format("field `{}`: {} is not a text", key, show(*it)));
-      return it->get<std::string>();
-    };
-    InputEvent ev;
-    ev.origin = where;
-    const std::string time = need_string("time");
-    auto ms = parse_rfc3339_ms(time);
-    if (!ms) fail(where, fmt::format("field `time`: `{}` is not an RFC 3339 time such as 2026-01-05T12:00:00+09:00", time));
-    ev.time_ms = *ms;
-    ev.friend_id = need_string("friend");
-    ev.type = need_string("type");
-    const auto* spec = catalog_.find(ev.type);
-    if (spec == nullptr) {
-      ++ignored_[ev.type];
-      return;
-    }
-    for (const auto& [key, val] : j.items()) {
-      if (key == "time" || key == "friend" || key == "type") continue;
-      if (key == "reply_token") {
-        if (!val.is_string()) fail(where, fmt::format("field `reply_token`: {} is not a text", show(val)));
-        ev.reply_token = val.get<std::string>();
-        continue;
-      }
-      if (key == "webhook_event_id") {
-        if (!val.is_string()) fail(where, fmt::format("field `webhook_event_id`: {} is not a text", show(val)));
-        ev.webhook_event_id = val.get<std::string>();
-        continue;
-      }
-      if (spec->arg && key == spec->arg_field) {
-        if (!val.is_string()) fail(where, fmt::format("field `{}`: {} is not a name", key, show(val)));
-        const std::string name = val.get<std::string>();
-        if (!catalog_.has_symbol(*spec->arg, name)) {
-          fail(where, fmt::format("field `{}`: `{}` is not a {} of the project", key, name, kind_word(*spec->arg)));
-        }
-        ev.arg = name;
-        continue;
-      }
-      auto f = spec->fields.find(key);
-      if (f == spec->fields.end()) fail(where, fmt::format("event `{}` has no field `{}`", ev.type, key));
-      if (val.is_null()) continue;  // unknown
-      ev.fields[key] = field_value(where, key, val, f->second, zone);
-    }
-    if (!ev.webhook_event_id.empty()) {
-      if (!seen_ids_.insert(ev.webhook_event_id).second) {
-        ++duplicates_;
-        return;
-      }
-    }
-    out.push_back(std::move(ev));
+    if (auto ev = read_line(path, line_no, line)) out.push_back(std::move(*ev));
   });
   return out;
 }
@@ -302,7 +326,7 @@ std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
     auto str = [&](const json& obj, const char* key, const std::string& at) -> std::string {
       auto it = obj.find(key);
       if (it == obj.end()) fail(at, fmt::format("field `{}` is missing", key));
-      if (!it->is_string()) fail(at, fmt::format("field `{}`: {} is not a text", key, show(*it)));
+      if (!it->is_string()) fail(at, fmt::format("field `{}`: {} is not a text", key, show_json(*it)));
       return it->get<std::string>();
     };
     const std::string type = str(e, "type", where);
@@ -314,7 +338,8 @@ std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {
     // Milliseconds from 2000 to 2200: a value outside is no time LINE sends, and would move clocks absurdly.
     constexpr std::int64_t kEarliest = 946684800000, kLatest = 7258118400000;
     if (!ts->is_number_unsigned() || ts->get<std::int64_t>() < kEarliest || ts->get<std::int64_t>() > kLatest) {
-      fail(where, fmt::format("field `timestamp`: {} is not a time between 2000 and 2200 in milliseconds", show(*ts)));
+      fail(where,
+           fmt::format("field `timestamp`: {} is not a time between 2000 and 2200 in milliseconds", show_json(*ts)));
     }
     auto ctx = e.find("deliveryContext");
     if (ctx == e.end() || !ctx->is_object() || !ctx->contains("isRedelivery") || !(*ctx)["isRedelivery"].is_boolean()) {

@@ -9,14 +9,20 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "compiler/program.hpp"
+
+namespace simdjson::dom {
+class parser;
+}
 
 namespace okuri::rt {
 
@@ -73,8 +79,14 @@ class EventCatalog {
 
 class EventReader {
  public:
-  explicit EventReader(const EventCatalog& catalog) : catalog_(catalog) {}
+  explicit EventReader(const EventCatalog& catalog);
+  ~EventReader();
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
 
+  // One line of a JSONL file: the event, or nothing for a blank line, an event type the project
+  // does not know (counted in ignored()) or a webhook event id seen before.
+  std::optional<InputEvent> read_line(std::string_view file, std::size_t line_no, std::string_view line);
   // One JSONL file (or text): events in file order.
   std::vector<InputEvent> read_jsonl(const std::string& shown_path, std::string_view text);
   std::vector<InputEvent> read_jsonl_file(const std::string& path);
@@ -83,13 +95,21 @@ class EventReader {
 
   // Event types seen and skipped (unknown to the project or to Okuri), with counts.
   const std::map<std::string, std::size_t>& ignored() const { return ignored_; }
+  // Where each type unknown to the project first appeared in a JSONL file ("events.jsonl:12").
+  const std::map<std::string, std::string>& ignored_at() const { return ignored_at_; }
   std::size_t duplicates() const { return duplicates_; }
+  // Whether events from JSONL lines carry their origin ("events.jsonl:12", for traces); on by
+  // default, off for runs that keep no trace (it costs a text per event).
+  void keep_origins(bool on) { origins_ = on; }
 
  private:
   const EventCatalog& catalog_;
-  std::set<std::string> seen_ids_;
+  std::unique_ptr<simdjson::dom::parser> json_;
+  std::unordered_set<std::string> seen_ids_;
   std::map<std::string, std::size_t> ignored_;
+  std::map<std::string, std::string> ignored_at_;
   std::size_t duplicates_ = 0;
+  bool origins_ = true;
 };
 
 // Events in time order; equal times keep their input order (a redelivered

@@ -1,11 +1,7 @@
 #include "runtime/friends_file.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <simdjson.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -20,6 +17,8 @@
 
 #include "compiler/literals.hpp"
 #include "compiler/text_width.hpp"
+#include "runtime/json_error.hpp"
+#include "runtime/mapped_file.hpp"
 #include "stdlib/builtins.hpp"
 #include "stdlib/functions.hpp"
 #include "stdlib/json_depth.hpp"
@@ -536,8 +535,9 @@ std::string shown(const simdjson::dom::element& v) {
 
 class Loader {
  public:
+  // `mapped`: the file `text` is mapped from, or null for text in memory.
   Loader(FriendStore& store, const std::string& file, std::string_view text, bool jsonl, const FriendsLoadOptions& o,
-         bool mapped)
+         const MappedFile* mapped)
       : out_(store),
         file_(file),
         text_(text),
@@ -586,7 +586,7 @@ class Loader {
   std::string_view text_;
   bool jsonl_;
   const FriendsLoadOptions& o_;
-  bool mapped_;
+  const MappedFile* mapped_;
   FriendStore tmp_;
   const stdlib::Zone zone_;
   const Lookups names_{tmp_.schema()};
@@ -692,12 +692,7 @@ class Loader {
 
   // Gives the pages of a mapped chunk back: the file stays in the page cache, not in this process.
   void release(const ChunkResult& c) {
-    if (!mapped_) return;
-    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const auto base = reinterpret_cast<std::uintptr_t>(text_.data());
-    const std::uintptr_t b = (base + c.begin + page - 1) / page * page;
-    const std::uintptr_t e = (base + c.end) / page * page;
-    if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+    if (mapped_ != nullptr) mapped_->release(c.begin, c.end);
   }
 
   void note_failed(std::size_t chunk) {
@@ -706,17 +701,8 @@ class Loader {
     }
   }
 
-  // Maps a chunk's pages in one call before it is read (a fault per page is slow on some machines).
   void populate(const ChunkResult& c) {
-#ifdef MADV_POPULATE_READ
-    if (!mapped_) return;
-    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const auto base = reinterpret_cast<std::uintptr_t>(text_.data());
-    const std::uintptr_t b = (base + c.begin) / page * page;
-    madvise(reinterpret_cast<void*>(b), base + c.end - b, MADV_POPULATE_READ);  // a hint: older kernels refuse it
-#else
-    (void)c;
-#endif
+    if (mapped_ != nullptr) mapped_->populate(c.begin, c.end);
   }
 
   void count(ChunkResult& c) {
@@ -824,7 +810,7 @@ class Loader {
     }
     simdjson::dom::element doc;
     if (auto err = parser.parse(line.data(), line.size()).get(doc); err != simdjson::SUCCESS) {
-      return fail_row(c, line_no, row, fmt::format("not valid JSON: {}", simdjson::error_message(err)));
+      return fail_row(c, line_no, row, fmt::format("not valid JSON: {}", json_error_text(err)));
     }
     simdjson::dom::object obj;
     if (doc.get_object().get(obj) != simdjson::SUCCESS)
@@ -1004,42 +990,6 @@ class Loader {
   }
 };
 
-// A read-only mapping of a whole file.
-class MappedFile {
- public:
-  explicit MappedFile(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw DataError("cannot read " + path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd_);
-      throw DataError("cannot read " + path + ": not a regular file");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ == 0) return;
-    data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (data_ == MAP_FAILED) {
-      ::close(fd_);
-      throw DataError("cannot map " + path + ": " + std::strerror(errno));
-    }
-    madvise(data_, size_, MADV_SEQUENTIAL);
-  }
-  ~MappedFile() {
-    if (data_ != nullptr && data_ != MAP_FAILED) ::munmap(data_, size_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  std::string_view text() const {
-    return data_ == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data_), size_);
-  }
-
- private:
-  int fd_ = -1;
-  void* data_ = nullptr;
-  std::size_t size_ = 0;
-};
-
 bool is_jsonl(const std::string& path) {
   return path.size() >= 5 && (path.substr(path.size() - 5) == "jsonl" || path.substr(path.size() - 5) == ".json");
 }
@@ -1089,13 +1039,18 @@ std::set<std::string> friend_columns_read(const ir::Schema& schema, const std::v
 
 FriendsLoaded load_friends_text(FriendStore& store, const std::string& file, std::string_view text, bool jsonl,
                                 const FriendsLoadOptions& options) {
-  Loader loader(store, file, text, jsonl, options, false);
+  Loader loader(store, file, text, jsonl, options, nullptr);
   return loader.run();
 }
 
 FriendsLoaded load_friends(FriendStore& store, const std::string& path, const FriendsLoadOptions& options) {
-  MappedFile f(path);
-  Loader loader(store, path, f.text(), is_jsonl(path), options, true);
+  std::unique_ptr<MappedFile> f;
+  try {
+    f = std::make_unique<MappedFile>(path);
+  } catch (const std::runtime_error& e) {
+    throw DataError(e.what());
+  }
+  Loader loader(store, path, f->text(), is_jsonl(path), options, f.get());
   return loader.run();
 }
 

@@ -33,131 +33,29 @@ std::vector<const Delivery*> sorted_deliveries(const std::vector<Delivery>& all,
 
 namespace {
 
-const std::vector<Delivery>& all(const Engine& e, const ReportOptions& o) {
-  return o.deliveries != nullptr ? *o.deliveries : e.deliveries();
-}
-
 std::string flow_name(const Engine& e, const Delivery& d) { return d.flow < 0 ? std::string() : e.flow(static_cast<std::size_t>(d.flow)).name; }
 
-std::string month_of(std::int64_t t, const stdlib::Zone& zone) { return format_time(t, zone).substr(0, 7); }
-
+// The quota's figures over the period: what the tally counted, and the rate it gives.
 struct Quota {
-  std::int64_t allowance = 0;
-  struct Month {
-    std::string month;
-    std::int64_t pushes = 0;
-    std::int64_t replies = 0;  // free: shown apart
-    std::string ran_out;  // the date of the first push over the allowance
-  };
-  std::vector<Month> months;
-  std::int64_t pushes = 0, replies = 0, skipped = 0, deferred = 0, pending = 0;
+  const ReportTally& t;
   double per_day = 0;
   std::string projected;  // at the simulated rate, the allowance runs out on day N of a month
   std::int64_t over = 0;
 };
 
-Quota quota(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
-  Quota q;
-  q.allowance = plan_allowance(e.program().account.plan);
-  for (const auto& d : all(e, o)) {
-    if (d.skipped) {
-      ++q.skipped;
-    } else if (d.time > o.to) {
-      ++q.pending;
-    }
-  }
-  for (const Delivery* d : sorted_deliveries(all(e, o), o.to)) {
-    const std::string m = month_of(d->time, zone);
-    if (q.months.empty() || q.months.back().month != m) q.months.push_back(Quota::Month{m, 0, 0, {}});
-    auto& mo = q.months.back();
-    if (d->reply) {
-      ++q.replies;
-      ++mo.replies;
-      continue;
-    }
-    ++q.pushes;
-    if (d->time != d->logical) ++q.deferred;
-    ++mo.pushes;
-    if (mo.pushes == q.allowance + 1) mo.ran_out = format_time(d->time, zone).substr(0, 10);
-  }
-  for (const auto& m : q.months) q.over += std::max<std::int64_t>(0, m.pushes - q.allowance);
+Quota quota(const ReportOptions& o) {
+  Quota q{*o.tally};
+  for (const auto& m : q.t.months()) q.over += std::max<std::int64_t>(0, m.pushes - q.t.allowance());
   const double days = std::max(1.0, static_cast<double>(o.to - o.from) / 86400.0);
-  q.per_day = static_cast<double>(q.pushes) / days;
+  q.per_day = static_cast<double>(q.t.pushes()) / days;
   if (q.per_day > 0) {
-    const double last = static_cast<double>(q.allowance) / q.per_day;
+    const double last = static_cast<double>(q.t.allowance()) / q.per_day;
     if (last < 31) q.projected = fmt::format("day {} of each month", static_cast<int>(std::ceil(last)));
   }
   return q;
 }
 
 }  // namespace
-
-std::vector<MessageFigures> message_figures(const Engine& e, const ReportOptions& o) {
-  const std::vector<InputEvent>* events = o.events;
-  const std::int64_t to = o.to;
-  const std::size_t count = e.schema().messages.size();
-  std::vector<MessageFigures> out(count);
-  std::unordered_map<std::uint32_t, std::vector<const Delivery*>> by_friend;  // in time order
-  for (const Delivery* d : sorted_deliveries(all(e, o), to)) {
-    for (auto m : d->messages) ++(d->reply ? out[m].replies : out[m].pushes);
-    if (events != nullptr) by_friend[d->row].push_back(d);
-  }
-  for (const auto& d : all(e, o)) {
-    if (d.skipped) {
-      for (auto m : d.messages) ++out[m].skipped_blocked;
-    }
-  }
-  if (events == nullptr) return out;
-  std::vector<std::vector<std::uint32_t>> links(count);
-  for (std::uint32_t m = 0; m < count; ++m) links[m] = e.renderer().links_of(m);
-  const auto& declared = e.plan().links;
-  std::unordered_map<std::uint32_t, std::vector<std::int64_t>> blocked_at;
-  for (const auto& ev : *events) {
-    const std::int64_t t = ev.time_ms / 1000;
-    if (t > to) break;
-    const bool click = ev.type == "link_clicked";
-    if (!click && ev.type != "friend_blocked") continue;
-    const auto row = e.store().find(ev.friend_id);
-    if (!row) continue;
-    if (!click) {
-      blocked_at[*row].push_back(t);
-      continue;
-    }
-    std::uint32_t link = 0;
-    while (link < declared.size() && declared[link].name != ev.arg) ++link;
-    if (link == declared.size()) continue;
-    auto it = by_friend.find(*row);
-    if (it == by_friend.end()) continue;
-    // The latest delivery at or before the click with a message that carries the link.
-    bool credited = false;
-    for (auto d = it->second.rbegin(); d != it->second.rend() && !credited; ++d) {
-      if ((*d)->time > t) continue;
-      for (auto m : (*d)->messages) {
-        if (std::binary_search(links[m].begin(), links[m].end(), link)) {
-          ++out[m].clicks;
-          credited = true;
-          break;
-        }
-      }
-    }
-  }
-  constexpr std::int64_t kThreeDays = 3 * 86400;
-  for (const auto& [row, blocks] : blocked_at) {
-    auto it = by_friend.find(row);
-    if (it == by_friend.end()) continue;
-    std::vector<std::uint32_t> counted;  // messages this friend already counts for
-    for (const Delivery* d : it->second) {
-      const bool soon = std::any_of(blocks.begin(), blocks.end(), [&](std::int64_t b) { return b >= d->time && b <= d->time + kThreeDays; });
-      if (!soon) continue;
-      for (auto m : d->messages) {
-        if (std::find(counted.begin(), counted.end(), m) != counted.end()) continue;
-        counted.push_back(m);
-        ++out[m].blocked_within_3d;
-      }
-    }
-  }
-  return out;
-}
 
 // What a broadcast needs said: LINE's own estimates are applied by LINE, and small narrowcasts are refused.
 std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
@@ -178,24 +76,63 @@ std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
   return out;
 }
 
+namespace {
+// A JSON string literal: the names of the project are plain, but a friend id may hold anything.
+void json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+}  // namespace
+
+// Written directly (not through a JSON library): a simulation prints one per delivery.
 std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
-  ordered j;
-  j["time"] = format_time(d.time, zone);
-  j["friend"] = e.store().id_of(d.row);
-  json msgs = json::array();
-  for (auto m : d.messages) msgs.push_back(e.schema().messages[m]);
-  j["messages"] = msgs;
-  j["kind"] = d.reply ? "reply" : "push";
-  j["scenario"] = d.flow < 0 ? json(nullptr) : json(flow_name(e, d));
-  j["node"] = d.node;
-  j["key"] = d.key;
+  std::string out;
+  out.reserve(256 + d.rendered.size());
+  out += "{\"time\":";
+  json_string(out, format_time(d.time, zone));
+  out += ",\"friend\":";
+  json_string(out, e.store().id_of(d.row));
+  out += ",\"messages\":[";
+  for (std::size_t i = 0; i < d.messages.size(); ++i) {
+    if (i > 0) out += ',';
+    json_string(out, e.schema().messages[d.messages[i]]);
+  }
+  out += "],\"kind\":";
+  out += d.reply ? "\"reply\"" : "\"push\"";
+  out += ",\"scenario\":";
+  if (d.flow < 0) {
+    out += "null";
+  } else {
+    json_string(out, flow_name(e, d));
+  }
+  out += ",\"node\":";
+  json_string(out, d.node);
+  out += ",\"key\":";
+  json_string(out, d.key);
   if (d.time != d.logical) {
-    j["logical_time"] = format_time(d.logical, zone);
-    j["deferred_by"] = d.deferred_by;
+    out += ",\"logical_time\":";
+    json_string(out, format_time(d.logical, zone));
+    out += ",\"deferred_by\":";
+    json_string(out, d.deferred_by);
   }
   // EngineOptions::render (`simulate --render`): the LINE message objects exactly as `serve` sends them.
-  if (!d.rendered.empty()) j["rendered"] = json::parse(d.rendered);
-  return j.dump();
+  if (!d.rendered.empty()) {
+    out += ",\"rendered\":";
+    out += json::parse(d.rendered).dump();
+  }
+  out += '}';
+  return out;
 }
 
 std::string delivery_text(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
@@ -230,20 +167,20 @@ std::string indented_text(const Engine&, const Delivery& d) {
 }
 
 std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
-  const Quota q = quota(e, o, zone);
+  const Quota q = quota(o);
   ordered r;
   r["from"] = format_time(o.from, zone);
   r["to"] = format_time(o.to, zone);
   r["events"] = e.events_handled();
   r["friends"] = e.store().size();
   ordered dl;
-  dl["pushes"] = q.pushes;
-  dl["replies"] = q.replies;
-  dl["deferred"] = q.deferred;
-  dl["skipped_blocked"] = q.skipped;
-  dl["after_end"] = q.pending;
+  dl["pushes"] = q.t.pushes();
+  dl["replies"] = q.t.replies();
+  dl["deferred"] = q.t.deferred();
+  dl["skipped_blocked"] = q.t.skipped();
+  dl["after_end"] = q.t.pending();
   r["deliveries"] = dl;
-  const auto figures = message_figures(e, o);
+  const auto& figures = o.tally->messages();
   ordered pm = ordered::array();
   for (std::size_t m = 0; m < figures.size(); ++m) {
     const auto& fg = figures[m];
@@ -298,14 +235,14 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
   r["funnel"] = flows;
   ordered quota_j;
   quota_j["plan"] = e.program().account.plan;
-  quota_j["monthly_allowance"] = q.allowance;
+  quota_j["monthly_allowance"] = q.t.allowance();
   ordered months = ordered::array();
-  for (const auto& m : q.months) {
+  for (const auto& m : q.t.months()) {
     ordered x;
     x["month"] = m.month;
     x["pushes"] = m.pushes;
     x["replies"] = m.replies;
-    x["over"] = std::max<std::int64_t>(0, m.pushes - q.allowance);
+    x["over"] = std::max<std::int64_t>(0, m.pushes - q.t.allowance());
     x["ran_out_on"] = m.ran_out.empty() ? ordered(nullptr) : ordered(m.ran_out);
     months.push_back(x);
   }
@@ -330,14 +267,14 @@ std::string report_json(const Engine& e, const ReportOptions& o, const stdlib::Z
 }
 
 std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Zone& zone) {
-  const Quota q = quota(e, o, zone);
+  const Quota q = quota(o);
   std::string out;
   out += fmt::format("simulated {} … {}: {} events, {} friends\n", format_time(o.from, zone), format_time(o.to, zone),
                      e.events_handled(), e.store().size());
-  out += fmt::format("deliveries: {} pushes ({} deferred by quiet hours or the daily limit), {} free replies", q.pushes,
-                     q.deferred, q.replies);
-  if (q.skipped > 0) out += fmt::format(", {} skipped (blocked)", q.skipped);
-  if (q.pending > 0) out += fmt::format(", {} still deferred at the end", q.pending);
+  out += fmt::format("deliveries: {} pushes ({} deferred by quiet hours or the daily limit), {} free replies",
+                     q.t.pushes(), q.t.deferred(), q.t.replies());
+  if (q.t.skipped() > 0) out += fmt::format(", {} skipped (blocked)", q.t.skipped());
+  if (q.t.pending() > 0) out += fmt::format(", {} still deferred at the end", q.t.pending());
   out += "\n\nfunnel\n";
   for (std::size_t f = 0; f < e.flow_count(); ++f) {
     const auto& g = e.flow(f);
@@ -357,7 +294,7 @@ std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Z
     for (const auto& note : flow_notes(e, f)) out += "    note: " + note + "\n";
   }
   out += "\nmessages (pushes + replies)\n";
-  const auto figures = message_figures(e, o);
+  const auto& figures = o.tally->messages();
   for (std::size_t m = 0; m < figures.size(); ++m) {
     const auto& fg = figures[m];
     std::string line = fg.pushes + fg.replies == 0 ? std::string("never sent") : fmt::format("{} + {}", fg.pushes, fg.replies);
@@ -368,15 +305,17 @@ std::string report_text(const Engine& e, const ReportOptions& o, const stdlib::Z
     out += fmt::format("  {:<24} {}\n", e.schema().messages[m], line);
   }
   const std::string& plan = e.program().account.plan;
-  out += fmt::format("\nLINE messages: plan {} allows {} pushes a month (replies are free)\n", plan, q.allowance);
-  for (const auto& m : q.months) {
-    const double pct = 100.0 * static_cast<double>(m.pushes) / static_cast<double>(q.allowance);
+  out += fmt::format("\nLINE messages: plan {} allows {} pushes a month (replies are free)\n", plan, q.t.allowance());
+  for (const auto& m : q.t.months()) {
+    const double pct = 100.0 * static_cast<double>(m.pushes) / static_cast<double>(q.t.allowance());
     out += fmt::format("  {}: {} push{} ({} of the allowance)", m.month, m.pushes, m.pushes == 1 ? "" : "es",
                        pct > 0 && pct < 0.1 ? std::string("under 0.1%") : fmt::format("{:.1f}%", pct));
     if (!m.ran_out.empty()) {
-      out += plan == "standard" ? fmt::format("; over from {}: {} messages at {:.2f} yen = {:.0f} yen", m.ran_out, m.pushes - q.allowance,
-                                              o.overage_price, static_cast<double>(m.pushes - q.allowance) * o.overage_price)
-                                : fmt::format("; ran out on {}: LINE refuses the {} pushes after it", m.ran_out, m.pushes - q.allowance);
+      out += plan == "standard" ? fmt::format("; over from {}: {} messages at {:.2f} yen = {:.0f} yen", m.ran_out,
+                                              m.pushes - q.t.allowance(), o.overage_price,
+                                              static_cast<double>(m.pushes - q.t.allowance()) * o.overage_price)
+                                : fmt::format("; ran out on {}: LINE refuses the {} pushes after it", m.ran_out,
+                                              m.pushes - q.t.allowance());
     }
     out += "\n";
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/engine.hpp"
+#include "runtime/report_tally.hpp"
 
 namespace okuri::rt {
 
@@ -19,24 +20,12 @@ struct ReportOptions {
   double overage_price = 3.0;  // yen per message over the standard plan's allowance
   std::map<std::string, std::size_t> ignored_events;  // types recorded and skipped
   std::size_t duplicate_events = 0;
-  // The simulation's input events, in time order: per-message clicks and blocks need them.
-  const std::vector<InputEvent>* events = nullptr;
-  // A running account's outbox (`okuri report`), read instead of the engine's own deliveries.
-  const std::vector<Delivery>* deliveries = nullptr;
+  // The delivery figures, counted as the run went (report_tally.hpp).
+  const ReportTally* tally = nullptr;
   // Whether the events say when friends blocked the account: a running account keeps only that
   // they did, so its blocks within 3 days are unknown (null in JSON).
   bool blocks_known = true;
 };
-
-// Per message (by schema index), what friends did with it by `to`. A click on a declared link is
-// credited to the friend's latest delivery before it of a message carrying that link; a friend who
-// blocked the account within 3 days after receiving a message counts once for that message.
-struct MessageFigures {
-  std::int64_t pushes = 0, replies = 0, skipped_blocked = 0;
-  std::int64_t clicks = 0;             // tracked clicks credited to the message
-  std::int64_t blocked_within_3d = 0;  // friends
-};
-std::vector<MessageFigures> message_figures(const Engine& e, const ReportOptions& o);
 
 // The plan's monthly allowance of pushes: free 200, light 5,000, standard 30,000.
 std::int64_t plan_allowance(const std::string& plan);

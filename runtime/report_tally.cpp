@@ -1,0 +1,136 @@
+#include "runtime/report_tally.hpp"
+
+#include <algorithm>
+
+#include "runtime/report.hpp"
+
+namespace okuri::rt {
+namespace {
+
+constexpr std::int64_t kThreeDays = 3 * 86400;
+
+bool later(const std::uint64_t sa, const Delivery& a, const std::uint64_t sb, const Delivery& b) {
+  return a.time != b.time ? a.time > b.time : sa > sb;
+}
+
+}  // namespace
+
+ReportTally::ReportTally(const Engine& e, const stdlib::Zone& zone)
+    : e_(e), zone_(zone), allowance_(plan_allowance(e.program().account.plan)), figures_(e.schema().messages.size()) {
+  links_of_.resize(figures_.size());
+  for (std::uint32_t m = 0; m < figures_.size(); ++m) links_of_[m] = e.renderer().links_of(m);
+}
+
+void ReportTally::made(Delivery d) {
+  if (d.skipped) {
+    ++skipped_;
+    for (auto m : d.messages) ++figures_[m].skipped_blocked;
+    return;
+  }
+  held_.push_back(Held{seq_++, std::move(d)});
+  std::push_heap(held_.begin(), held_.end(),
+                 [](const Held& a, const Held& b) { return later(a.seq, a.d, b.seq, b.d); });
+}
+
+void ReportTally::event(const InputEvent& ev) {
+  const bool click = ev.type == "link_clicked";
+  if (!click && ev.type != "friend_blocked") return;
+  const auto row = e_.store().find(ev.friend_id);
+  if (!row) return;
+  std::uint32_t link = 0;
+  if (click) {
+    const auto& declared = e_.plan().links;
+    while (link < declared.size() && declared[link].name != ev.arg) ++link;
+    if (link == declared.size()) return;
+  }
+  events_.push_back(Pending{ev.time_ms / 1000, *row, click, link});
+}
+
+void ReportTally::settle(std::int64_t before, const std::function<void(const Delivery&)>& out) {
+  const auto cmp = [](const Held& a, const Held& b) { return later(a.seq, a.d, b.seq, b.d); };
+  while (true) {
+    const bool has_d = !held_.empty() && held_.front().d.time < before;
+    const bool has_e = !events_.empty() && events_.front().time < before;
+    if (!has_d && !has_e) return;
+    // At equal times deliveries first: a click at the second a message went out is on it.
+    if (has_d && (!has_e || held_.front().d.time <= events_.front().time)) {
+      std::pop_heap(held_.begin(), held_.end(), cmp);
+      Delivery d = std::move(held_.back().d);
+      held_.pop_back();
+      delivered(d);
+      if (out) out(d);
+    } else {
+      apply(events_.front());
+      events_.pop_front();
+    }
+  }
+}
+
+void ReportTally::finish(std::int64_t to, const std::function<void(const Delivery&)>& out) {
+  settle(to + 1, out);
+  pending_ += static_cast<std::int64_t>(held_.size());
+  held_.clear();
+  events_.clear();
+}
+
+void ReportTally::delivered(const Delivery& d) {
+  const std::string month = format_time(d.time, zone_).substr(0, 7);
+  if (months_.empty() || months_.back().month != month) months_.push_back(Month{month, 0, 0, {}});
+  auto& mo = months_.back();
+  if (d.reply) {
+    ++replies_;
+    ++mo.replies;
+  } else {
+    ++pushes_;
+    if (d.time != d.logical) ++deferred_;
+    ++mo.pushes;
+    if (mo.pushes == allowance_ + 1) mo.ran_out = format_time(d.time, zone_).substr(0, 10);
+  }
+  std::vector<std::uint32_t> credited_links;
+  for (auto m : d.messages) {
+    auto& f = figures_[m];
+    ++(d.reply ? f.replies : f.pushes);
+    if (!f.first_receiver) f.first_receiver = d.row;
+    // A click is credited to the first message of the latest delivery that carries its link.
+    for (auto link : links_of_[m]) {
+      if (std::find(credited_links.begin(), credited_links.end(), link) != credited_links.end()) continue;
+      credited_links.push_back(link);
+      last_with_link_[(std::uint64_t{d.row} << 32) | link] = m;
+    }
+  }
+  auto& recent = recent_[d.row];
+  std::size_t old = 0;
+  while (old < recent.size() && recent[old].time < d.time - kThreeDays) ++old;
+  recent.erase(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(old));
+  for (auto m : d.messages) recent.push_back(Recent{d.time, m});
+}
+
+void ReportTally::apply(const Pending& p) {
+  if (p.click) {
+    auto it = last_with_link_.find((std::uint64_t{p.row} << 32) | p.link);
+    if (it != last_with_link_.end()) ++figures_[it->second].clicks;
+    return;
+  }
+  auto it = recent_.find(p.row);
+  if (it == recent_.end()) return;
+  auto& counted = counted_[p.row];
+  for (const auto& r : it->second) {
+    if (r.time < p.time - kThreeDays || r.time > p.time) continue;
+    if (std::find(counted.begin(), counted.end(), r.message) != counted.end()) continue;
+    counted.push_back(r.message);
+    ++figures_[r.message].blocked_within_3d;
+  }
+}
+
+ReportTally tally_of(const Engine& e, const std::vector<Delivery>& deliveries, const std::vector<InputEvent>* events,
+                     std::int64_t to, const stdlib::Zone& zone) {
+  ReportTally t(e, zone);
+  for (const auto& d : deliveries) t.made(d);
+  if (events != nullptr) {
+    for (const auto& ev : *events) t.event(ev);
+  }
+  t.finish(to, {});
+  return t;
+}
+
+}  // namespace okuri::rt
