@@ -142,6 +142,13 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
     return std::nullopt;
   }
   played.to = to.value_or(played.last + 90LL * 86400);
+  // The clock runs on a day at a time, so that what the timers deliver is settled as it goes.
+  for (std::int64_t t = e.now(); t < played.to && tally != nullptr;) {
+    t = std::min(played.to, t + 86400);
+    e.run_until(t);
+    for (auto& d : e.take_deliveries()) tally->made(std::move(d));
+    tally->settle(e.now(), out);
+  }
   e.run_until(played.to);
   if (tally != nullptr) {
     for (auto& d : e.take_deliveries()) tally->made(std::move(d));

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -23,7 +24,10 @@ Progress::Progress(std::string what, std::string unit, bool quiet)
       unit_(std::move(unit)),
       on_(!quiet && isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()),
-      last_(start_) {}
+      last_(start_) {
+  // OKURI_PROGRESS_AFTER (seconds, default 1): when the line first shows; tests set it to 0.
+  if (const char* after = std::getenv("OKURI_PROGRESS_AFTER"); after != nullptr) after_ = std::atof(after);
+}
 
 Progress::~Progress() { finish(); }
 
@@ -32,7 +36,7 @@ void Progress::show(std::size_t done, std::size_t total, std::size_t count) {
   const auto now = std::chrono::steady_clock::now();
   const double secs = std::chrono::duration<double>(now - start_).count();
   // Nothing for a run shorter than a second; then at most ten lines a second.
-  if (secs < 1.0 || (shown_ && now - last_ < std::chrono::milliseconds(100))) return;
+  if (secs < after_ || (shown_ && now - last_ < std::chrono::milliseconds(100))) return;
   last_ = now;
   shown_ = true;
   std::string line = what_;

@@ -31,6 +31,7 @@ class Progress : public rt::LoadProgress {
   std::string what_, unit_;
   bool on_ = false;
   bool shown_ = false;
+  double after_ = 1.0;
   std::chrono::steady_clock::time_point start_, last_;
 };
 

@@ -19,6 +19,7 @@ ReportTally::ReportTally(const Engine& e, const stdlib::Zone& zone)
     : e_(e), zone_(zone), allowance_(plan_allowance(e.program().account.plan)), figures_(e.schema().messages.size()) {
   links_of_.resize(figures_.size());
   for (std::uint32_t m = 0; m < figures_.size(); ++m) links_of_[m] = e.renderer().links_of(m);
+  last_with_link_.resize(e.plan().links.size());
 }
 
 void ReportTally::made(Delivery d) {
@@ -95,9 +96,12 @@ void ReportTally::delivered(const Delivery& d) {
     for (auto link : links_of_[m]) {
       if (std::find(credited_links.begin(), credited_links.end(), link) != credited_links.end()) continue;
       credited_links.push_back(link);
-      last_with_link_[(std::uint64_t{d.row} << 32) | link] = m;
+      auto& last = last_with_link_[link];
+      if (last.size() <= d.row) last.resize(std::max<std::size_t>(d.row + 1, last.size() * 2), -1);
+      last[d.row] = static_cast<std::int32_t>(m);
     }
   }
+  if (recent_.size() <= d.row) recent_.resize(std::max<std::size_t>(d.row + 1, recent_.size() * 2));
   auto& recent = recent_[d.row];
   std::size_t old = 0;
   while (old < recent.size() && recent[old].time < d.time - kThreeDays) ++old;
@@ -107,14 +111,13 @@ void ReportTally::delivered(const Delivery& d) {
 
 void ReportTally::apply(const Pending& p) {
   if (p.click) {
-    auto it = last_with_link_.find((std::uint64_t{p.row} << 32) | p.link);
-    if (it != last_with_link_.end()) ++figures_[it->second].clicks;
+    const auto& last = last_with_link_[p.link];
+    if (p.row < last.size() && last[p.row] >= 0) ++figures_[static_cast<std::size_t>(last[p.row])].clicks;
     return;
   }
-  auto it = recent_.find(p.row);
-  if (it == recent_.end()) return;
+  if (p.row >= recent_.size()) return;
   auto& counted = counted_[p.row];
-  for (const auto& r : it->second) {
+  for (const auto& r : recent_[p.row]) {
     if (r.time < p.time - kThreeDays || r.time > p.time) continue;
     if (std::find(counted.begin(), counted.end(), r.message) != counted.end()) continue;
     counted.push_back(r.message);

@@ -85,14 +85,14 @@ class ReportTally {
   };
   std::deque<Pending> events_;  // clicks and blocks, in time order
 
-  // Per friend and link, the message of the latest delivery carrying the link.
-  std::unordered_map<std::uint64_t, std::uint32_t> last_with_link_;
+  // Per link and friend, the message of the latest delivery carrying the link (-1: none).
+  std::vector<std::vector<std::int32_t>> last_with_link_;
   // Per friend, what they received in the last 3 days; and the messages they count for already.
   struct Recent {
     std::int64_t time;
     std::uint32_t message;
   };
-  std::unordered_map<std::uint32_t, std::vector<Recent>> recent_;
+  std::vector<std::vector<Recent>> recent_;
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> counted_;
 
   void delivered(const Delivery& d);

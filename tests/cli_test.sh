@@ -191,6 +191,31 @@ printf '{"time":"2026-03-02T12:00:00+09:00","friend":"U1","type":"friend_added",
 expect 2 "a number out of range is an error, not a crash" -- "$okuri" simulate "$ms" --events "$deep_events"
 contains "number overflow" "the overflow is named"
 rm -f "$deep_events"
+# Progress: a line on stderr when it is a terminal (script(1) gives one), never into a file or a
+# pipe, and not under --quiet. OKURI_PROGRESS_AFTER=0 shows it at once, even on a short run.
+tty_out="/tmp/okuri-tty.$$"
+OKURI_PROGRESS_AFTER=0 script -qec "$okuri simulate $ms --events $ms/events.jsonl --report /dev/null >/dev/null" "$tty_out" >/dev/null 2>&1
+if ! grep -q "events · .*/s" "$tty_out"; then
+  echo "FAIL: simulate shows no progress on a terminal" >&2
+  fail=1
+fi
+OKURI_PROGRESS_AFTER=0 script -qec "$okuri simulate $ms --events $ms/events.jsonl --report /dev/null --quiet >/dev/null" "$tty_out" >/dev/null 2>&1
+if grep -q "events · .*/s" "$tty_out"; then
+  echo "FAIL: simulate --quiet shows progress" >&2
+  fail=1
+fi
+OKURI_PROGRESS_AFTER=0 "$okuri" simulate "$ms" --events "$ms/events.jsonl" --report /dev/null >/dev/null 2>"$tty_out"
+if grep -q $'\r' "$tty_out"; then
+  echo "FAIL: simulate writes progress into a file" >&2
+  fail=1
+fi
+printf 'id,age\nU1,30\nU2,20\n' >"$tty_out.csv"
+OKURI_PROGRESS_AFTER=0 script -qec "$okuri segment count $ms --where 'age > 20' --friends $tty_out.csv >/dev/null" "$tty_out" >/dev/null 2>&1
+if ! grep -q "loading" "$tty_out"; then
+  echo "FAIL: segment count shows no progress on a terminal while loading" >&2
+  fail=1
+fi
+rm -f "$tty_out" "$tty_out.csv"
 rm -f /tmp/okuri-cli-out.$$
 [ $fail -eq 0 ] && echo "cli: all passed"
 exit $fail
