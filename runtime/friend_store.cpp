@@ -1,8 +1,8 @@
 #include "runtime/friend_store.hpp"
 
-#include <fmt/format.h>
+#include "runtime/huge_pages.hpp"
 
-#include <sys/mman.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -260,20 +260,6 @@ std::uint32_t FriendStore::add(std::string_view id) {
   }
   return row;
 }
-
-namespace {
-// Room for `n` values, in huge pages where the system gives them on request: filling a column of
-// millions of friends then costs a few hundred page faults instead of hundreds of thousands.
-template <typename T>
-void reserve_huge(std::vector<T>& v, std::size_t n) {
-  if (v.capacity() >= n) return;
-  v.reserve(n);
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  const auto b = (reinterpret_cast<std::uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
-  const auto e = (reinterpret_cast<std::uintptr_t>(v.data() + n)) & ~(kHuge - 1);
-  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-}
-}  // namespace
 
 void FriendStore::grow_to(std::size_t n, unsigned threads) {
   if (n <= size_) return;
