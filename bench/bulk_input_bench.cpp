@@ -319,6 +319,19 @@ int main(int argc, char** argv) {
                "/dev/null");
   });
   const Run alone = engine_alone(ids, start, events);
+  // The programs themselves (code, libraries, the JIT) on the first 1,000 events: what each
+  // process holds before the friends' state.
+  const fs::path head = dir / "events-head-1000.jsonl";
+  {
+    std::ifstream in(jsonl);
+    std::ofstream out(head);
+    std::string l;
+    for (int i = 0; i < 1000 && std::getline(in, l); ++i) out << l << '\n';
+  }
+  const Run sim_base = run(
+      okuri_cmd({"simulate", engine_project.string(), "--events", head.string(), "--report", "/dev/null", "--quiet"}),
+      "/dev/null");
+  const Run alone_base = engine_alone(ids, start, 1000);
   std::printf("\nsimulate, %zu events of %zu friends (%.0f MB JSONL)\n", events, event_friends,
               static_cast<double>(fs::file_size(jsonl)) / 1e6);
   std::printf("  okuri simulate        %7.3f s = %8.0f events/s  %6.0f MB peak   target >= 500000 events/s\n",
@@ -326,6 +339,11 @@ int main(int argc, char** argv) {
   std::printf("  the engine alone      %7.3f s = %8.0f events/s  %6.0f MB peak (its state, and the program)\n",
               alone.seconds, static_cast<double>(events) / alone.seconds, alone.peak_mb);
   std::printf("  peak memory, simulate / engine alone: %.2f   target <= 1.50\n", sim.peak_mb / alone.peak_mb);
+  std::printf(
+      "  the programs on 1,000 events: simulate %.0f MB, engine alone %.0f MB; above that, simulate %.0f MB, "
+      "the engine %.0f MB: %.2f\n",
+      sim_base.peak_mb, alone_base.peak_mb, sim.peak_mb - sim_base.peak_mb, alone.peak_mb - alone_base.peak_mb,
+      (sim.peak_mb - sim_base.peak_mb) / std::max(1.0, alone.peak_mb - alone_base.peak_mb));
 
   if (with_big) {
     const fs::path big_csv = dir / fmt::format("friends-{}.csv", big);

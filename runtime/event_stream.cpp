@@ -143,7 +143,7 @@ class JsonlSource : public Source {
     const std::string_view line = text_.substr(pos_, end - pos_);
     pos_ = nl == nullptr ? text_.size() : end + 1;
     ++line_;
-    if (pos_ - released_ >= (std::size_t{8} << 20) || pos_ == text_.size()) {
+    if (pos_ - released_ >= (std::size_t{1} << 20) || pos_ == text_.size()) {
       file_->release(released_, pos_);
       bytes_ += pos_ - released_;
       released_ = pos_;
@@ -190,7 +190,7 @@ struct EventStream::Impl {
   std::exception_ptr error;
   std::thread producer;
 
-  static constexpr std::size_t kBatchesAhead = 4;
+  static constexpr std::size_t kBatchesAhead = 2;
 
   Impl(const EventCatalog& catalog, EventStreamOptions o) : reader(catalog), options(o) {
     reader.keep_origins(o.origins);

@@ -344,6 +344,8 @@ std::optional<std::uint32_t> FriendStore::index_rows(std::uint32_t from, unsigne
   std::size_t want = slots_.size();
   while (want < size_ * 2) want *= 2;
   if (want != slots_.size()) {
+    std::vector<std::uint32_t>().swap(slots_);
+    reserve_huge(slots_, want);
     slots_.assign(want, 0);
     for (std::uint32_t r = 0; r < from; ++r) insert_slot(r);
   }
