@@ -108,6 +108,7 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
   try {
     rt::EventStream stream(catalog, files, so);
     std::vector<rt::InputEvent> batch;
+    std::vector<std::uint32_t> rows;
     bool started = false;
     while (stream.next(batch)) {
       if (!started) {
@@ -115,10 +116,10 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
         e.start_at(played.first);
         started = true;
       }
-      e.handle_all(batch);
+      e.handle_all(batch, {}, &rows);
       played.last = batch.back().time_ms / 1000;
       if (tally != nullptr) {
-        for (const auto& ev : batch) tally->event(ev);
+        for (std::size_t i = 0; i < batch.size(); ++i) tally->event(batch[i], rows[i]);
         for (auto& d : e.take_deliveries()) tally->made(std::move(d));
         tally->settle(e.now(), out);
       }

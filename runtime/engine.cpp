@@ -210,6 +210,7 @@ void Engine::Impl::handle(const InputEvent& e) {
   if (!started) start_at(t);
   run_until(t);
   const std::uint32_t row = ensure_friend(e.friend_id);
+  last_row = row;
   store->prefetch(row);
   if (!flows.empty()) {
     const char* first = reinterpret_cast<const char*>(&inst[row * flows.size()]);
@@ -848,12 +849,15 @@ void Engine::prefetch(const InputEvent& e, int stage) const {
   }
 }
 
-void Engine::handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress) {
+void Engine::handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress,
+                        std::vector<std::uint32_t>* rows) {
   constexpr std::size_t kSlotAhead = 8, kRowAhead = 4;
+  if (rows != nullptr) rows->resize(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (i + kSlotAhead < events.size()) prefetch(events[i + kSlotAhead], 0);
     if (i + kRowAhead < events.size()) prefetch(events[i + kRowAhead], 1);
     impl_->handle(events[i]);
+    if (rows != nullptr) (*rows)[i] = impl_->last_row;
     if (progress && (i & 0xFFFF) == 0) progress(i);
   }
 }

@@ -146,7 +146,10 @@ class Engine {
   std::int64_t now() const;
   // Handles events in order, looking the friends of the next few up ahead of time
   // (memory waits overlap); the same result as handle() on each. `progress(i)` is called every 65,536 events.
-  void handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress = {});
+  // With `rows`, the row of each event's friend is put there (what a caller that follows the
+  // events, such as the report's tally, would otherwise look up again).
+  void handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress = {},
+                  std::vector<std::uint32_t>* rows = nullptr);
   // The hints handle_all gives: stage 0 fetches the id's hash slot, stage 1 the friend's state.
   void prefetch(const InputEvent& e, int stage) const;
 

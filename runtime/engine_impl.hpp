@@ -138,6 +138,7 @@ struct Engine::Impl {
   bool matches(const plan::EventMatch& m, const Raised& r, const InputEvent* ev) const;
   void update_state(std::uint32_t row, const InputEvent& e, int t);
   void handle(const InputEvent& e);
+  std::uint32_t last_row = 0;  // the friend of the event handled last
   void process(std::uint32_t row, Raised first, Ctx& ctx);
   void settle(std::uint32_t row, Ctx& ctx, const EventValues* evs);
   bool check_stop(std::uint32_t row, std::size_t f, const EventValues* evs);

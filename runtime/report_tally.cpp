@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "compiler/literals.hpp"
 #include "runtime/report.hpp"
 
 namespace okuri::rt {
@@ -33,18 +34,16 @@ void ReportTally::made(Delivery d) {
                  [](const Held& a, const Held& b) { return later(a.seq, a.d, b.seq, b.d); });
 }
 
-void ReportTally::event(const InputEvent& ev) {
+void ReportTally::event(const InputEvent& ev, std::uint32_t row) {
   const bool click = ev.type == "link_clicked";
   if (!click && ev.type != "friend_blocked") return;
-  const auto row = e_.store().find(ev.friend_id);
-  if (!row) return;
   std::uint32_t link = 0;
   if (click) {
     const auto& declared = e_.plan().links;
     while (link < declared.size() && declared[link].name != ev.arg) ++link;
     if (link == declared.size()) return;
   }
-  events_.push_back(Pending{ev.time_ms / 1000, *row, click, link});
+  events_.push_back(Pending{ev.time_ms / 1000, row, click, link});
 }
 
 void ReportTally::settle(std::int64_t before, const std::function<void(const Delivery&)>& out) {
@@ -75,8 +74,14 @@ void ReportTally::finish(std::int64_t to, const std::function<void(const Deliver
 }
 
 void ReportTally::delivered(const Delivery& d) {
-  const std::string month = format_time(d.time, zone_).substr(0, 7);
-  if (months_.empty() || months_.back().month != month) months_.push_back(Month{month, 0, 0, {}});
+  if (months_.empty() || d.time >= month_end_) {
+    const std::string month = format_time(d.time, zone_).substr(0, 7);
+    if (months_.empty() || months_.back().month != month) months_.push_back(Month{month, 0, 0, {}});
+    // The first second of the next month, local time.
+    const CivilDate day = civil_from_days(zone_.local_days(d.time));
+    const CivilDate next = day.month == 12 ? CivilDate{day.year + 1, 1, 1} : CivilDate{day.year, day.month + 1, 1};
+    month_end_ = zone_.to_utc(days_from_civil(next), 0);
+  }
   auto& mo = months_.back();
   if (d.reply) {
     ++replies_;
@@ -130,7 +135,9 @@ ReportTally tally_of(const Engine& e, const std::vector<Delivery>& deliveries, c
   ReportTally t(e, zone);
   for (const auto& d : deliveries) t.made(d);
   if (events != nullptr) {
-    for (const auto& ev : *events) t.event(ev);
+    for (const auto& ev : *events) {
+      if (const auto row = e.store().find(ev.friend_id)) t.event(ev, *row);
+    }
   }
   t.finish(to, {});
   return t;

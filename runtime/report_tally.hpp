@@ -37,8 +37,9 @@ class ReportTally {
 
   // A delivery the engine made (any order).
   void made(Delivery d);
-  // An input event, in time order: clicks and blocks are kept until settled, the others ignored.
-  void event(const InputEvent& ev);
+  // An input event, in time order, and its friend's row: clicks and blocks are kept until
+  // settled, the others ignored.
+  void event(const InputEvent& ev, std::uint32_t row);
   // Counts what happened before `before` (seconds): deliveries in (time, making) order, each also
   // handed to `out`, and the clicks and blocks among them.
   void settle(std::int64_t before, const std::function<void(const Delivery&)>& out);
@@ -69,6 +70,8 @@ class ReportTally {
   std::int64_t pushes_ = 0, replies_ = 0, skipped_ = 0, deferred_ = 0, pending_ = 0;
   std::vector<MessageFigures> figures_;
   std::vector<std::vector<std::uint32_t>> links_of_;  // per message, the declared links it carries (sorted)
+  // The month of the latest delivery, and where it ends (UTC seconds): one time formatting a month.
+  std::int64_t month_end_ = INT64_MIN;
 
   // Deliveries waiting for the clock: a min-heap on (time, making order).
   struct Held {
