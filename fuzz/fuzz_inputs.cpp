@@ -74,7 +74,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 3: {
         static const okuri::ir::Schema schema = okuri::ir::make_schema(p);
         okuri::rt::FriendStore store(schema);
-        okuri::rt::load_friends_text(store, "fuzz", text, data[0] % 6 == 3);
+        // Read once whole, and once cut into chunks at places the input chooses, on two threads:
+        // the store and the error must be the same.
+        okuri::rt::FriendsLoadOptions whole;
+        whole.threads = 1;
+        okuri::rt::FriendsLoadOptions cut;
+        cut.threads = 2;
+        for (std::size_t i = 0; i + 1 < text.size() && cut.split_at.size() < 8; i += 1 + data[0] / 6 % 16)
+          cut.split_at.push_back(i);
+        std::string error_whole, error_cut;
+        std::size_t rows_whole = 0, rows_cut = 0;
+        try {
+          rows_whole = okuri::rt::load_friends_text(store, "fuzz", text, data[0] % 6 == 3, whole).rows;
+        } catch (const okuri::rt::DataError& e) {
+          error_whole = e.what();
+        }
+        okuri::rt::FriendStore again(schema);
+        try {
+          rows_cut = okuri::rt::load_friends_text(again, "fuzz", text, data[0] % 6 == 3, cut).rows;
+        } catch (const okuri::rt::DataError& e) {
+          error_cut = e.what();
+        }
+        if (error_whole != error_cut || rows_whole != rows_cut || store.size() != again.size()) __builtin_trap();
+        for (std::uint32_t r = 0; r < store.size(); ++r) {
+          if (store.id_of(r) != again.id_of(r) || store.age[r] != again.age[r] || store.score[r] != again.score[r])
+            __builtin_trap();
+        }
         break;
       }
       case 4:
