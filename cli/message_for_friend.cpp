@@ -46,7 +46,8 @@ std::optional<MessageForFriend> render_for_friend(const Program& p, const std::v
   e.start_at(at);
   if (!who.friends.empty()) {
     try {
-      rt::load_friends(e.store(), who.friends);
+      for (const auto& w : rt::load_friends(e.store(), who.friends).warnings)
+        std::cerr << "okuri: warning: " << w << "\n";
     } catch (const rt::DataError& x) {
       return fail(x.what());
     }
