@@ -143,23 +143,21 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
     return std::nullopt;
   }
   played.to = to.value_or(played.last + 90LL * 86400);
+  if (tally == nullptr) {
+    e.run_until(played.to);
+    return played;
+  }
   // The clock runs on a day at a time, so that what the timers deliver is settled as it goes.
-  for (std::int64_t t = e.now(); t < played.to && tally != nullptr;) {
+  for (std::int64_t t = e.now(); t < played.to;) {
     t = std::min(played.to, t + 86400);
     e.run_until(t);
     for (auto& d : e.take_deliveries()) tally->made(std::move(d));
     tally->settle(e.now(), out);
   }
   e.run_until(played.to);
-  if (tally != nullptr) {
-    for (auto& d : e.take_deliveries()) tally->made(std::move(d));
-    tally->finish(played.to, out);
-  }
+  for (auto& d : e.take_deliveries()) tally->made(std::move(d));
+  tally->finish(played.to, out);
   return played;
-}
-
-bool load_friends(rt::Engine& e, const std::string& path, bool quiet, int& status) {
-  return load_friends_file(e.store(), path, quiet, status);
 }
 
 // Deliveries on stdout through one buffer.
@@ -253,7 +251,7 @@ void add_simulate(CLI::App& app, int& status) {
     eo.render = o->render;
     if (!engine_options(o->engine, eo, status)) return;
     rt::Engine e(*p, eo);
-    if (!load_friends(e, o->friends, o->quiet, status)) return;
+    if (!load_friends_file(e.store(), o->friends, o->quiet, status)) return;
     const stdlib::Zone zone(p->account.timezone.c_str());
     rt::ReportTally tally(e, zone);
     DeliveryWriter writer(e, zone, o->format == "text");
@@ -370,7 +368,7 @@ void add_explain(CLI::App& app, int& status) {
     // reading of the events, for their ids alone).
     {
       rt::Engine probe(*p, rt::EngineOptions{});
-      if (!load_friends(probe, o->friends, o->quiet, status)) return;
+      if (!load_friends_file(probe.store(), o->friends, o->quiet, status)) return;
       try {
         rt::EventCatalog catalog(*p);
         rt::EventStream stream(catalog, o->events, so);
@@ -393,7 +391,7 @@ void add_explain(CLI::App& app, int& status) {
       eo.trace_row = *row;
     }
     rt::Engine e(*p, eo);
-    if (!load_friends(e, o->friends, o->quiet, status)) return;
+    if (!load_friends_file(e.store(), o->friends, o->quiet, status)) return;
     // Friends of the file come first: their rows are there before the first event.
     const bool from_start = *eo.trace_row < e.store().size();
     const auto played = play(e, *p, o->events, so, o->to, "explain", o->quiet, nullptr, {}, status);

@@ -1,5 +1,7 @@
 #include "cli/progress.hpp"
 
+#include "stdlib/number_text.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,16 +10,6 @@
 #include <fmt/format.h>
 
 namespace okuri::cli {
-
-std::string with_commas(std::size_t n) {
-  const std::string digits = std::to_string(n);
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s.push_back(',');
-    s.push_back(digits[i]);
-  }
-  return s;
-}
 
 Progress::Progress(std::string what, std::string unit, bool quiet)
     : what_(std::move(what)),
@@ -42,8 +34,8 @@ void Progress::show(std::size_t done, std::size_t total, std::size_t count) {
   std::string line = what_;
   if (total > 0) line += fmt::format(": {:3}%", done * 100 / total);
   if (count > 0 && !unit_.empty()) {
-    line += fmt::format(" · {} {} · {}/s", with_commas(count), unit_,
-                        with_commas(static_cast<std::size_t>(static_cast<double>(count) / secs)));
+    line += fmt::format(" · {} {} · {}/s", stdlib::with_commas(static_cast<std::int64_t>(count)), unit_,
+                        stdlib::with_commas(static_cast<std::int64_t>(static_cast<double>(count) / secs)));
   } else {
     line += fmt::format(" · {:.0f} MB/s", static_cast<double>(done) / secs / 1e6);
   }

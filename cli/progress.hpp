@@ -35,7 +35,4 @@ class Progress : public rt::LoadProgress {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-// "1,234,567".
-std::string with_commas(std::size_t n);
-
 }  // namespace okuri::cli

@@ -11,6 +11,7 @@
 #include "report/overview_svg.hpp"
 #include "report/page_assets.hpp"
 #include "report/words.hpp"
+#include "stdlib/number_text.hpp"
 
 namespace okuri::report {
 
@@ -18,15 +19,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-std::string with_commas(std::int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return v < 0 ? "-" + out : out;
-}
+using stdlib::with_commas;
 
 std::string percent(double x, int decimals = 1) { return fmt::format("{:.{}f}%", x * 100, decimals); }
 

@@ -5,9 +5,7 @@
 #include <simdjson.h>
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "compiler/checker.hpp"
 #include "compiler/literals.hpp"
@@ -292,14 +290,6 @@ std::vector<InputEvent> EventReader::read_jsonl(const std::string& path, std::st
     if (auto ev = read_line(path, line_no, line)) out.push_back(std::move(*ev));
   });
   return out;
-}
-
-std::vector<InputEvent> EventReader::read_jsonl_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw EventError("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return read_jsonl(path, ss.str());
 }
 
 std::vector<InputEvent> EventReader::read_webhook(std::string_view body) {

@@ -89,7 +89,6 @@ class EventReader {
   std::optional<InputEvent> read_line(std::string_view file, std::size_t line_no, std::string_view line);
   // One JSONL file (or text): events in file order.
   std::vector<InputEvent> read_jsonl(const std::string& shown_path, std::string_view text);
-  std::vector<InputEvent> read_jsonl_file(const std::string& path);
   // One webhook request body: {"destination": …, "events": [ … ]}.
   std::vector<InputEvent> read_webhook(std::string_view body);
 

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <deque>
 #include <exception>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <queue>
@@ -76,6 +75,8 @@ class JsonlSource : public Source {
     }
     text_ = file_->text();
   }
+
+  std::size_t size() const { return text_.size(); }
 
   InputEvent* peek() override {
     fill();
@@ -199,16 +200,16 @@ struct EventStream::Impl {
   // The next event over all sources: the earliest, and at equal times the first source's.
   bool take(InputEvent& out) {
     Source* best = nullptr;
-    const InputEvent* best_ev = nullptr;
+    InputEvent* best_ev = nullptr;
     for (auto& s : sources) {
-      const InputEvent* e = s->peek();
+      InputEvent* e = s->peek();
       if (e != nullptr && (best_ev == nullptr || e->time_ms < best_ev->time_ms)) {
         best = s.get();
         best_ev = e;
       }
     }
     if (best == nullptr) return false;
-    out = std::move(*best->peek());
+    out = std::move(*best_ev);
     best->pop();
     return true;
   }
@@ -250,8 +251,7 @@ EventStream::EventStream(const EventCatalog& catalog, const std::vector<std::str
       impl_->sources.push_back(std::make_unique<VectorSource>(impl_->reader.read_webhook(body)));
     } else {
       auto s = std::make_unique<JsonlSource>(f, impl_->reader, options.window_ms, impl_->bytes);
-      std::error_code ec;
-      impl_->total += static_cast<std::size_t>(std::filesystem::file_size(f, ec));
+      impl_->total += s->size();
       impl_->sources.push_back(std::move(s));
     }
   }

@@ -98,18 +98,33 @@ FriendStore::FriendStore(const ir::Schema& schema) : schema_(&schema) {
   slots_.assign(1024, 0);
 }
 
+template <typename F>
+void FriendStore::each_value_column(F&& f) {
+  f(ids, PackedId{});
+  f(gender, std::uint8_t{0});
+  f(age, kUnknownAge);
+  f(age8, kNarrowUnknown);
+  f(score8, std::int8_t{0});
+  f(region, std::uint8_t{0});
+  f(friend_since, kUnknownDays);
+  f(source, kUnknownText);
+  f(display_name, kUnknownText);
+  f(language, kUnknownText);
+  f(score, std::int64_t{0});
+  for (auto& s : named_scores) f(s, std::int64_t{0});
+  for (auto& l : links) {
+    f(l.clicks, std::uint32_t{0});
+    f(l.last, std::int64_t{0});
+  }
+  for (auto& m : messages) {
+    f(m.sent, std::uint32_t{0});
+    f(m.opened, std::uint32_t{0});
+    f(m.last_opened, std::int64_t{0});
+  }
+}
+
 void FriendStore::reserve(std::size_t n) {
-  ids.reserve(n);
-  gender.reserve(n);
-  age.reserve(n);
-  age8.reserve(n);
-  score8.reserve(n);
-  region.reserve(n);
-  friend_since.reserve(n);
-  source.reserve(n);
-  display_name.reserve(n);
-  language.reserve(n);
-  score.reserve(n);
+  each_value_column([n](auto& column, auto) { column.reserve(n); });
   while (slots_.size() < n * 2) slots_.resize(slots_.size() * 2);
   std::fill(slots_.begin(), slots_.end(), 0);
   for (std::uint32_t r = 0; r < size_; ++r) insert_slot(r);
@@ -210,28 +225,17 @@ std::string FriendStore::id_of(std::uint32_t row) const {
 
 std::uint32_t FriendStore::add(std::string_view id) {
   const auto row = static_cast<std::uint32_t>(size_);
+  each_value_column([](auto& column, auto unknown) { column.push_back(unknown); });
   if (auto p = pack_line_id(id)) {
-    ids.push_back(*p);
+    ids.back() = *p;
   } else {
-    ids.push_back(PackedId{});
     odd_ids_.emplace(row, std::string(id));
   }
   ++size_;
-  gender.push_back(0);
-  age.push_back(kUnknownAge);
-  age8.push_back(kNarrowUnknown);
-  score8.push_back(0);
-  region.push_back(0);
-  friend_since.push_back(kUnknownDays);
-  source.push_back(kUnknownText);
-  display_name.push_back(kUnknownText);
-  language.push_back(kUnknownText);
-  score.push_back(0);
   blocked.resize(size_);
   for (auto& b : tags) b.resize(size_);
   for (auto& b : audiences) b.resize(size_);
   for (auto& b : visited) b.resize(size_);
-  for (auto& s : named_scores) s.push_back(0);
   // A field with a default starts with it (language.md, `field NAME: TYPE = DEFAULT`).
   for (std::size_t i = 0; i < fields.size(); ++i) {
     auto& f = fields[i];
@@ -243,15 +247,6 @@ std::uint32_t FriendStore::add(std::string_view id) {
     }
     f.values.push_back(info.type.kind == TypeKind::Text ? texts.intern(info.default_text) : info.default_value);
     f.known.set(row, true);
-  }
-  for (auto& l : links) {
-    l.clicks.push_back(0);
-    l.last.push_back(0);
-  }
-  for (auto& m : messages) {
-    m.sent.push_back(0);
-    m.opened.push_back(0);
-    m.last_opened.push_back(0);
   }
   if (size_ * 2 > slots_.size()) {
     grow_slots();
@@ -274,24 +269,13 @@ void FriendStore::grow_to(std::size_t n, unsigned threads) {
       v.resize(n, value);
     });
   };
-  grow(ids, PackedId{});
-  grow(gender, std::uint8_t{0});
-  grow(age, kUnknownAge);
-  grow(age8, kNarrowUnknown);
-  grow(score8, std::int8_t{0});
-  grow(region, std::uint8_t{0});
-  grow(friend_since, kUnknownDays);
-  grow(source, kUnknownText);
-  grow(display_name, kUnknownText);
-  grow(language, kUnknownText);
-  grow(score, std::int64_t{0});
+  each_value_column(grow);
   jobs.emplace_back([this, n] {
     blocked.resize(n);
     for (auto& b : tags) b.resize(n);
     for (auto& b : audiences) b.resize(n);
     for (auto& b : visited) b.resize(n);
   });
-  for (auto& s : named_scores) grow(s, std::int64_t{0});
   for (std::size_t i = 0; i < fields.size(); ++i) {
     auto& f = fields[i];
     const auto& info = schema_->fields[i];
@@ -306,15 +290,6 @@ void FriendStore::grow_to(std::size_t n, unsigned threads) {
         for (std::size_t r = from; r < n; ++r) f.known.set(r, true);
       }
     });
-  }
-  for (auto& l : links) {
-    grow(l.clicks, std::uint32_t{0});
-    grow(l.last, std::int64_t{0});
-  }
-  for (auto& m : messages) {
-    grow(m.sent, std::uint32_t{0});
-    grow(m.opened, std::uint32_t{0});
-    grow(m.last_opened, std::int64_t{0});
   }
   std::atomic<std::size_t> next{0};
   auto work = [&] {
@@ -340,7 +315,7 @@ bool same_id(const PackedId& a, const PackedId& b) {
 }
 }  // namespace
 
-std::optional<std::uint32_t> FriendStore::index_rows(std::uint32_t from, unsigned threads) {
+std::optional<std::uint32_t> FriendStore::index_rows(std::uint32_t from, std::uint32_t to, unsigned threads) {
   std::size_t want = slots_.size();
   while (want < size_ * 2) want *= 2;
   if (want != slots_.size()) {
@@ -354,7 +329,7 @@ std::optional<std::uint32_t> FriendStore::index_rows(std::uint32_t from, unsigne
   constexpr std::uint32_t kAhead = 16;
   // Rows of LINE ids only, many of them: several threads claim slots with compare-and-swap. A
   // duplicate seen there is found again by the serial pass below, which names the first one.
-  if (threads > 1 && odd_ids_.empty() && size_ - from >= 100000) {
+  if (threads > 1 && odd_ids_.empty() && to - from >= 100000) {
     std::atomic<bool> duplicate{false};
     auto part = [&](std::uint32_t b, std::uint32_t e) {
       for (std::uint32_t r = b; r < e && r < b + kAhead; ++r) __builtin_prefetch(&slots_[hash_packed(ids[r]) & mask]);
@@ -375,19 +350,18 @@ std::optional<std::uint32_t> FriendStore::index_rows(std::uint32_t from, unsigne
       }
     };
     std::vector<std::thread> pool;
-    const std::uint32_t n = static_cast<std::uint32_t>(size_) - from;
+    const std::uint32_t n = to - from;
     for (unsigned t = 1; t < threads; ++t)
-      pool.emplace_back(part, from + n / threads * t,
-                        t + 1 == threads ? static_cast<std::uint32_t>(size_) : from + n / threads * (t + 1));
+      pool.emplace_back(part, from + n / threads * t, t + 1 == threads ? to : from + n / threads * (t + 1));
     part(from, from + n / threads);
     for (auto& t : pool) t.join();
     if (!duplicate) return std::nullopt;
     std::fill(slots_.begin(), slots_.end(), 0);
     for (std::uint32_t r = 0; r < from; ++r) insert_slot(r);
   }
-  for (std::uint32_t r = from; r < size_ && r < from + kAhead; ++r) __builtin_prefetch(&slots_[hash_of_row(r) & mask]);
-  for (std::uint32_t row = from; row < size_; ++row) {
-    if (row + kAhead < size_) __builtin_prefetch(&slots_[hash_of_row(row + kAhead) & mask]);
+  for (std::uint32_t r = from; r < to && r < from + kAhead; ++r) __builtin_prefetch(&slots_[hash_of_row(r) & mask]);
+  for (std::uint32_t row = from; row < to; ++row) {
+    if (row + kAhead < to) __builtin_prefetch(&slots_[hash_of_row(row + kAhead) & mask]);
     std::size_t i = hash_of_row(row) & mask;
     const auto odd = odd_ids_.empty() ? odd_ids_.end() : odd_ids_.find(row);
     while (slots_[i] != 0) {

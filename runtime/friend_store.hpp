@@ -77,12 +77,12 @@ class FriendStore {
   std::optional<std::uint32_t> find(std::string_view id) const;
   // Bulk loading (runtime/friends_file.cpp): grow_to appends rows with every value unknown but
   // the field defaults, and no id; set_id gives a row its id (rows of distinct ids may be set
-  // from several threads); index_rows makes rows `from` … size()-1 findable, in order, and
+  // from several threads); index_rows makes rows `from` … `to`-1 findable, in order, and
   // returns the first of them whose id an earlier row already has (that row stays unindexed).
   void grow_to(std::size_t n, unsigned threads = 1);
   void set_id(std::uint32_t row, const PackedId& id) { ids[row] = id; }
   void set_odd_id(std::uint32_t row, std::string_view id);
-  std::optional<std::uint32_t> index_rows(std::uint32_t from, unsigned threads = 1);
+  std::optional<std::uint32_t> index_rows(std::uint32_t from, std::uint32_t to, unsigned threads = 1);
   std::string id_of(std::uint32_t row) const;
   void reserve(std::size_t n);
   // Asks the memory system for the row's attributes, tags, scores and link history at once,
@@ -151,6 +151,10 @@ class FriendStore {
   void grow_slots();
   void insert_slot(std::uint32_t row);
   std::size_t hash_of_row(std::uint32_t row) const;
+  // Calls f(column, unknown value) for every column of one value per friend (not the bitmaps and
+  // the declared fields): what add, grow_to and reserve each go through.
+  template <typename F>
+  void each_value_column(F&& f);
 };
 
 }  // namespace okuri::rt

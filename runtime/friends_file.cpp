@@ -556,7 +556,7 @@ class Loader {
     std::size_t data = 0;
     std::size_t first_line = 1;
     if (!jsonl_) read_header(data, first_line);
-    split(data, first_line);
+    split(data);
     const unsigned threads = threads_ =
         std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
                                         static_cast<unsigned>(chunks_.size())));
@@ -651,7 +651,7 @@ class Loader {
   }
 
   // Chunks of about 4 MiB (or where the caller asked), each ending at a line end.
-  void split(std::size_t data, std::size_t /*first_line*/) {
+  void split(std::size_t data) {
     std::vector<std::size_t> cuts = o_.split_at;
     if (cuts.empty()) {
       constexpr std::size_t kChunk = std::size_t{4} << 20;
@@ -914,18 +914,10 @@ class Loader {
       if (c.first_row >= good_rows && &c != bad) break;
       for (const auto& [row, id] : c.odd_ids) tmp_.set_odd_id(row, id);
     }
-    {
-      FriendStore& s = tmp_;
-      const auto keep = s.size();
-      if (good_rows < keep) {
-        // Index the rows read before the error only: the others have no ids yet.
-        if (auto dup = index_prefix(good_rows)) {
-          throw DataError(
-              fmt::format("{}:{}: column `id`: `{}` appears twice", file_, line_of_row(*dup), s.id_of(*dup)));
-        }
-      } else if (auto dup = s.index_rows(0, threads_)) {
-        throw DataError(fmt::format("{}:{}: column `id`: `{}` appears twice", file_, line_of_row(*dup), s.id_of(*dup)));
-      }
+    // Only the rows read before the error have their ids.
+    if (auto dup = tmp_.index_rows(0, static_cast<std::uint32_t>(good_rows), threads_)) {
+      throw DataError(
+          fmt::format("{}:{}: column `id`: `{}` appears twice", file_, line_of_row(*dup), tmp_.id_of(*dup)));
     }
     if (bad != nullptr) throw DataError(fmt::format("{}:{}: {}", file_, bad->error_line, *bad->error));
     // Texts: each chunk's, in file order, into the store's pool (ids as one reader would give).
@@ -951,19 +943,6 @@ class Loader {
     if (out_.size() != 0) throw DataError(fmt::format("{}: friends are already loaded", file_));
     out_ = std::move(tmp_);
     return out;
-  }
-
-  // Indexes rows 0 … n-1 only, by indexing a store cut to them.
-  std::optional<std::uint32_t> index_prefix(std::size_t n) {
-    FriendStore cut(tmp_.schema());
-    cut.grow_to(n);
-    std::copy(tmp_.ids.begin(), tmp_.ids.begin() + static_cast<std::ptrdiff_t>(n), cut.ids.begin());
-    for (const auto& c : chunks_) {
-      for (const auto& [row, id] : c.odd_ids) {
-        if (row < n) cut.set_odd_id(row, id);
-      }
-    }
-    return cut.index_rows(0);
   }
 
   void warnings(FriendsLoaded& out) const {

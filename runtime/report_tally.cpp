@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::int64_t kThreeDays = 3 * 86400;
 
-bool later(const std::uint64_t sa, const Delivery& a, const std::uint64_t sb, const Delivery& b) {
-  return a.time != b.time ? a.time > b.time : sa > sb;
-}
-
 }  // namespace
 
 ReportTally::ReportTally(const Engine& e, const stdlib::Zone& zone)
@@ -30,8 +26,7 @@ void ReportTally::made(Delivery d) {
     return;
   }
   held_.push_back(Held{seq_++, std::move(d)});
-  std::push_heap(held_.begin(), held_.end(),
-                 [](const Held& a, const Held& b) { return later(a.seq, a.d, b.seq, b.d); });
+  std::push_heap(held_.begin(), held_.end(), later);
 }
 
 void ReportTally::event(const InputEvent& ev, std::uint32_t row) {
@@ -47,14 +42,13 @@ void ReportTally::event(const InputEvent& ev, std::uint32_t row) {
 }
 
 void ReportTally::settle(std::int64_t before, const std::function<void(const Delivery&)>& out) {
-  const auto cmp = [](const Held& a, const Held& b) { return later(a.seq, a.d, b.seq, b.d); };
   while (true) {
     const bool has_d = !held_.empty() && held_.front().d.time < before;
     const bool has_e = !events_.empty() && events_.front().time < before;
     if (!has_d && !has_e) return;
     // At equal times deliveries first: a click at the second a message went out is on it.
     if (has_d && (!has_e || held_.front().d.time <= events_.front().time)) {
-      std::pop_heap(held_.begin(), held_.end(), cmp);
+      std::pop_heap(held_.begin(), held_.end(), later);
       Delivery d = std::move(held_.back().d);
       held_.pop_back();
       delivered(d);

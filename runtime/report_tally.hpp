@@ -78,6 +78,8 @@ class ReportTally {
     std::uint64_t seq;
     Delivery d;
   };
+  // The heap's order: the earliest time on top, and at equal times the one made first.
+  static bool later(const Held& a, const Held& b) { return a.d.time != b.d.time ? a.d.time > b.d.time : a.seq > b.seq; }
   std::vector<Held> held_;
   std::uint64_t seq_ = 0;
   struct Pending {
