@@ -37,6 +37,9 @@ void add_serve_command(CLI::App& app, int& status) {
     int profile_wait = 3;
     double profile_rate = 2000;
     std::string profile_max_age = "7d";
+    std::string store;
+    std::string lease = "10s";
+    std::string renew = "2s";
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Run an account: LINE webhooks, custom events, timers, and a sender to the Messaging API.");
@@ -53,9 +56,20 @@ void add_serve_command(CLI::App& app, int& status) {
       "the project's `account { staff \"U…\" }`.\n"
       "Hot reload: when a .okuri file of the project changes (or on SIGHUP) the project is recompiled; friends\n"
       "mid-way follow each scenario's `on_update` (see `okuri diff`). A version with errors is not loaded: the\n"
-      "running one goes on and the diagnostics are logged. See docs/serve.md.");
+      "running one goes on and the diagnostics are logged. See docs/serve.md.\n"
+      "Several workers: with --store postgresql://… any number of `okuri serve` processes share one PostgreSQL\n"
+      "database. Any of them accepts webhooks (into a durable inbox, before the 200); friends are hashed into 64\n"
+      "partitions, each leased to one worker, which applies its friends' events in order. A worker that stops is\n"
+      "replaced within --lease. See docs/scale-out.md.");
   cmd->add_option("path", o->path, "Project folder or .okuri file")->required();
   cmd->add_option("--db", o->db, "The database file (created when missing; default okuri.db)");
+  cmd->add_option("--store", o->store,
+                  "A shared store instead of --db: postgresql://user@host:port/db (several workers on one account; "
+                  "the schema is created or migrated at start)");
+  cmd->add_option("--lease", o->lease,
+                  "With --store: how long a worker's partitions stay its own without renewal; a stopped worker's "
+                  "friends move to the others after this (default 10s)");
+  cmd->add_option("--renew-interval", o->renew, "With --store: how often a worker renews its leases (default 2s)");
   cmd->add_option("--listen", o->listen, "host:port to listen on (default 127.0.0.1:8080; port 0 picks a free one)");
   cmd->add_option("--line-api", o->line_api, "The Messaging API base URL (default https://api.line.me)");
   cmd->add_option("--rate", o->rate, "Push and reply requests per second at most (default 2000, LINE's limit)")
@@ -106,6 +120,25 @@ void add_serve_command(CLI::App& app, int& status) {
     if (!p) return;
     svc::ServeOptions so;
     so.db_path = o->db;
+    if (!o->store.empty()) {
+      if (!svc::is_postgres_url(o->store)) {
+        std::cerr << "okuri serve: --store wants a PostgreSQL URL (postgresql://user@host:port/db), not `" << o->store
+                  << "`; the SQLite file is --db\n";
+        status = 2;
+        return;
+      }
+      const auto lease = parse_duration(o->lease);
+      const auto renew = parse_duration(o->renew);
+      if (!lease || *lease < 1 || !renew || *renew < 1 || *renew * 2 > *lease) {
+        std::cerr << "okuri serve: --lease (" << o->lease << ") and --renew-interval (" << o->renew
+                  << ") want durations of at least 1s, with the lease at least twice the interval (10s and 2s)\n";
+        status = 2;
+        return;
+      }
+      so.store_url = o->store;
+      so.postgres.lease_seconds = static_cast<int>(*lease);
+      so.postgres.renew_ms = static_cast<int>(*renew * 1000);
+    }
     so.project_path = o->path;
     so.watch = !o->no_watch;
     const auto colon = o->listen.rfind(':');

@@ -16,11 +16,15 @@ PACKAGES=(
   libsimdjson-dev
   # the HTML report lays its flowcharts out with Graphviz's library
   libgraphviz-dev
+  # the PostgreSQL store links libpq
+  libpq-dev
   # tests: Catch2, clang with libFuzzer for the fuzz run, curl and openssl for the service tests,
   # Neovim for the editor test (its built-in LSP client against `okuri lsp`)
   catch2 clang-14 libclang-rt-14-dev curl openssl neovim
   # the service tests reach into the database as another process would
   sqlite3
+  # the PostgreSQL store's tests start a throwaway cluster
+  postgresql-15
   # the report's browser test: Chromium driven headless, and a Japanese font for its screenshot
   chromium fonts-ipafont-gothic
 )

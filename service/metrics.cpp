@@ -113,6 +113,14 @@ std::string Metrics::text(const Gauges& g) const {
   }
   s += "# HELP okuri_timer_backlog Pending waits.\n# TYPE okuri_timer_backlog gauge\n";
   s += fmt::format("okuri_timer_backlog {}\n", g.timer_backlog);
+  if (g.partitions_held) {
+    s += "# HELP okuri_partitions_held Partitions this worker holds under lease (of okuri_partitions)\n"
+         "# TYPE okuri_partitions_held gauge\n";
+    s += fmt::format("okuri_partitions_held {}\nokuri_partitions {}\n", *g.partitions_held, kPartitions);
+    s += "# HELP okuri_inbox_applied_total Inbox events this worker applied (accepted by any worker)\n"
+         "# TYPE okuri_inbox_applied_total counter\n";
+    s += fmt::format("okuri_inbox_applied_total {}\n", applied.load());
+  }
   s += request_latency.text("okuri_request_seconds", "Time from a request's arrival to its answer (after commit).");
   s += commit_latency.text("okuri_commit_seconds", "Time to run and commit one batch.");
   s += send_latency.text("okuri_line_request_seconds", "Time of one request to the Messaging API.");

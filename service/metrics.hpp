@@ -53,10 +53,12 @@ struct Gauges {
   std::optional<std::int64_t> quota_limit;  // LINE's target limit for the month (when it has one)
   std::optional<std::int64_t> quota_used;   // messages sent this month, as LINE last said
   std::size_t timer_backlog = 0;
+  std::optional<std::size_t> partitions_held;  // a shared store: the partitions this worker holds
 };
 
 struct Metrics {
   std::atomic<std::uint64_t> accepted{0}, duplicates{0};
+  std::atomic<std::uint64_t> applied{0};  // a shared store: inbox events this worker's engine applied
   mutable std::mutex mu;
   std::map<std::string, std::uint64_t> rejected;  // by reason
   std::map<std::string, std::uint64_t> sends;     // by outcome of a request to LINE

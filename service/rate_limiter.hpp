@@ -16,9 +16,18 @@ class RateLimiter {
   using Clock = std::chrono::steady_clock;
   // `per_second` ≤ 0: no limit.
   explicit RateLimiter(double per_second)
-      : per_(per_second > 0
-                 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / per_second))
-                 : Clock::duration::zero()) {}
+      : full_(per_second > 0
+                  ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / per_second))
+                  : Clock::duration::zero()),
+        per_(full_) {}
+
+  // This process's part of the channel's rate (0 < share ≤ 1): several workers share one
+  // channel's limits, each in proportion to the partitions it holds.
+  void set_share(double share) {
+    std::lock_guard<std::mutex> lock(mu_);
+    per_ = share > 0 ? std::chrono::duration_cast<Clock::duration>(full_ / std::min(share, 1.0))
+                     : Clock::duration::max() / 4;
+  }
 
   // Waits for this caller's slot. False when `stop` became true while waiting (nothing was taken
   // that matters: the slot is simply lost).
@@ -51,7 +60,8 @@ class RateLimiter {
 
  private:
   std::mutex mu_;
-  Clock::duration per_;
+  Clock::duration full_;  // the whole channel's interval between requests
+  Clock::duration per_;   // this process's
   Clock::time_point next_{};
 };
 

@@ -126,6 +126,13 @@ RateLimiter& Sender::limiter(Endpoint e) {
   return push_rate_;
 }
 
+void Sender::set_share(double share) {
+  for (RateLimiter* r : {&push_rate_, &reply_rate_, &multicast_rate_, &menu_rate_, &notify_rate_, &narrowcast_rate_,
+                         &broadcast_rate_, &audience_rate_, &progress_rate_}) {
+    r->set_share(share);
+  }
+}
+
 std::size_t Sender::commit_outcomes() {
   std::vector<OutboxRow> done;
   {

@@ -57,6 +57,8 @@ class Sender {
   void stop();
   // New rows are in the outbox.
   void wake();
+  // The part of the channel's rate limits this process may use (several workers on one channel).
+  void set_share(double share);
 
  private:
   enum class Endpoint { push, reply, multicast, menu, notify, broadcast, narrowcast };

@@ -28,10 +28,14 @@
 #include "runtime/event_input.hpp"
 #include "runtime/report.hpp"
 #include "service/click_links.hpp"
+#include "service/inbox_event.hpp"
+#include "service/inbox_ingest.hpp"
+#include "service/lease_keeper.hpp"
 #include "service/line_api.hpp"
 #include "service/line_wide.hpp"
 #include "service/metrics.hpp"
 #include "service/multicast.hpp"
+#include "service/pg_connection.hpp"
 #include "service/profile_fetcher.hpp"
 #include "service/project_version.hpp"
 #include "service/quota.hpp"
@@ -50,6 +54,19 @@ struct Job {
   std::function<void()> apply;  // work of the service's own (a fetched profile), run inside the batch
   std::promise<int> done;  // the HTTP status to answer
 };
+
+// 0-15,32,40-41: partitions as a person reads them.
+std::string partition_ranges(const PartitionSet& parts) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size();) {
+    std::size_t j = i;
+    while (j + 1 < parts.size() && parts[j + 1] == parts[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += j == i ? fmt::format("{}", parts[i]) : fmt::format("{}-{}", parts[i], parts[j]);
+    i = j + 1;
+  }
+  return out.empty() ? "none" : out;
+}
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -89,6 +106,18 @@ struct Service::Impl {
   std::unique_ptr<ClickLinks> clicks;           // with --public-url: declared links go out as tracked redirects
   std::unique_ptr<ProfileFetcher> profiles;     // LINE profiles, unless --no-profiles
   std::unique_ptr<QuotaWatcher> quota;          // the month's message quota, read periodically
+  // A shared store (several workers): events go into its inbox (ingest), the keeper renews the
+  // partition leases, and the writer applies the inbox of the partitions it writes.
+  std::unique_ptr<InboxIngest> ingest;
+  std::unique_ptr<LeaseKeeper> keeper;
+  PartitionSet writing = all_partitions();  // the partitions whose friends the engine holds (the writer's)
+  std::atomic<bool> leases_changed{false};
+  bool engine_stale = false;  // the engine could not be rebuilt from the store: again at the next turn
+  std::mutex held_mu;
+  PartitionSet held_shown;  // for /healthz and /metrics (under held_mu)
+  bool writes(std::string_view friend_id) const {
+    return std::binary_search(writing.begin(), writing.end(), partition_of(friend_id));
+  }
   std::atomic<std::uint64_t> sent_at_quota{0};  // metrics.messages_sent when the quota was last read
   std::string zone_name;
   std::unique_ptr<stdlib::Zone> zone_of_prog;
@@ -131,6 +160,7 @@ struct Service::Impl {
 
   // A fresh engine with every friend's saved state; overdue timers are armed (they fire at the next batch).
   void load_engine() {
+    store->set_writing(writing);
     engine = std::make_unique<rt::Engine>(*prog, opt.engine);
     const std::int64_t clock = store->clock();
     const std::int64_t now = wall_ms() / 1000;
@@ -395,7 +425,18 @@ struct Service::Impl {
     {
       std::lock_guard<std::mutex> lock(qmu);
       if (stopping) return false;
-      reads.push_back([&] { done.set_value(switch_to(np, std::move(ne), sources)); });
+      reads.push_back([&] {
+        if (store->shared() && writing.size() < kPartitions) {
+          // Other workers hold friends too, and they run the old version: one version at a time.
+          log(
+              fmt::format("this worker holds {} of {} partitions: a new version is taken up by restarting every worker "
+                          "with it (docs/scale-out.md, \"New versions\"); the running version goes on",
+                          writing.size(), kPartitions));
+          done.set_value(false);
+          return;
+        }
+        done.set_value(switch_to(np, std::move(ne), sources));
+      });
     }
     qcv.notify_one();
     const bool ok = f.get();
@@ -441,6 +482,22 @@ struct Service::Impl {
     }
   }
 
+  // One event through the engine, inside a batch.
+  void apply_event(rt::InputEvent& ev, std::int64_t now_ms) {
+    ev.time_ms = std::min(ev.time_ms, now_ms);  // a clock ahead of ours does not move time forward
+    if (ev.standby) {
+      for (auto& d : engine->take_deliveries()) taken_early.push_back(std::move(d));
+      engine->handle(ev);
+      for (auto& d : engine->take_deliveries()) {
+        standby_keys.insert(d.key);
+        taken_early.push_back(std::move(d));
+      }
+    } else {
+      engine->handle(ev);
+    }
+    if (profiles && ev.type == "friend_added") profiles->want(ev.friend_id);  // a new (or returning) friend
+  }
+
   // One transaction for every queued request (and the timers due by now).
   void batch(std::vector<std::shared_ptr<Job>>& jobs) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -464,19 +521,8 @@ struct Service::Impl {
               ++duplicates;
               continue;
             }
-            ev.time_ms = std::min(ev.time_ms, now_ms);  // a clock ahead of ours does not move time forward
-            if (ev.standby) {
-              for (auto& d : engine->take_deliveries()) taken_early.push_back(std::move(d));
-              engine->handle(ev);
-              for (auto& d : engine->take_deliveries()) {
-                standby_keys.insert(d.key);
-                taken_early.push_back(std::move(d));
-              }
-            } else {
-              engine->handle(ev);
-            }
+            apply_event(ev, now_ms);
             ++accepted;
-            if (profiles && ev.type == "friend_added") profiles->want(ev.friend_id);  // a new (or returning) friend
           }
           if (job->apply) job->apply();
         }
@@ -514,7 +560,10 @@ struct Service::Impl {
       bool stop_now = false;
       {
         std::unique_lock<std::mutex> lock(qmu);
-        qcv.wait_for(lock, std::chrono::milliseconds(500), [&] { return !queue.empty() || !reads.empty() || stopping; });
+        // A shared store's inbox is filled by every worker: it is looked at every few milliseconds.
+        qcv.wait_for(lock, std::chrono::milliseconds(store->shared() ? kInboxPollMs : 500),
+                     [&] { return !queue.empty() || !reads.empty() || stopping || inbox_nudged; });
+        inbox_nudged = false;
         todo.swap(reads);
         while (!queue.empty() && jobs.size() < static_cast<std::size_t>(opt.max_batch)) {
           jobs.push_back(std::move(queue.front()));
@@ -523,13 +572,182 @@ struct Service::Impl {
         stop_now = stopping && queue.empty();
       }
       for (auto& r : todo) r();  // reads and reloads, outside the queue's lock
-      batch(jobs);  // also the timers due by now, when there are no requests
+      if (store->shared()) {
+        shared_turn(jobs);
+      } else {
+        batch(jobs);  // also the timers due by now, when there are no requests
+      }
       save_stats(/*own=*/true, /*force=*/stop_now);
       if (stop_now) return;
     }
   }
 
+  // ------------------------------------------------------- a shared store (several workers)
+
+  static constexpr int kInboxPollMs = 20;
+  bool inbox_nudged = false;  // under qmu: this worker's ingest committed events
+  std::chrono::steady_clock::time_point last_turn{};
+
+  // One turn of the writer on a shared store: follow the leases, then one batch of the inbox of
+  // the partitions it writes (and the timers due), when there is anything to do.
+  void shared_turn(std::vector<std::shared_ptr<Job>>& jobs) {
+    if (leases_changed.exchange(false) || engine_stale) {
+      try {
+        rebalance();
+      } catch (const std::exception& e) {
+        if (!engine_stale) log(fmt::format("taking up the partitions held: {}; trying again", e.what()));
+        engine_stale = true;
+      }
+    }
+    if (engine_stale) {
+      for (auto& job : jobs) job->done.set_value(503);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return;
+    }
+    const auto t = std::chrono::steady_clock::now();
+    bool waiting = !jobs.empty() || t - last_turn >= std::chrono::milliseconds(500);
+    if (!waiting) {
+      try {
+        waiting = store->inbox_waiting();
+      } catch (const StoreError&) {
+        waiting = true;  // the batch meets the same failure and says so
+      }
+    }
+    if (!waiting) return;
+    last_turn = t;
+    int status = 200;
+    try {
+      bool more = true;
+      while (more) more = inbox_batch(jobs.empty() ? nullptr : &jobs) && jobs.empty();
+    } catch (const LeaseLost& e) {
+      log(fmt::format("{}: those friends are the new owner's now; this worker goes on with the partitions it keeps",
+                      e.what()));
+      try {
+        store->renew_leases();
+      } catch (const std::exception&) {
+      }
+      engine_stale = true;
+      status = 503;
+    } catch (const StoreError& e) {
+      // Nothing of the batch was kept: the inbox still holds its events, and the engine is rebuilt.
+      log(fmt::format("could not commit a batch of the inbox: {}; the events stay in the inbox", e.what()));
+      engine_stale = true;
+      status = 503;
+    }
+    for (auto& job : jobs) job->done.set_value(status);
+    timer_backlog = engine ? engine->timers_pending() : 0;
+    if (sender) sender->wake();
+  }
+
+  // One transaction: the oldest inbox events of the partitions written, then the timers due by
+  // now (by `until_s` when catching up). Returns whether the inbox may hold more (the batch took
+  // as many as it could).
+  bool inbox_batch(std::vector<std::shared_ptr<Job>>* jobs, std::optional<std::int64_t> until_s = std::nullopt) {
+    const std::size_t limit = static_cast<std::size_t>(opt.max_batch) * 8;
+    std::size_t taken = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    in_transaction([&] {
+      const std::int64_t now_ms = until_s ? *until_s * 1000 : wall_ms();
+      const auto events = store->take_inbox(limit);
+      taken = events.size();
+      for (const auto& bytes : events) {
+        rt::InputEvent ev;
+        try {
+          ev = decode_inbox_event(bytes);
+        } catch (const std::exception& e) {
+          // Bytes this okuri cannot read (written by a newer one?): kept out of the engine, said once each.
+          log(fmt::format("an inbox event could not be read ({}); it is skipped", e.what()));
+          metrics.reject("inbox_unreadable");
+          continue;
+        }
+        apply_event(ev, now_ms);
+      }
+      if (jobs != nullptr) {
+        for (auto& job : *jobs) {
+          if (job->apply) job->apply();
+        }
+      }
+      engine->run_until(now_ms / 1000);
+      const bool released = release_held(now_ms / 1000 - opt.profile_wait, {}) > 0;
+      return write_outputs(now_ms / 1000) || released || taken > 0 || jobs != nullptr;
+    });
+    if (taken > 0) {
+      metrics.commit_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      metrics.applied += taken;
+    }
+    return taken == limit;
+  }
+
+  // The partitions held changed (taken, given back, lost): the engine moves to them. Partitions
+  // taken from another worker first catch up alone to this engine's clock (their inbox and their
+  // timers in their own order), so that the friends already here see no timer or broadcast twice.
+  void rebalance() {
+    const PartitionSet now = store->held();
+    PartitionSet gained, lost;
+    std::set_difference(now.begin(), now.end(), writing.begin(), writing.end(), std::back_inserter(gained));
+    std::set_difference(writing.begin(), writing.end(), now.begin(), now.end(), std::back_inserter(lost));
+    if (gained.empty() && lost.empty() && !engine_stale && engine) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::int64_t until = engine && engine->now() > 0 ? engine->now() : wall_ms() / 1000;
+    if (!gained.empty()) catch_up(gained, until);
+    writing = now;
+    load_engine();
+    engine_stale = false;
+    {
+      std::lock_guard<std::mutex> lock(held_mu);
+      held_shown = writing;
+    }
+    if (sender) sender->set_share(static_cast<double>(writing.size()) / kPartitions);
+    log(fmt::format("holding {} of {} partitions ({} taken up, {} given back or lost; {:.0f} ms): {} friends",
+                    writing.size(), kPartitions, gained.size(), lost.size(),
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                    engine->store().size()));
+  }
+
+  // Brings partitions taken from another worker to `until`, each group of the same clock on its
+  // own engine: their inbox first (events in the order accepted, each after the timers due
+  // before it), then the timers and broadcasts due by `until`. Replies the old owner left in
+  // flight become uncertain.
+  void catch_up(const PartitionSet& gained, std::int64_t until) {
+    std::map<std::int64_t, PartitionSet> by_clock;
+    for (const auto p : gained) {
+      store->set_writing({p});
+      by_clock[store->clock()].push_back(p);
+    }
+    auto main = std::move(engine);
+    const PartitionSet main_writing = writing;
+    try {
+      for (const auto& [clock, parts] : by_clock) {
+        writing = parts;
+        load_engine();
+        if (const auto n = store->settle_inflight(); n > 0) {
+          log(fmt::format(
+              "{} repl{} left in flight by the worker that held these friends: marked uncertain, not sent again", n,
+              n == 1 ? "y" : "ies"));
+        }
+        if (clock == 0) continue;  // never written: nothing to catch up
+        while (inbox_batch(nullptr, until)) {
+        }
+        if (engine->now() < until) {
+          in_transaction([&] {
+            engine->run_until(until);
+            write_outputs(until);
+            return true;
+          });
+        }
+      }
+    } catch (...) {
+      engine = std::move(main);
+      writing = main_writing;
+      store->set_writing(writing);
+      throw;
+    }
+    engine = std::move(main);
+    writing = main_writing;
+  }
+
   int submit(std::vector<rt::InputEvent> events) {
+    if (ingest) return ingest->submit(std::move(events));
     auto job = std::make_shared<Job>();
     job->events = std::move(events);
     auto f = job->done.get_future();
@@ -546,6 +764,10 @@ struct Service::Impl {
 
   std::string metrics_text() {
     Gauges g;
+    if (store->shared()) {
+      std::lock_guard<std::mutex> lock(held_mu);
+      g.partitions_held = held_shown.size();
+    }
     try {
       g.store = store->counts();
     } catch (const std::exception&) {
@@ -632,6 +854,8 @@ struct Service::Impl {
   // writer finishes every queued request and commits, then the profile fetcher and the sender stop.
   void shut_down() {
     stop_watching();
+    if (ingest) ingest->stop();  // what it accepted is in the inbox; the owners apply it
+    if (keeper) keeper->stop();
     {
       std::lock_guard<std::mutex> lock(qmu);
       stopping = true;
@@ -747,7 +971,10 @@ struct Service::Impl {
   // profile arrived, or every one held since before `created_before` (it waited long enough).
   // Returns how many went out.
   std::size_t release_held(std::int64_t created_before, const std::string& friend_id) {
-    const auto held = store->held_deliveries(friend_id, created_before);
+    auto held = store->held_deliveries(friend_id, created_before);
+    // On a shared store, each worker releases the deliveries of the friends it holds.
+    held.erase(std::remove_if(held.begin(), held.end(), [&](const OutboxRow& h) { return !writes(h.friend_id); }),
+               held.end());
     for (const auto& h : held) {
       std::string rendered = h.messages;
       if (auto row = engine->store().find(h.friend_id)) {
@@ -771,6 +998,11 @@ struct Service::Impl {
     if (!a.answered) return;  // held deliveries go out at their time limit, with the fallbacks
     auto job = std::make_shared<Job>();
     job->apply = [this, a = std::move(a)] {
+      if (!writes(a.friend_id)) {
+        // The friend's partition moved to another worker meanwhile: the profile is kept for it.
+        store->save_profile(Profile{a.friend_id, a.display_name, a.language, wall_ms() / 1000, a.found});
+        return;
+      }
       const std::uint32_t row = engine->friend_row(a.friend_id);
       if (a.found) engine->set_profile(row, a.display_name, a.language);
       store->save_profile(Profile{a.friend_id, a.display_name, a.language, wall_ms() / 1000, a.found});
@@ -970,7 +1202,16 @@ struct Service::Impl {
     // link_clicked through the same durable path as a webhook.
     http.Get(R"(/l/([A-Za-z0-9_-]{1,600}))",
              [this](const httplib::Request& req, httplib::Response& res) { click(req, res); });
-    http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      std::string body = "ok\n";
+      if (store->shared()) {
+        // Which worker this is, and the partitions it holds (what a load balancer's operator asks).
+        std::lock_guard<std::mutex> lock(held_mu);
+        body += fmt::format("worker {}\npartitions {} of {}: {}\n", store->worker(), held_shown.size(), kPartitions,
+                            partition_ranges(held_shown));
+      }
+      res.set_content(body, "text/plain");
+    });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics_text(), "text/plain; version=0.0.4");
     });
@@ -990,7 +1231,15 @@ bool Service::reload(const std::string& why) { return impl_->reload(why); }
 
 void Service::run() {
   Impl& m = *impl_;
-  m.store = open_sqlite_store(m.opt.db_path);
+  const bool shared = !m.opt.store_url.empty();
+  const std::string where = shared ? pg_url_shown(m.opt.store_url) : m.opt.db_path;
+  if (shared) {
+    m.store = open_postgres_store(m.opt.store_url, m.opt.postgres);
+    m.writing.clear();  // the engine starts with no friends; the partitions held are taken up below
+    m.log(fmt::format("worker {} on {}", m.store->worker(), where));
+  } else {
+    m.store = open_sqlite_store(m.opt.db_path);
+  }
   m.catalog = std::make_shared<const rt::EventCatalog>(*m.prog);
   m.links_now = Impl::link_urls(*m.prog);
   m.message_files = m.prog->message_files;
@@ -1009,22 +1258,32 @@ void Service::run() {
       throw std::runtime_error(fmt::format(
           "{} was written by a different version of the project, and does not hold that version's sources (it predates "
           "them): serve the version that wrote it once, so that it records itself, then this one",
-          m.opt.db_path));
+          where));
+    }
+    if (shared && m.store->held().size() < kPartitions) {
+      throw std::runtime_error(fmt::format(
+          "{} is served by other workers running another version of the project: stop every worker, then start them "
+          "with this version (the first one moves every friend to it; docs/scale-out.md, \"New versions\")",
+          where));
     }
     std::shared_ptr<const Program> old_p = program_from(old_sources);
     if (old_p->diags.error_count() > 0) {
-      throw std::runtime_error(fmt::format("the version of the project that wrote {} no longer compiles, so its friends cannot be "
-                                           "moved to this one:\n{}", m.opt.db_path, error_text(*old_p)));
+      throw std::runtime_error(
+          fmt::format("the version of the project that wrote {} no longer compiles, so its friends cannot be "
+                      "moved to this one:\n{}",
+                      where, error_text(*old_p)));
     }
     std::shared_ptr<const Program> new_p = m.prog;
     m.prog = old_p;
     m.load_engine();
-    m.log(fmt::format("{} was written by another version of the project: moving its friends to this one", m.opt.db_path));
+    if (shared) m.rebalance();
+    m.log(fmt::format("{} was written by another version of the project: moving its friends to this one", where));
     if (!m.switch_to(new_p, std::make_unique<rt::Engine>(*new_p, m.opt.engine), sources)) {
       throw std::runtime_error("could not move the friends to this version of the project");
     }
   } else {
     m.load_engine();
+    if (shared) m.rebalance();
     if (m.store->project_sources(shape) != sources) {
       m.in_transaction([&] {
         m.store->set_project(shape, sources);
@@ -1034,10 +1293,17 @@ void Service::run() {
   }
   m.running_sources = sources;
   m.warn_about_needs();
-  if (const auto n = m.store->settle_inflight(); n > 0) {
-    m.log(fmt::format("{} repl{} in flight when the process stopped: marked uncertain, not sent again", n, n == 1 ? "y was" : "ies were"));
+  if (shared) {
+    // Replies left in flight were settled as their partitions were taken up (catch_up).
+    m.log(fmt::format("{} friends of {} loaded ({} of {} partitions)", m.engine->store().size(), where,
+                      m.writing.size(), kPartitions));
+  } else {
+    if (const auto n = m.store->settle_inflight(); n > 0) {
+      m.log(fmt::format("{} repl{} in flight when the process stopped: marked uncertain, not sent again", n,
+                        n == 1 ? "y was" : "ies were"));
+    }
+    m.log(fmt::format("{} friends loaded from {}", m.store->counts().friends, where));
   }
-  m.log(fmt::format("{} friends loaded from {}", m.store->counts().friends, m.opt.db_path));
   if (m.opt.profiles) {
     m.profiles = std::make_unique<ProfileFetcher>(
         ProfileFetcher::Options{m.opt.line_api, m.opt.access_token, m.opt.profile_rate, m.opt.request_timeout, 3},
@@ -1049,7 +1315,23 @@ void Service::run() {
   m.writer = std::thread([&m] { m.writer_loop(); });
   m.sender =
       std::make_unique<Sender>(*m.store, m.sender_options(), m.metrics, [&m](const std::string& line) { m.log(line); });
+  if (shared) m.sender->set_share(static_cast<double>(m.writing.size()) / kPartitions);
   m.sender->start();
+  if (shared) {
+    m.ingest = std::make_unique<InboxIngest>(
+        *m.store, m.metrics, Impl::kClickWindowSeconds, static_cast<std::size_t>(m.opt.max_batch),
+        [&m] {
+          {
+            std::lock_guard<std::mutex> lock(m.qmu);
+            m.inbox_nudged = true;
+          }
+          m.qcv.notify_one();
+        },
+        [&m](const std::string& line) { m.log(line); });
+    m.keeper = std::make_unique<LeaseKeeper>(
+        *m.store, m.opt.postgres.renew_ms, [&m] { m.leases_changed = true; },
+        [&m](const std::string& line) { m.log(line); });
+  }
   m.quota = std::make_unique<QuotaWatcher>(
       m.opt.line_api, m.opt.access_token, m.opt.request_timeout, m.opt.quota_interval,
       [&m](const Quota&) { m.quota_read(); }, [&m](const std::string& line) { m.log(line); });

@@ -26,6 +26,9 @@ namespace okuri::svc {
 
 struct ServeOptions {
   std::string db_path;
+  // A shared store instead of the SQLite file (postgresql://…): several workers, leased partitions.
+  std::string store_url;
+  PostgresOptions postgres;
   std::string project_path;  // what reload() compiles (a folder or a file); empty: no reloads
   bool watch = true;         // reload when a `.okuri` file of the project changes
   int watch_interval_ms = 1000;

@@ -12,10 +12,6 @@
 
 namespace okuri::svc {
 
-std::uint32_t partition_of(std::string_view friend_id) {
-  return static_cast<std::uint32_t>(XXH64(friend_id.data(), friend_id.size(), 0) % kPartitions);
-}
-
 namespace {
 
 // Schema versions: each step migrates from the one before (PRAGMA user_version).

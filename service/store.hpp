@@ -3,11 +3,13 @@
 // One batch of events is one transaction: the friends it changed, the
 // deliveries it made and the ids it consumed commit together, or not at all.
 //
-// The interface is what a later PostgreSQL store fills for accounts that
-// outgrow one machine: friends are hashed into kPartitions fixed partitions
-// (the `partition` column), and every commit checks the writer's lease — here
-// a single lease over all partitions, an epoch taken at open, so a second
-// process opening the same database cannot interleave writes with the first.
+// Friends are hashed into kPartitions fixed partitions, and every commit checks
+// the writer's lease on the partitions it writes. SQLite (one process) holds a
+// single lease over all of them, an epoch taken at open, so a second process
+// opening the same database cannot interleave writes with the first.
+// PostgreSQL (several workers, docs/scale-out.md) leases each partition to one
+// worker at a time with a fencing epoch; any worker accepts events into a
+// durable inbox, and the owner of a friend's partition applies them.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,19 @@ struct StoreError : std::runtime_error {
 // Another process took the database's lease: this one must neither write nor send any more.
 struct LeaseLost : StoreError {
   using StoreError::StoreError;
+};
+
+// Partition numbers, sorted and distinct.
+using PartitionSet = std::vector<std::uint32_t>;
+PartitionSet all_partitions();
+
+// An accepted event waiting in a shared store's inbox for its partition's owner.
+struct InboxEntry {
+  // webhookEventId (taken once across every worker), `click:…` (a tracked click, counted once per
+  // window), or empty (no deduplication).
+  std::string event_id;
+  std::string friend_id;
+  std::string event;  // encoded (service/inbox_event.hpp)
 };
 
 struct OutboxRow {
@@ -90,6 +105,30 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Several workers share this store (PostgreSQL): events go through the inbox, and partitions
+  // are leased. False for SQLite: one process holds every partition.
+  virtual bool shared() const { return false; }
+  // The partitions held under lease now, and the writer's part of them: the partitions whose
+  // friends the writer's engine holds. load_friends() and clock() read those, a batch checks their
+  // leases at begin() and commits its clock to them, and take_inbox() reads their events.
+  virtual PartitionSet held() { return all_partitions(); }
+  virtual void set_writing(const PartitionSet& /*parts*/) {}
+  // Shared stores, on the lease keeper's thread: renews the leases held, takes free or expired
+  // ones up to this worker's fair share (of the workers alive), and gives back what is over it
+  // once the writer no longer writes it. Returns the partitions held after.
+  virtual PartitionSet renew_leases() { return held(); }
+  // Shared stores: accepted events into the inbox, in one transaction of their own (any worker,
+  // before it answers 200). Returns, per entry, whether it was taken (false: seen before).
+  virtual std::vector<bool> enqueue(const std::vector<InboxEntry>& entries, std::int64_t now,
+                                    std::int64_t click_window);
+  // Within a batch: the oldest inbox events of the writer's partitions (encoded), in the order
+  // they were accepted, taken out of the inbox by the batch's commit.
+  virtual std::vector<std::string> take_inbox(std::size_t /*limit*/) { return {}; }
+  // Outside batches: whether the inbox holds events of the writer's partitions.
+  virtual bool inbox_waiting() { return false; }
+  // This worker's name in the store's lease table (empty for a store of one process).
+  virtual std::string worker() const { return {}; }
+
   // Startup: every friend's saved state, and the engine's clock at the last commit (0: new).
   struct FriendState {
     std::string id;
@@ -143,5 +182,14 @@ class Store {
 
 // SQLite: WAL, synchronous=FULL, schema migrations by `PRAGMA user_version`.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+// PostgreSQL (postgresql_store.cpp): several workers on one database.
+struct PostgresOptions {
+  int lease_seconds = 10;  // a partition's lease lasts this long without renewal
+  int renew_ms = 2000;     // how often the keeper renews (a few times per lease)
+};
+std::unique_ptr<Store> open_postgres_store(const std::string& url, const PostgresOptions& options);
+// Whether a --store value names PostgreSQL (postgresql:// or postgres://).
+bool is_postgres_url(std::string_view store);
 
 }  // namespace okuri::svc
