@@ -143,9 +143,14 @@ std::size_t Sender::commit_outcomes() {
   try {
     store_.update_deliveries(done);
   } catch (const std::exception& e) {
-    // Not recorded: the rows are still pending in the store and go out again, with the same
-    // retry keys (LINE answers 409 to those it accepted). Replies are `replying` there: uncertain at the next start.
-    log_(fmt::format("recording {} send outcome(s): {}", done.size(), e.what()));
+    // Not recorded yet (the database is away): kept, and tried again at the next turn — what LINE
+    // answered stays true. If the process stops first, the rows are still pending in the store and
+    // go out again with the same retry keys (LINE answers 409 to those it accepted), and replies
+    // are `replying` there: uncertain at the next start.
+    log_(fmt::format("recording {} send outcome(s): {}; trying again", done.size(), e.what()));
+    std::lock_guard<std::mutex> lock(mu_);
+    outcomes_.insert(outcomes_.begin(), std::make_move_iterator(done.begin()), std::make_move_iterator(done.end()));
+    return 0;
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& r : done) in_flight_.erase(r.id);

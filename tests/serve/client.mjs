@@ -1,10 +1,13 @@
 // Webhook client for the service tests.
 //   node client.mjs sign SECRET FILE           print the X-Line-Signature of FILE's bytes, checked with @line/bot-sdk
 //   node client.mjs check SECRET FILE SIG      exit 0 when @line/bot-sdk accepts SIG for FILE
-//   node client.mjs stream URL SECRET N FRIEND [PER_BODY [SEND_EVERY]]
+//   node client.mjs stream URL[,URL…] SECRET N FRIEND[,FRIEND…] [PER_BODY [SEND_EVERY [FIRST]]]
 //        post N postback events (distinct webhookEventIds), PER_BODY to a webhook body (as LINE batches
 //        them; default 1), every SEND_EVERY-th asking for a message (default 50); each body retried until
-//        answered 200 (the server may be killed and restarted meanwhile)
+//        answered 200 (the server may be killed and restarted meanwhile). With several URLs the bodies
+//        go to them in turn (several workers behind a load balancer), a failed one to the next; with
+//        several friends event i is friend i mod their number's. FIRST numbers the events from there
+//        (their webhookEventIds and reply tokens; default 0).
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -48,25 +51,30 @@ if (cmd === 'sign') {
   const [secret, file, sig] = args;
   process.exit(validateSignature(readFileSync(file), secret, sig) ? 0 : 1);
 } else if (cmd === 'stream') {
-  const [url, secret, n, friend] = args;
+  const [urlList, secret, n, friendList] = args;
+  const urls = urlList.split(',');
+  const friends = friendList.split(',');
+  let turn = 0;
   const perBody = Number(args[4] || 1);
   const sendEvery = Number(args[5] || 50);
+  const firstId = Number(args[6] || 0);
   let retries = 0;
   for (let first = 0; first < Number(n); first += perBody) {
     const events = [];
     for (let i = first; i < Math.min(first + perBody, Number(n)); i++) {
       events.push({
         type: 'postback', mode: 'active', timestamp: Date.now(),
-        source: { type: 'user', userId: friend },
-        webhookEventId: `01STREAM${String(i).padStart(18, '0')}`,
+        source: { type: 'user', userId: friends[i % friends.length] },
+        webhookEventId: `01STREAM${String(firstId + i).padStart(18, '0')}`,
         deliveryContext: { isRedelivery: retries > 0 },
-        replyToken: `token${i}`,
+        replyToken: `token${firstId + i}`,
         postback: { data: i % sendEvery === 0 ? 'send' : 'count' },
       });
     }
     const body = JSON.stringify({ destination: 'U00000000000000000000000000000000', events });
     for (;;) {
       try {
+        const url = urls[turn++ % urls.length];
         const status = await post(url, body, { 'content-type': 'application/json', 'x-line-signature': sign(secret, body) });
         if (status === 200) break;
       } catch (e) {
