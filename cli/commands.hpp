@@ -16,6 +16,7 @@ void add_run_commands(CLI::App& app, int& status);  // simulate, test, explain
 void add_preview_command(CLI::App& app, int& status);
 void add_send_test_command(CLI::App& app, int& status);
 void add_serve_command(CLI::App& app, int& status);
+void add_store_command(CLI::App& app, int& status);  // store copy
 void add_lsp_command(CLI::App& app, int& status);  // the language server
 void add_report_command(CLI::App& app, int& status);  // a running account's HTML report
 

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   okuri::cli::add_preview_command(app, status);
   okuri::cli::add_send_test_command(app, status);
   okuri::cli::add_serve_command(app, status);
+  okuri::cli::add_store_command(app, status);
   okuri::cli::add_report_command(app, status);
   okuri::cli::add_lsp_command(app, status);
   app.footer(

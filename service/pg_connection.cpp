@@ -74,6 +74,9 @@ void PgConnection::connect() {
     conn_ = nullptr;
     throw StoreError(fmt::format("{}: cannot connect ({}): {}", shown_, role_, why));
   }
+  // The server's notices (`relation … already exists, skipping`) are not the operator's business.
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
 }
 
 void PgConnection::fail(const std::string& what, PGresult* r) {

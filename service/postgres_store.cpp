@@ -25,46 +25,11 @@
 #include <unordered_map>
 
 #include "service/pg_connection.hpp"
+#include "service/postgres_schema.hpp"
 #include "service/store.hpp"
 
 namespace okuri::svc {
 namespace {
-
-// Schema versions, recorded in schema_migrations; each applies to the one before. Several
-// workers starting at once take an advisory lock, so each step runs once.
-const char* const kMigrations[] = {
-    // 1
-    "CREATE TABLE okuri_meta(key text PRIMARY KEY, value bigint NOT NULL);"
-    "CREATE TABLE partition_lease(part int PRIMARY KEY, owner text, epoch bigint NOT NULL DEFAULT 0,"
-    " lease_until timestamptz NOT NULL DEFAULT '-infinity');"
-    // The engine's clock per partition, written by its owner's batches (never by the keeper:
-    // the two would wait on each other's row locks).
-    "CREATE TABLE partition_clock(part int PRIMARY KEY, clock bigint NOT NULL DEFAULT 0);"
-    "CREATE TABLE workers(id text PRIMARY KEY, started timestamptz NOT NULL DEFAULT now(),"
-    " seen timestamptz NOT NULL DEFAULT now(), partitions int NOT NULL DEFAULT 0);"
-    "CREATE TABLE friends(id text PRIMARY KEY, part int NOT NULL, state bytea NOT NULL, sum bigint NOT NULL,"
-    " updated bigint NOT NULL);"
-    "CREATE INDEX friends_part ON friends(part);"
-    "CREATE TABLE processed_events(id text PRIMARY KEY, at bigint NOT NULL);"
-    "CREATE TABLE inbox(seq bigserial PRIMARY KEY, part int NOT NULL, event bytea NOT NULL);"
-    "CREATE INDEX inbox_part ON inbox(part, seq);"
-    "CREATE TABLE outbox(id bigserial PRIMARY KEY, key text NOT NULL UNIQUE, friend text NOT NULL, part int NOT NULL,"
-    " due bigint NOT NULL, reply bool NOT NULL, reply_token text NOT NULL, messages text NOT NULL,"
-    " scenario text NOT NULL, node text NOT NULL, created bigint NOT NULL, attempts bigint NOT NULL DEFAULT 0,"
-    " next_attempt bigint NOT NULL DEFAULT 0, status text NOT NULL DEFAULT 'pending', error text NOT NULL DEFAULT '',"
-    " kind text NOT NULL DEFAULT 'message', message_names text NOT NULL DEFAULT '', recipients text NOT NULL DEFAULT"
-    " '', unit text NOT NULL DEFAULT '', line_request text NOT NULL DEFAULT '', audience_id bigint NOT NULL DEFAULT 0,"
-    " audience_uploaded bigint NOT NULL DEFAULT 0, request_id text NOT NULL DEFAULT '', progress text NOT NULL"
-    " DEFAULT '');"
-    "CREATE INDEX outbox_due ON outbox(part, status, due) WHERE status IN ('pending', 'accepted');"
-    "CREATE INDEX outbox_held ON outbox(status, created) WHERE status IN ('profile', 'quota', 'replying');"
-    "CREATE TABLE project_versions(shape bigint PRIMARY KEY, sources text NOT NULL, served bigint NOT NULL);"
-    // Each worker counts what its own engine did; `okuri report` adds them up.
-    "CREATE TABLE report_stats(shape bigint NOT NULL, worker text NOT NULL, stats text NOT NULL, saved bigint NOT"
-    " NULL, PRIMARY KEY (shape, worker));"
-    "CREATE TABLE profiles(friend text PRIMARY KEY, display_name text, language text, fetched bigint NOT NULL,"
-    " found bool NOT NULL);",
-};
 
 std::int64_t checksum(std::string_view state) {
   return static_cast<std::int64_t>(XXH3_64bits(state.data(), state.size()));
@@ -107,8 +72,8 @@ class PostgresStore final : public Store {
  public:
   PostgresStore(const std::string& url, const PostgresOptions& o)
       : opt_(o), me_(worker_name()), k_(url, "lease keeper"), w_(url, "writer"), s_(url, "sender"), i_(url, "ingest") {
-    migrate();
-    check_layout();
+    postgres_migrate(k_);
+    postgres_check_layout(k_);
     // A worker paused inside a transaction must not hold its lease rows locked for ever: the
     // server ends such a transaction after the lease time, and the worker finds out at commit.
     for (PgConnection* c : {&w_, &s_, &i_, &k_}) {
@@ -705,47 +670,6 @@ class PostgresStore final : public Store {
                "UPDATE outbox SET status = 'uncertain', error = 'the worker that held this friend stopped while this "
                "reply was in flight; it may have arrived, and a reply token cannot be used twice' WHERE status = "
                "'replying' AND part = ANY($1::int[])");
-  }
-
-  void migrate() {
-    k_.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations(version int PRIMARY KEY, applied timestamptz NOT NULL "
-        "DEFAULT now())");
-    constexpr auto kLatest = static_cast<std::int64_t>(std::size(kMigrations));
-    k_.exec("BEGIN");
-    try {
-      k_.exec("SELECT pg_advisory_xact_lock(7370011)");  // one migrating worker at a time
-      const std::int64_t version = k_.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations");
-      if (version > kLatest) {
-        throw StoreError(fmt::format("{}: schema version {} is newer than this okuri knows ({}): run the newer okuri",
-                                     k_.url_shown(), version, kLatest));
-      }
-      for (std::int64_t v = version; v < kLatest; ++v) {
-        k_.exec(kMigrations[v]);
-        if (v == 0) {
-          k_.exec(
-              fmt::format("INSERT INTO okuri_meta VALUES ('partitions', {});"
-                          "INSERT INTO partition_lease(part) SELECT generate_series(0, {});"
-                          "INSERT INTO partition_clock(part) SELECT generate_series(0, {})",
-                          kPartitions, kPartitions - 1, kPartitions - 1));
-        }
-        k_.exec(fmt::format("INSERT INTO schema_migrations(version) VALUES ({})", v + 1));
-      }
-      k_.exec("COMMIT");
-    } catch (...) {
-      k_.rollback_quietly();
-      throw;
-    }
-  }
-
-  void check_layout() {
-    const std::int64_t parts = k_.scalar("SELECT value FROM okuri_meta WHERE key = 'partitions'");
-    if (parts != static_cast<std::int64_t>(kPartitions)) {
-      throw StoreError(fmt::format(
-          "{} is laid out for {} partitions, and this okuri uses {}: serve it with the okuri that created it, or move "
-          "the account into a new database with `okuri store copy`",
-          k_.url_shown(), parts, kPartitions));
-    }
   }
 };
 

@@ -13,12 +13,8 @@
 set -uo pipefail
 okuri="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=tests/serve/harness.sh
-source "$here/harness.sh"
-# shellcheck source=tests/pg/cluster.sh
-source "$here/../pg/cluster.sh"
-trap 'pg_stop; cleanup' EXIT
-pg_start || exit 1
+# shellcheck source=tests/serve/harness_pg.sh
+source "$here/harness_pg.sh"
 base=$((12000 + ($$ * 17) % 18000))  # below the ephemeral ports (32768 and up)
 mock_port=$base
 secret="$LINE_CHANNEL_SECRET"
