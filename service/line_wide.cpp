@@ -11,8 +11,13 @@ namespace okuri::svc {
 using nlohmann::json;
 
 LineWideBatch::LineWideBatch(const rt::Engine& engine, const stdlib::Zone& zone, bool up_to_remaining, Log log,
-                             std::set<std::string>& said)
-    : engine_(engine), zone_(zone), up_to_remaining_(up_to_remaining), log_(std::move(log)), said_(said) {}
+                             std::set<std::string>& said, std::string part)
+    : engine_(engine),
+      zone_(zone),
+      up_to_remaining_(up_to_remaining),
+      log_(std::move(log)),
+      said_(said),
+      part_(std::move(part)) {}
 
 void LineWideBatch::say_once(const std::string& broadcast, const std::string& line) {
   if (said_.insert(broadcast).second) log_(line);
@@ -121,7 +126,11 @@ std::vector<OutboxRow> LineWideBatch::rows(const std::vector<rt::FiredBroadcast>
       if (n.kind != StepKind::Send) continue;
       OutboxRow r;
       r.kind = as_narrowcast ? "narrowcast" : "broadcast";
-      r.key = rt::delivery_key("", fl.name, static_cast<std::uint32_t>(fb.at), n.id, 0);
+      // One request for the account; with several workers, a narrowcast to the account's own
+      // friends is one per worker (each knows only its friends), keyed by the partitions it holds.
+      const bool per_worker = as_narrowcast && fl.audience && !part_.empty();
+      r.key = rt::delivery_key(per_worker ? "partitions " + part_ : std::string(), fl.name,
+                               static_cast<std::uint32_t>(fb.at), n.id, 0);
       r.due = fb.due;
       r.messages = engine_.renderer().messages(n.messages, ctx);
       r.scenario = fl.name;

@@ -30,8 +30,11 @@ class LineWideBatch {
   // What the month's quota has left for this batch (none: no limit, or unknown); taken from as it is used.
   using QuotaLeft = std::function<std::optional<std::int64_t>&()>;
   // `said`: the broadcasts a reason was logged for already (kept across batches: once each).
+  // `part`: with several workers, the partitions this one holds ("0-31"): a narrowcast to the
+  // account's own friends is then one request per worker, to its friends, under its own retry
+  // key (empty: one process holds every friend).
   LineWideBatch(const rt::Engine& engine, const stdlib::Zone& zone, bool up_to_remaining, Log log,
-                std::set<std::string>& said);
+                std::set<std::string>& said, std::string part = {});
 
   // Whether LINE sends this broadcast's deliveries; then add_part takes each one.
   bool takes(std::int32_t flow, const plan::Flow& fl);
@@ -50,6 +53,7 @@ class LineWideBatch {
   bool up_to_remaining_;
   Log log_;
   std::set<std::string>& said_;
+  std::string part_;
   std::map<std::int32_t, std::string> blockers_;
   std::map<std::int32_t, std::vector<OutboxRow>> parts_;
 };

@@ -44,6 +44,8 @@ class ProfileFetcher {
   // Asks for a friend's profile (once while it is queued). Only LINE user ids are asked for.
   void want(const std::string& friend_id);
   void stop();
+  // This process's part of the channel's profile rate (several workers on one channel).
+  void set_share(double share) { rate_.set_share(share); }
   struct Counts {
     std::uint64_t fetched = 0, not_found = 0, failed = 0;
   };

@@ -247,8 +247,10 @@ struct Service::Impl {
     const auto notes = engine->take_notifications();
     for (const auto row : dirty) store->save_friend(engine->store().id_of(row), engine->export_friend(row));
     std::vector<OutboxRow> broadcast_pushes;  // merged into multicasts where their messages are the same
-    LineWideBatch line_wide(*engine, zone(), opt.quota_up_to_remaining, [this](const std::string& l) { log(l); },
-                            line_wide_said);  // broadcasts LINE sends itself
+    LineWideBatch line_wide(
+        *engine, zone(), opt.quota_up_to_remaining, [this](const std::string& l) { log(l); },
+        line_wide_said,  // broadcasts LINE sends itself
+        store->shared() && writing.size() < kPartitions ? partition_ranges(writing) : "");
     for (const auto& d : deliveries) {
       if (d.skipped) continue;
       OutboxRow r;
@@ -697,11 +699,18 @@ struct Service::Impl {
       std::lock_guard<std::mutex> lock(held_mu);
       held_shown = writing;
     }
-    if (sender) sender->set_share(static_cast<double>(writing.size()) / kPartitions);
+    share_rates();
     log(fmt::format("holding {} of {} partitions ({} taken up, {} given back or lost; {:.0f} ms): {} friends",
                     writing.size(), kPartitions, gained.size(), lost.size(),
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                     engine->store().size()));
+  }
+
+  // LINE's limits are per channel: each worker takes the part of them its partitions are of the whole.
+  void share_rates() {
+    const double share = static_cast<double>(writing.size()) / kPartitions;
+    if (sender) sender->set_share(share);
+    if (profiles) profiles->set_share(share);
   }
 
   // Brings partitions taken from another worker to `until`, each group of the same clock on its
@@ -1315,7 +1324,7 @@ void Service::run() {
   m.writer = std::thread([&m] { m.writer_loop(); });
   m.sender =
       std::make_unique<Sender>(*m.store, m.sender_options(), m.metrics, [&m](const std::string& line) { m.log(line); });
-  if (shared) m.sender->set_share(static_cast<double>(m.writing.size()) / kPartitions);
+  if (shared) m.share_rates();
   m.sender->start();
   if (shared) {
     m.ingest = std::make_unique<InboxIngest>(
