@@ -18,6 +18,7 @@ void add_report_command(CLI::App& app, int& status) {
   struct Options {
     std::string path;
     std::string db;
+    std::string store;
     std::string out;
     std::string json;
     std::string lang;
@@ -30,18 +31,29 @@ void add_report_command(CLI::App& app, int& status) {
       "counts since the version being served started, friends waiting at each step, messages as friends\n"
       "see them with what went out and the tracked clicks, A/B results, and the LINE messages used by month.\n"
       "The report is of the version being served, as the database recorded it; PATH names the project.\n"
+      "With several workers, --store postgresql://… reads the shared database and adds up every worker's figures.\n"
       "Example: okuri report examples/music_school --db account.db -o report.html");
   cmd->add_option("path", o->path, "The project folder or .okuri file being served")->required();
-  cmd->add_option("--db", o->db, "The SQLite database `okuri serve --db` writes")->required()->check(CLI::ExistingFile);
+  auto* db = cmd->add_option("--db", o->db, "The SQLite database `okuri serve --db` writes")->check(CLI::ExistingFile);
+  auto* store =
+      cmd->add_option("--store", o->store, "The PostgreSQL database `okuri serve --store` writes (postgresql://…)");
+  db->excludes(store);
+  store->excludes(db);
   cmd->add_option("-o,--output", o->out, "Write the HTML page to this file")->required();
   cmd->add_option("--json", o->json, "Also write the report as JSON (as `okuri simulate --report` does)");
   cmd->add_option("--lang", o->lang,
                   "The page's language: ja or en (default: ja when the project's messages are Japanese)")
       ->check(CLI::IsMember({"ja", "en"}));
   cmd->callback([o, &status] {
+    if (o->db.empty() && o->store.empty()) {
+      std::cerr << "okuri report: give the account's database: --db FILE (SQLite) or --store postgresql://…\n";
+      status = 2;
+      return;
+    }
+    if (!o->store.empty()) o->db = svc::pg_url_shown(o->store);  // how it is named in messages
     svc::AccountSnapshot snapshot;
     try {
-      snapshot = svc::read_account(o->db);
+      snapshot = o->store.empty() ? svc::read_account(o->db) : svc::read_account_postgres(o->store);
     } catch (const std::exception& e) {
       std::cerr << "okuri report: " << e.what() << "\n";
       status = 2;

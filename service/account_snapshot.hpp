@@ -34,6 +34,8 @@ struct AccountSnapshot {
 
 // Throws StoreError naming the file when it cannot be read as an account's database.
 AccountSnapshot read_account(const std::string& db_path);
+// The same from PostgreSQL (account_snapshot_postgres.cpp): every worker's figures added up.
+AccountSnapshot read_account_postgres(const std::string& url);
 
 // The engine of the served version with every friend and the saved figures, at the saved clock.
 // `p` is that version (compiled from `snapshot.sources`, or the project when they match).

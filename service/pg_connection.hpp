@@ -79,7 +79,5 @@ class PgConnection {
 // literal (`{"a","b"}`) whose elements may hold any character.
 std::string pg_hex(std::string_view bytes);
 std::string pg_text_array(const std::vector<std::string>& items);
-// The connection string without its password, for messages and logs.
-std::string pg_url_shown(std::string_view url);
 
 }  // namespace okuri::svc

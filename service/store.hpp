@@ -191,5 +191,7 @@ struct PostgresOptions {
 std::unique_ptr<Store> open_postgres_store(const std::string& url, const PostgresOptions& options);
 // Whether a --store value names PostgreSQL (postgresql:// or postgres://).
 bool is_postgres_url(std::string_view store);
+// The connection string without its password, for messages and logs.
+std::string pg_url_shown(std::string_view url);
 
 }  // namespace okuri::svc

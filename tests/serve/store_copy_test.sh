@@ -4,6 +4,7 @@
 #      is copied to PostgreSQL and verified; served there, every friend is as it was, the timer
 #      a friend waits on fires once, and what was sent is not sent again;
 #   2. copied back to a new SQLite file: the same again;
+#      the report reads the account on PostgreSQL (every worker's figures added up);
 #   3. refusals: a target that holds an account, a store being served, a database laid out for
 #      another partition count.
 #   store_copy_test.sh OKURI
@@ -79,6 +80,14 @@ for _ in $(seq 1 150); do [ "$(pushes)" = 60 ] && break; sleep 0.2; done
 sleep 1
 check "the waiting timer fired once after the move" 60 "$(pushes)"
 states >"$work/after_timer.txt"
+# The report of the account on PostgreSQL, as from SQLite: 30 friends entered `hello`.
+"$okuri" report "$work/main.okuri" --store "$PG_URL" -o "$work/pg.html" --json "$work/pg.json" 2>"$work/report.err"
+check "okuri report --store" 0 "$?"
+check "the report counts the friends who entered" 30 "$(node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const f = (r.funnel || []).find((x) => x.name === "hello");
+  console.log(f ? f.entered : JSON.stringify(Object.keys(r)));
+' "$work/pg.json")"
 stop
 
 # ---- 2. PostgreSQL → a new SQLite file
