@@ -10,6 +10,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -125,7 +126,11 @@ class SqliteSide final : public Side {
  public:
   explicit SqliteSide(const std::string& path, bool create) : path_(path) {
     // A new file gets the store's schema from the store itself (its migrations), before the lock.
-    if (create) open_sqlite_store(path).reset();
+    if (create) {
+      open_sqlite_store(path).reset();
+    } else if (!std::filesystem::exists(path)) {
+      throw StoreError(fmt::format("{}: no such file", path));
+    }
     lock_ = std::make_unique<DatabaseLock>(path);  // refused while `okuri serve` holds it
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
