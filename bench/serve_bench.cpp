@@ -2,12 +2,18 @@
 // latency with concurrent clients — side by side with a bare SQLite loop that writes
 // the same rows (processed event id + the friend's state) with synchronous=FULL and the
 // same group-commit batch size, and the ratio (target: the service ≥ half the bare loop).
-// Then a hot reload of the project with R friends (the new version declares one more
-// tag, so every friend's state is rewritten): the time it holds the writer.
+// Then signed webhooks while 1,000 slow or idle connections are held open (a third idle, a
+// third sending one header line a second, a third a promised body one byte a second): their p99
+// (target: under 100 ms). Then a hot reload of the project with R friends (the new version
+// declares one more tag, so every friend's state is rewritten): the time it holds the writer.
 //   build/bench/okuri_bench_serve [--events N] [--clients C] [--friends F] [--reload-friends R]
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,6 +47,52 @@ std::string body_for(std::size_t i, std::size_t friends, std::int64_t now_ms) {
       R"("replyToken":"t{}","postback":{{"data":"count"}}}}]}})",
       now_ms, i % friends, i, i);
 }
+
+// `n` connections held open to the service: a third idle, a third trickling header lines, a
+// third trickling a promised body, one write a second each, until `stop`.
+struct SlowClients {
+  std::vector<int> fds;
+  std::atomic<bool> stop{false};
+  std::thread trickle;
+  SlowClients(int port, std::size_t n) {
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = std::max<rlim_t>(lim.rlim_cur, std::min<rlim_t>(lim.rlim_max, n * 2 + 1024));
+    setrlimit(RLIMIT_NOFILE, &lim);
+    for (std::size_t i = 0; i < n; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<std::uint16_t>(port));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        if (fd >= 0) close(fd);
+        continue;
+      }
+      const char* start = i % 3 == 1   ? "POST /webhook HTTP/1.1\r\nHost: x\r\n"
+                          : i % 3 == 2 ? "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+                                       : "";
+      if (*start != '\0') [[maybe_unused]]
+        auto w = write(fd, start, std::strlen(start));
+      fds.push_back(fd);
+    }
+    trickle = std::thread([this] {
+      while (!stop) {
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+          const char* more = i % 3 == 1 ? "X-Slow: 1\r\n" : i % 3 == 2 ? "a" : "";
+          if (*more != '\0') [[maybe_unused]]
+            auto w = send(fds[i], more, std::strlen(more), MSG_NOSIGNAL);
+        }
+        for (int k = 0; k < 10 && !stop; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  ~SlowClients() {
+    stop = true;
+    trickle.join();
+    for (const int fd : fds) close(fd);
+  }
+};
 
 }  // namespace
 
@@ -114,6 +166,29 @@ int main(int argc, char** argv) {
       const auto pos = res->body.find("okuri_commit_seconds_count ");
       if (pos != std::string::npos) commits = std::strtoull(res->body.c_str() + pos + 27, nullptr, 10);
     }
+  }
+  // ---- signed webhooks while 1,000 slow or idle connections are held
+  double slow_p99 = 0, slow_p50 = 0;
+  std::size_t slow_held = 0, slow_failed = 0;
+  {
+    SlowClients slow(service.port(), 1000);
+    slow_held = slow.fds.size();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::vector<double> times;
+    httplib::Client cli("127.0.0.1", service.port());
+    cli.set_keep_alive(true);
+    cli.set_tcp_nodelay(true);
+    for (std::size_t i = 0; i < 2000; ++i) {
+      const std::string body = body_for(events + i, friends, now_ms);
+      const auto a = Clock::now();
+      auto res =
+          cli.Post("/webhook", {{"X-Line-Signature", svc::line_signature(secret, body)}}, body, "application/json");
+      if (!res || res->status != 200) ++slow_failed;
+      times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+    }
+    std::sort(times.begin(), times.end());
+    slow_p50 = times[times.size() / 2];
+    slow_p99 = times[times.size() * 99 / 100];
   }
   // ---- hot reload with many friends
   double reload_ms = 0;
@@ -203,6 +278,10 @@ int main(int argc, char** argv) {
               failed.load());
   std::printf("  bare SQLite   %9.0f events/s   (same rows, synchronous=FULL, commits of %zu)\n", bare_rate, batch);
   std::printf("  service / bare: %.2f   target >= 0.5\n", serve_rate / bare_rate);
+  std::printf(
+      "with %zu slow or idle connections held open: 2,000 signed webhooks one after another, p50 %.2f ms, p99 %.2f ms "
+      "(%zu not answered 200)   target p99 < 100 ms\n",
+      slow_held, slow_p50, slow_p99, slow_failed);
   if (reload_ms > 0) {
     std::printf("hot reload with %zu friends (each friend's state rewritten): %.0f ms, %.1f us per friend\n", total_friends, reload_ms,
                 reload_ms * 1000.0 / static_cast<double>(total_friends));

@@ -40,6 +40,8 @@ void add_serve_command(CLI::App& app, int& status) {
     std::string store;
     std::string lease = "10s";
     std::string renew = "2s";
+    std::size_t max_connections = 4096;
+    std::string request_deadline = "10s";
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("serve", "Run an account: LINE webhooks, custom events, timers, and a sender to the Messaging API.");
@@ -99,6 +101,11 @@ void add_serve_command(CLI::App& app, int& status) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--line-timeout", o->timeout, "Seconds to wait for the Messaging API's answer before retrying (default 15)");
   cmd->add_option("--max-body", o->max_body, "Largest request body accepted, in bytes (default 1 MiB)");
+  cmd->add_option("--max-connections", o->max_connections,
+                  "Open HTTP connections at most; more are closed as they arrive (default 4096)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  cmd->add_option("--request-deadline", o->request_deadline,
+                  "A request's header and body must arrive within this, or the connection is closed (default 10s)");
   cmd->add_flag("--quiet", o->quiet, "No log lines on stderr");
   cmd->add_flag("--no-watch", o->no_watch, "Do not reload when a file of the project changes (SIGHUP still reloads)");
   cmd->add_option(
@@ -159,6 +166,14 @@ void add_serve_command(CLI::App& app, int& status) {
     so.aggregation_units = o->aggregation_units;
     so.request_timeout = o->timeout;
     so.max_body = o->max_body;
+    so.max_connections = o->max_connections;
+    if (auto d = parse_duration(o->request_deadline); d && *d >= 1 && *d <= 3600) {
+      so.http_request_seconds = static_cast<int>(*d);
+    } else {
+      std::cerr << "okuri serve: --request-deadline `" << o->request_deadline << "` is not a duration from 1s to 1h\n";
+      status = 2;
+      return;
+    }
     so.quiet = o->quiet;
     so.notify_url = o->notify_url;
     so.profiles = !o->no_profiles;

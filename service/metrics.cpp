@@ -35,11 +35,14 @@ std::string Metrics::text(const Gauges& g) const {
   s += "# HELP okuri_monthly_limit_reached 1 while LINE refuses pushes for the month's message limit.\n"
        "# TYPE okuri_monthly_limit_reached gauge\n";
   s += fmt::format("okuri_monthly_limit_reached {}\n", monthly_limit.load() ? 1 : 0);
-  s += "# HELP okuri_requests_rejected_total Requests refused, by reason.\n# TYPE okuri_requests_rejected_total "
-       "counter\n";
+  s +=
+      "# HELP okuri_requests_rejected_total Requests refused, by reason (timeout: a request not whole by its deadline; "
+      "too_many_connections: closed at --max-connections).\n# TYPE okuri_requests_rejected_total "
+      "counter\n";
   {
     std::lock_guard<std::mutex> lock(mu);
-    for (const char* why : {"signature", "malformed", "too_large", "unauthorized", "storage", "shutting_down"}) {
+    for (const char* why : {"signature", "malformed", "too_large", "unauthorized", "storage", "shutting_down",
+                            "timeout", "encoding", "too_many_connections", "inbox_unreadable"}) {
       auto it = rejected.find(why);
       s += fmt::format("okuri_requests_rejected_total{{reason=\"{}\"}} {}\n", why,
                        it == rejected.end() ? 0 : it->second);

@@ -1,8 +1,5 @@
-// The service: HTTP (cpp-httplib), the writer thread (engine + group commit), and the parts it
-// starts: the sender (outbox → LINE, sender.cpp) and the profile fetcher (profile_fetcher.cpp).
-// Debian builds cpp-httplib as a library with OpenSSL (pkg-config cpp-httplib).
-#include <httplib.h>
-
+// The service: HTTP (http_server.cpp), the writer thread (engine + group commit), and the parts
+// it starts: the sender (outbox → LINE, sender.cpp) and the profile fetcher (profile_fetcher.cpp).
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #define XXH_INLINE_ALL
@@ -28,6 +25,7 @@
 #include "runtime/event_input.hpp"
 #include "runtime/report.hpp"
 #include "service/click_links.hpp"
+#include "service/http_server.hpp"
 #include "service/inbox_event.hpp"
 #include "service/inbox_ingest.hpp"
 #include "service/lease_keeper.hpp"
@@ -91,7 +89,7 @@ struct Service::Impl {
   std::mutex wmu;
   std::condition_variable wcv;
   bool watch_stop = false;
-  httplib::Server http;
+  std::unique_ptr<HttpServer> http;
   Metrics metrics;
   std::mutex qmu;
   std::condition_variable qcv;
@@ -137,6 +135,11 @@ struct Service::Impl {
       clicks = std::make_unique<ClickLinks>(opt.public_url, opt.link_key);
       opt.engine.links = clicks.get();
     }
+    HttpServer::Options ho;
+    ho.max_body = opt.max_body;
+    ho.request_seconds = opt.http_request_seconds;
+    ho.max_connections = opt.max_connections;
+    http = std::make_unique<HttpServer>(ho, [this](const std::string& why) { metrics.reject(why); });
   }
 
   std::shared_ptr<const rt::EventCatalog> current_catalog() {
@@ -796,15 +799,15 @@ struct Service::Impl {
   }
 
   // `Authorization: Bearer $OKURI_EVENTS_TOKEN`, compared in constant time.
-  bool bearer_ok(const httplib::Request& req) const {
-    const std::string auth = req.get_header_value("Authorization");
+  bool bearer_ok(const HttpRequest& req) const {
+    const std::string auth = req.header("Authorization");
     const std::string want = "Bearer " + opt.events_token;
     return !opt.events_token.empty() && auth.size() == want.size() && CRYPTO_memcmp(auth.data(), want.data(), want.size()) == 0;
   }
 
   // Parses a request's events (400 with the reason when it cannot), then waits for their commit.
   template <typename Parse>
-  void accept(const std::string& body, httplib::Response& res, std::chrono::steady_clock::time_point t0, Parse parse) {
+  void accept(const std::string& body, HttpResponse& res, std::chrono::steady_clock::time_point t0, Parse parse) {
     std::vector<rt::InputEvent> events;
     try {
       const auto cat = current_catalog();
@@ -1046,7 +1049,7 @@ struct Service::Impl {
   // a retry after a lost answer): a sliding window from the last click counted.
   static constexpr std::int64_t kClickWindowSeconds = 10;
 
-  void click(const httplib::Request& req, httplib::Response& res) {
+  void click(const HttpRequest& req, HttpResponse& res) {
     const auto t0 = std::chrono::steady_clock::now();
     res.set_header("Cache-Control", "no-store");
     res.set_header("Referrer-Policy", "no-referrer");
@@ -1069,7 +1072,7 @@ struct Service::Impl {
     const auto q = req.target.find('?');
     const std::string target =
         with_query(url, q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1));
-    if (req.method == "HEAD" || is_link_preview_agent(req.get_header_value("User-Agent"))) {
+    if (req.method == "HEAD" || is_link_preview_agent(req.header("User-Agent"))) {
       metrics.click("preview");
     } else {
       rt::InputEvent ev;
@@ -1126,66 +1129,22 @@ struct Service::Impl {
     return f.get();
   }
 
-  // The body, at most --max-body bytes as the handler sees them (after any inflation); 413 past it.
-  bool read_limited(const httplib::ContentReader& content, std::string& body, httplib::Response& res) {
-    bool over = false;
-    const bool read = content([&](const char* data, std::size_t n) {
-      if (body.size() + n > opt.max_body) {
-        over = true;
-        return false;  // stop reading: nothing more is buffered or inflated
-      }
-      body.append(data, n);
-      return true;
-    });
-    if (over) {
-      metrics.reject("too_large");
-      res.status = 413;
-      res.set_content("{\"message\":\"the body is larger than the limit\"}", "application/json");
-      res.set_header("Connection", "close");
-      return false;
-    }
-    if (!read) {
-      metrics.reject("malformed");
-      res.status = 400;
-      res.set_content("{\"message\":\"the body could not be read\"}", "application/json");
-      return false;
-    }
-    return true;
-  }
-
   void routes() {
-    http.set_payload_max_length(opt.max_body);
-    http.set_tcp_nodelay(true);  // an answer's header and body must not wait for the client's delayed ACK
-    http.set_keep_alive_max_count(1000);
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (req.has_header("Content-Length") &&
-          std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > opt.max_body) {
-        metrics.reject("too_large");
-        res.status = 413;
-        res.set_content("{\"message\":\"the body is larger than the limit\"}", "application/json");
-        return httplib::Server::HandlerResponse::Handled;
+    // Bodies arrive limited whatever their transfer encoding (http_server.cpp): `Content-Length`
+    // past --max-body is refused before the body is read, a chunked body is cut off as it arrives,
+    // and a compressed one is counted while it inflates — all before any signature check.
+    http->route("POST", "/webhook", [this](const HttpRequest& req, HttpResponse& res) {
+      const auto t0 = std::chrono::steady_clock::now();
+      // The signature is checked on the body, before anything is parsed.
+      if (!signature_ok(opt.channel_secret, req.body, req.header("X-Line-Signature"))) {
+        metrics.reject("signature");
+        res.status = 401;
+        res.set_content("{\"message\":\"bad or missing X-Line-Signature\"}", "application/json");
+        return;
       }
-      return httplib::Server::HandlerResponse::Unhandled;
+      accept(req.body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_webhook(b); });
     });
-    // Bodies are read through a limit that holds for every transfer encoding: `Content-Length`
-    // is refused above (413 before reading), a chunked body is cut off as it arrives, and a
-    // compressed one is counted after inflation, while it inflates — before any signature check.
-    http.Post("/webhook",
-              [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& content) {
-                const auto t0 = std::chrono::steady_clock::now();
-                std::string body;
-                if (!read_limited(content, body, res)) return;
-                // The signature is checked on the raw body, before anything is parsed.
-                if (!signature_ok(opt.channel_secret, body, req.get_header_value("X-Line-Signature"))) {
-                  metrics.reject("signature");
-                  res.status = 401;
-                  res.set_content("{\"message\":\"bad or missing X-Line-Signature\"}", "application/json");
-                  return;
-                }
-                accept(body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_webhook(b); });
-              });
-    http.Post("/events", [this](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& content) {
+    http->route("POST", "/events", [this](const HttpRequest& req, HttpResponse& res) {
       const auto t0 = std::chrono::steady_clock::now();
       if (!bearer_ok(req)) {
         metrics.reject("unauthorized");
@@ -1193,12 +1152,11 @@ struct Service::Impl {
         res.set_content("{\"message\":\"a valid bearer token (OKURI_EVENTS_TOKEN) is required\"}", "application/json");
         return;
       }
-      std::string body;
-      if (!read_limited(content, body, res)) return;
-      accept(body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_jsonl("request body", b); });
+      accept(req.body, res, t0,
+             [](rt::EventReader& r, const std::string& b) { return r.read_jsonl("request body", b); });
     });
     // One friend's state, for operators (the same bearer token as /events).
-    http.Get(R"(/friends/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    http->route("GET", R"(/friends/([^/]+))", [this](const HttpRequest& req, HttpResponse& res) {
       if (!bearer_ok(req)) {
         metrics.reject("unauthorized");
         res.status = 401;
@@ -1209,9 +1167,9 @@ struct Service::Impl {
     });
     // A tracked link (`--public-url`): 302 to the link's URL; a real click is applied as
     // link_clicked through the same durable path as a webhook.
-    http.Get(R"(/l/([A-Za-z0-9_-]{1,600}))",
-             [this](const httplib::Request& req, httplib::Response& res) { click(req, res); });
-    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    http->route("GET", R"(/l/([A-Za-z0-9_-]{1,600}))",
+                [this](const HttpRequest& req, HttpResponse& res) { click(req, res); });
+    http->route("GET", "/healthz", [this](const HttpRequest&, HttpResponse& res) {
       std::string body = "ok\n";
       if (store->shared()) {
         // Which worker this is, and the partitions it holds (what a load balancer's operator asks).
@@ -1221,7 +1179,7 @@ struct Service::Impl {
       }
       res.set_content(body, "text/plain");
     });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    http->route("GET", "/metrics", [this](const HttpRequest&, HttpResponse& res) {
       res.set_content(metrics_text(), "text/plain; version=0.0.4");
     });
   }
@@ -1349,8 +1307,8 @@ void Service::run() {
   m.routes();
   int port = m.opt.port;
   if (port == 0) {
-    port = m.http.bind_to_any_port(m.opt.host);
-  } else if (!m.http.bind_to_port(m.opt.host, port)) {
+    port = m.http->bind(m.opt.host, 0);
+  } else if (m.http->bind(m.opt.host, port) < 0) {
     port = -1;
   }
   if (port <= 0) {
@@ -1359,12 +1317,12 @@ void Service::run() {
   }
   m.bound_port = port;
   m.log(fmt::format("listening on http://{}:{} (webhook: POST /webhook; events: POST /events; /healthz, /metrics)", m.opt.host, port));
-  m.http.listen_after_bind();
+  m.http->run();
   m.shut_down();
   m.log("stopped; everything accepted is committed");
 }
 
-void Service::stop() { impl_->http.stop(); }
+void Service::stop() { impl_->http->stop(); }
 
 int Service::port() const { return impl_->bound_port; }
 

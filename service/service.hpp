@@ -39,6 +39,8 @@ struct ServeOptions {
   std::string access_token;                       // LINE_CHANNEL_ACCESS_TOKEN
   std::string events_token;                       // OKURI_EVENTS_TOKEN (empty: /events is closed)
   std::size_t max_body = 1 << 20;                 // bytes
+  int http_request_seconds = 10;                  // a request's header and body must arrive within this
+  std::size_t max_connections = 4096;             // open HTTP connections at most (beyond: closed at once)
   double push_rate = 2000;                        // push (and reply) requests per second (LINE's limit)
   double multicast_rate = 200;                    // multicast requests per second (LINE's limit)
   double narrowcast_per_hour = 60;                // narrowcast and broadcast requests per hour (LINE's limit)

@@ -28,6 +28,9 @@ for f in $(grep -rlE '^#include [<"]llvm/' runtime --include='*.cpp' --include='
   case "$f" in runtime/jit/*) ;; *) echo "$f ← LLVM is confined to runtime/jit/" >&2; fail=1 ;; esac
 done
 for dir in stdlib grammar compiler runtime lsp cli; do forbid "$dir" 'httplib.h' "cpp-httplib is confined to service/"; done
+for f in $(grep -rlE '^#include [<"]boost/(beast|asio)' ./stdlib ./grammar ./compiler ./runtime ./service ./lsp ./cli ./report --include='*.cpp' --include='*.hpp'); do
+  case "$f" in ./service/http_server.cpp) ;; *) echo "$f ← Boost.Beast and Asio are confined to service/http_server.cpp" >&2; fail=1 ;; esac
+done
 for f in $(grep -rlE '^#include [<"]libpq-fe.h' ./stdlib ./grammar ./compiler ./runtime ./service ./lsp ./cli ./report ./bench --include='*.cpp' --include='*.hpp'); do
   case "$f" in ./service/pg_connection.hpp | ./bench/*) ;; *) echo "$f ← libpq is confined to service/pg_connection.hpp (and the benchmark's bare loop)" >&2; fail=1 ;; esac
 done
