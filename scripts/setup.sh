@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   # toolchain
   g++ cmake ninja-build pkg-config git
-  # libraries
+  # libraries (libboost-graph-dev brings Boost's headers: also Beast and Asio, the HTTP server)
   tao-pegtl-dev libfmt-dev nlohmann-json3-dev libcli11-dev libicu-dev
   libhowardhinnant-date-dev tzdata libboost-graph-dev libsqlite3-dev
   libxxhash-dev libssl-dev libcpp-httplib-dev llvm-19-dev libzstd-dev
