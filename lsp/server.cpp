@@ -514,88 +514,121 @@ struct Server::Impl {
     return idx.offset(pos, enc);
   }
 
+  // A request at a position of a document, as most features take it: the document's compile,
+  // the offset of the position, and the converter back to LSP positions.
+  struct At {
+    DocContext c;
+    std::uint32_t offset = 0;
+    Converter conv;
+  };
+  std::optional<At> at(const Snapshot& snap, const Json& params) {
+    const auto p = parse_document_position(params);
+    auto c = document(snap, p.uri);
+    if (!c) return std::nullopt;
+    const std::uint32_t offset = offset_in(*c, p.position);
+    Converter conv = converter(snap, *c->compiled.program);
+    return At{std::move(*c), offset, std::move(conv)};
+  }
+
+  // One request method: the Job's params in, the result out (ProtocolError for a failure).
+  using Method = Json (Impl::*)(const Snapshot&, const Job&);
+  static const std::map<std::string, Method, std::less<>>& methods() {
+    static const std::map<std::string, Method, std::less<>> table = {
+        {"shutdown", &Impl::on_shutdown},
+        {"textDocument/hover", &Impl::on_hover},
+        {"textDocument/definition", &Impl::on_definition},
+        {"textDocument/references", &Impl::on_references},
+        {"textDocument/prepareRename", &Impl::on_prepare_rename},
+        {"textDocument/rename", &Impl::on_rename},
+        {"textDocument/documentSymbol", &Impl::on_document_symbol},
+        {"textDocument/formatting", &Impl::on_formatting},
+        {"textDocument/completion", &Impl::completion},
+        {"textDocument/semanticTokens/full", &Impl::on_semantic_tokens},
+        {"textDocument/codeAction", &Impl::on_code_action},
+    };
+    return table;
+  }
+
   Json handle_request(const Job& j) {
-    const Snapshot& snap = *j.snapshot;
-    const std::string& m = j.method;
-    if (m == "shutdown") return nullptr;
-    if (m == "textDocument/hover") {
-      const auto p = parse_document_position(j.params);
-      auto c = document(snap, p.uri);
-      if (!c) return nullptr;
-      auto conv = converter(snap, *c->compiled.program);
-      return hover_json(conv, c->path, hover(c->view, offset_in(*c, p.position)));
+    const auto it = methods().find(j.method);
+    if (it == methods().end()) throw ProtocolError(error_code::kMethodNotFound, "unknown method " + j.method);
+    return (this->*(it->second))(*j.snapshot, j);
+  }
+
+  Json on_shutdown(const Snapshot&, const Job&) { return nullptr; }
+
+  Json on_hover(const Snapshot& snap, const Job& j) {
+    auto a = at(snap, j.params);
+    return a ? hover_json(a->conv, a->c.path, hover(a->c.view, a->offset)) : Json(nullptr);
+  }
+
+  Json on_definition(const Snapshot& snap, const Job& j) {
+    auto a = at(snap, j.params);
+    return a ? location_json(a->conv, definition(a->c.view, a->offset)) : Json(nullptr);
+  }
+
+  Json on_references(const Snapshot& snap, const Job& j) {
+    auto a = at(snap, j.params);
+    return a ? locations_json(a->conv, references(a->c.view, a->offset, parse_include_declaration(j.params)))
+             : Json(nullptr);
+  }
+
+  Json on_prepare_rename(const Snapshot& snap, const Job& j) {
+    auto a = at(snap, j.params);
+    if (!a) return nullptr;
+    const auto t = prepare_rename(a->c.view, a->offset);
+    if (!t.error.empty()) throw ProtocolError(error_code::kRequestFailed, t.error);
+    return prepare_rename_json(a->conv, a->c.path, t);
+  }
+
+  Json on_rename(const Snapshot& snap, const Job& j) {
+    const auto new_name = parse_new_name(j.params);
+    auto a = at(snap, j.params);
+    if (!a) return nullptr;
+    const auto r = rename(a->c.view, a->offset, new_name);
+    if (!r.error.empty()) throw ProtocolError(error_code::kRequestFailed, r.error);
+    return workspace_edit_json(a->conv, r.files);
+  }
+
+  Json on_document_symbol(const Snapshot& snap, const Job& j) {
+    auto c = document(snap, parse_document_uri(j.params));
+    if (!c) return nullptr;
+    auto conv = converter(snap, *c->compiled.program);
+    return document_symbols_json(conv, c->path, document_symbols(c->view));
+  }
+
+  // Formatting reads the document's own text: it needs no compile.
+  Json on_formatting(const Snapshot& snap, const Job& j) {
+    const std::string uri = parse_document_uri(j.params);
+    auto it = snap.by_uri.find(uri);
+    if (it == snap.by_uri.end()) return nullptr;
+    const Document& d = *it->second;
+    Converter conv(
+        enc, [&d](const std::string&) -> std::string_view { return d.text; },
+        [&](const std::string& path) { return uri_of(snap, path); });
+    auto e = format_document(d.text);
+    return text_edits_json(conv, d.path, e ? std::vector<TextEdit>{*e} : std::vector<TextEdit>{});
+  }
+
+  Json on_semantic_tokens(const Snapshot& snap, const Job& j) {
+    auto c = document(snap, parse_document_uri(j.params));
+    if (!c) return Json{{"data", Json::array()}};
+    auto conv = converter(snap, *c->compiled.program);
+    return semantic_tokens_json(conv, c->path, semantic_tokens(c->view));
+  }
+
+  Json on_code_action(const Snapshot& snap, const Job& j) {
+    const auto p = parse_document_range(j.params);
+    auto c = document(snap, p.uri);
+    if (!c) return Json::array();
+    const LineIndex idx(c->compiled.program->sources.file(c->view.file).text);
+    const auto actions = code_actions(c->view, idx.offset(p.range.start, enc), idx.offset(p.range.end, enc));
+    FileDiagnostics diags;
+    for (auto& fd : diagnostics(*c->compiled.program)) {
+      if (fd.path == c->path) diags = std::move(fd);
     }
-    if (m == "textDocument/definition") {
-      const auto p = parse_document_position(j.params);
-      auto c = document(snap, p.uri);
-      if (!c) return nullptr;
-      auto conv = converter(snap, *c->compiled.program);
-      return location_json(conv, definition(c->view, offset_in(*c, p.position)));
-    }
-    if (m == "textDocument/references") {
-      const auto p = parse_document_position(j.params);
-      auto c = document(snap, p.uri);
-      if (!c) return nullptr;
-      auto conv = converter(snap, *c->compiled.program);
-      return locations_json(conv, references(c->view, offset_in(*c, p.position), parse_include_declaration(j.params)));
-    }
-    if (m == "textDocument/prepareRename") {
-      const auto p = parse_document_position(j.params);
-      auto c = document(snap, p.uri);
-      if (!c) return nullptr;
-      const auto t = prepare_rename(c->view, offset_in(*c, p.position));
-      if (!t.error.empty()) throw ProtocolError(error_code::kRequestFailed, t.error);
-      auto conv = converter(snap, *c->compiled.program);
-      return prepare_rename_json(conv, c->path, t);
-    }
-    if (m == "textDocument/rename") {
-      const auto p = parse_document_position(j.params);
-      const auto new_name = parse_new_name(j.params);
-      auto c = document(snap, p.uri);
-      if (!c) return nullptr;
-      const auto r = rename(c->view, offset_in(*c, p.position), new_name);
-      if (!r.error.empty()) throw ProtocolError(error_code::kRequestFailed, r.error);
-      auto conv = converter(snap, *c->compiled.program);
-      return workspace_edit_json(conv, r.files);
-    }
-    if (m == "textDocument/documentSymbol") {
-      auto c = document(snap, parse_document_uri(j.params));
-      if (!c) return nullptr;
-      auto conv = converter(snap, *c->compiled.program);
-      return document_symbols_json(conv, c->path, document_symbols(c->view));
-    }
-    if (m == "textDocument/formatting") {
-      const std::string uri = parse_document_uri(j.params);
-      auto it = snap.by_uri.find(uri);
-      if (it == snap.by_uri.end()) return nullptr;
-      const Document& d = *it->second;
-      Converter conv(
-          enc, [&d](const std::string&) -> std::string_view { return d.text; },
-          [&](const std::string& path) { return uri_of(snap, path); });
-      auto e = format_document(d.text);
-      return text_edits_json(conv, d.path, e ? std::vector<TextEdit>{*e} : std::vector<TextEdit>{});
-    }
-    if (m == "textDocument/completion") return completion(snap, j);
-    if (m == "textDocument/semanticTokens/full") {
-      auto c = document(snap, parse_document_uri(j.params));
-      if (!c) return Json{{"data", Json::array()}};
-      auto conv = converter(snap, *c->compiled.program);
-      return semantic_tokens_json(conv, c->path, semantic_tokens(c->view));
-    }
-    if (m == "textDocument/codeAction") {
-      const auto p = parse_document_range(j.params);
-      auto c = document(snap, p.uri);
-      if (!c) return Json::array();
-      const LineIndex idx(c->compiled.program->sources.file(c->view.file).text);
-      const auto actions = code_actions(c->view, idx.offset(p.range.start, enc), idx.offset(p.range.end, enc));
-      FileDiagnostics diags;
-      for (auto& fd : diagnostics(*c->compiled.program)) {
-        if (fd.path == c->path) diags = std::move(fd);
-      }
-      auto conv = converter(snap, *c->compiled.program);
-      return code_actions_json(conv, c->path, actions, diags, opts.docs_base);
-    }
-    throw ProtocolError(error_code::kMethodNotFound, "unknown method " + m);
+    auto conv = converter(snap, *c->compiled.program);
+    return code_actions_json(conv, c->path, actions, diags, opts.docs_base);
   }
 
   // Completion reads the current text for its context and any recent compile

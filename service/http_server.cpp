@@ -3,11 +3,14 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/zlib/inflate_stream.hpp>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -128,7 +131,10 @@ struct HttpServer::Impl {
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
-        if (!stopping && ec != asio::error::operation_aborted) accept();
+        if (stopping || ec == asio::error::operation_aborted) return;
+        // Out of file descriptors (or another passing failure): try again shortly, not in a tight loop.
+        auto later = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(50));
+        later->async_wait([this, later](beast::error_code) { accept(); });
         return;
       }
       if (open.load() >= opt.max_connections) {
@@ -180,7 +186,8 @@ struct HttpServer::Impl {
     void on_read(beast::error_code ec) {
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return close();
       if (ec == beast::error::timeout) {
-        server.refuse("timeout");
+        // A kept-alive connection that stays quiet is simply closed; one cut off mid-request is counted.
+        if (parser->got_some()) server.refuse("timeout");
         return close();
       }
       if (ec == http::error::body_limit) {
@@ -345,6 +352,15 @@ int HttpServer::bind(const std::string& host, int port) {
 void HttpServer::run() {
   Impl& m = *impl_;
   if (m.stopping) return;
+  // Room for the connections allowed (each is a file descriptor), as far as the hard limit allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    const rlim_t want = static_cast<rlim_t>(m.opt.max_connections) + 256;
+    if (files.rlim_cur < want) {
+      files.rlim_cur = files.rlim_max == RLIM_INFINITY ? want : std::min(want, files.rlim_max);
+      setrlimit(RLIMIT_NOFILE, &files);
+    }
+  }
   m.handlers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, m.opt.handler_threads)));
   m.accept();
   auto work = asio::make_work_guard(m.ioc);

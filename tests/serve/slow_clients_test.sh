@@ -13,12 +13,12 @@ base=$((12000 + ($$ * 29) % 18000))
 rec_port=$base; port=$((base + 1))
 start_recorder "$rec_port" "$work/rec.log" || exit 1
 printf 'on postback { score += 1 }\n' >"$work/main.okuri"
+ulimit -n 4096 2>/dev/null  # 1,000 connections on each side (the service raises its own limit too)
 "$okuri" serve "$work/main.okuri" --db "$work/a.db" --listen "127.0.0.1:$port" --line-api "http://127.0.0.1:$rec_port" \
   --no-watch --no-profiles --request-deadline 8s --max-connections 1100 >"$work/serve.log" 2>&1 &
 serve_pid=$!
 pids+=($serve_pid)
 wait_for "http://127.0.0.1:$port/healthz" || exit 1
-ulimit -n 4096 2>/dev/null
 node "$here/hostile.mjs" 127.0.0.1 "$port" 1000 14 >"$work/hostile.log" 2>&1 &
 hostile=$!
 sleep 2
