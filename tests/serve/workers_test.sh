@@ -46,6 +46,14 @@ balanced() {  # balanced PORT…: until every partition is held, each worker hol
   echo "FAIL: the partitions were not shared out among $*" >&2
   fail=1
 }
+score_sum() {  # score_sum PORT… → the sum of every friend's score, each from the worker holding it
+  local f s total=0
+  for f in "${friends[@]}"; do
+    s="$(friend_state "$f" "$@" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
+    total=$((total + ${s:-0}))
+  done
+  echo "$total"
+}
 friend_state() {  # friend_state ID PORT… → the friend's state from the worker that holds it
   local p out
   for p in "${@:2}"; do
@@ -93,11 +101,7 @@ check "kills while the events were streaming in" 10 "$mid_stream"
 echo "[${SECONDS}s] events posted: $(cat "$work/client.log")" >&2
 settled
 balanced "${ports[@]}"
-total=0
-for f in "${friends[@]}"; do
-  s="$(friend_state "$f" "${ports[@]}" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
-  total=$((total + ${s:-0}))
-done
+total="$(score_sum "${ports[@]}")"
 check "every event applied once (the scores' sum)" 100000 "$total"
 check "each partition held by one worker" 64 "$(($(held "${ports[0]}") + $(held "${ports[1]}") + $(held "${ports[2]}")))"
 delivered="$(grep -cE "^/v2/bot/message/(reply|push) 200" "$work/mock.log")"
@@ -161,11 +165,7 @@ done
 check "after waking, the partitions are shared again without overlap" 64 "$(($(held "$a") + $(held "$b")))"
 check "the paused worker noticed it lost its partitions" 1 "$(grep -cm1 -E "taken over|[1-9][0-9]* given back or lost" "$work/w$a.log")"
 settled
-total=0
-for f in "${friends[@]}"; do
-  s="$(friend_state "$f" "$a" "$b" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
-  total=$((total + ${s:-0}))
-done
+total="$(score_sum "$a" "$b")"
 check "events applied once across the pause" 102000 "$total"
 
 # ---- 3. takeover after kill -9
@@ -191,11 +191,7 @@ pg_restart || { echo "FAIL: PostgreSQL did not restart" >&2; exit 1; }
 wait "$client"
 check "the client got every body through" 0 "$?"
 settled
-total=0
-for f in "${friends[@]}"; do
-  s="$(friend_state "$f" "$a" "$b" | sed -n 's/.*"score":\([0-9]*\).*/\1/p')"
-  total=$((total + ${s:-0}))
-done
+total="$(score_sum "$a" "$b")"
 check "events applied once across a PostgreSQL restart" 122000 "$total"
 check "the workers said they lost the database" 1 "$(cat "$work/w$a.log" "$work/w$b.log" | grep -cm1 "PostgreSQL")"
 
