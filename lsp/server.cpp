@@ -1,83 +1,28 @@
 #include "lsp/server.hpp"
 
-#include <sys/stat.h>
-
-#include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <map>
-#include <mutex>
 #include <set>
-#include <sstream>
-#include <thread>
-#include <unordered_map>
-#include <vector>
+#include <string>
 
-#include "compiler/incremental.hpp"
 #include "compiler/query.hpp"
-#include "compiler/workspace.hpp"
 #include "lsp/features.hpp"
 #include "lsp/protocol.hpp"
+#include "lsp/scheduler.hpp"
 
 namespace okuri::lsp {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
-struct Document {
-  std::string uri;
-  std::string path;  // the path the Program shows (a file path, or the URI for other schemes)
-  std::string text;
-  std::int64_t version = 0;
-};
-
-// The open documents at one moment. Immutable once published.
-struct Snapshot {
-  std::map<std::string, std::shared_ptr<const Document>> by_uri;
-  std::uint64_t generation = 0;
-
-  const Document* find_path(const std::string& path) const {
-    for (const auto& [uri, d] : by_uri) {
-      if (d->path == path) return d.get();
-    }
-    return nullptr;
-  }
-};
-
-// What a project compile reads: the folder and every file's text.
-struct ProjectInputs {
-  std::string root;
-  std::vector<std::pair<std::string, std::string>> files;  // sorted by path
-  std::map<std::string, std::int64_t> versions;            // open documents among them
-  friend bool operator==(const ProjectInputs& a, const ProjectInputs& b) {
-    return a.root == b.root && a.files == b.files;
-  }
-};
-
-struct Compiled {
-  std::shared_ptr<const Program> program;
-  std::shared_ptr<const Program> last_good;
-  ProjectInputs inputs;
-};
-
+// A request as it was read, with the open documents at that moment.
 struct Job {
   Json id;
   std::string method;
   Json params;
   std::shared_ptr<const Snapshot> snapshot;
 };
-
-bool has_any_syntax_error(const Program& p) {
-  for (const auto& d : p.diags.all()) {
-    if (d.code == Code::E001) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -90,43 +35,21 @@ struct Server::Impl {
   bool initialized = false;
   std::atomic<bool> shutdown_requested{false};
 
-  // Documents.
-  std::mutex docs_mu;
-  std::shared_ptr<const Snapshot> snapshot = std::make_shared<Snapshot>();
+  // Shown diagnostics: project → URIs with diagnostics (the diagnostics worker only).
+  std::map<std::string, std::set<std::string>> published;
 
-  // Compiled programs, shared by both workers.
-  std::mutex cache_mu;
-  std::deque<std::pair<ProjectInputs, std::shared_ptr<const Program>>> cache;  // most recent first
-  std::map<std::string, std::shared_ptr<const Program>> latest;                // by project key
-  std::map<std::string, std::shared_ptr<const Program>> last_good;             // by project key
-  struct DiskFile {
-    std::int64_t mtime = 0;
-    std::int64_t size = -1;
-    std::string text;
-  };
-  std::map<std::string, DiskFile> disk;
-  // The diagnostics worker's incremental compilers, by project key (that thread only).
-  std::map<std::string, std::unique_ptr<IncrementalCompiler>> incremental;
+  Scheduler scheduler;
 
-  // Requests.
-  std::mutex jobs_mu;
-  std::condition_variable jobs_cv;
-  std::deque<Job> jobs;
-  std::set<std::string> pending_ids;
-  std::set<std::string> cancelled_ids;
-
-  // Diagnostics.
-  std::mutex diag_mu;
-  std::condition_variable diag_cv;
-  std::set<std::string> dirty;  // project keys
-  Clock::time_point deadline{};
-  std::map<std::string, std::set<std::string>> published;  // project key → URIs with diagnostics shown
-
-  std::atomic<bool> stopping{false};
-  std::thread request_thread;
-  std::thread diag_thread;
-
-  Impl(Transport& t, ServerOptions o) : io(t), opts(std::move(o)) {}
+  Impl(Transport& t, ServerOptions o)
+      : io(t),
+        opts(std::move(o)),
+        scheduler(opts.debounce, Scheduler::Callbacks{
+                                     [this](const std::string& body) { send(body); },
+                                     [this](const Snapshot& snap, const std::string& project, const Compiled& c) {
+                                       publish(snap, project, c);
+                                     },
+                                     [this](const std::string& line) { log(line); },
+                                 }) {}
 
   void log(const std::string& s) { io.log_line(s); }
   void send(const std::string& body) { io.write(body); }
@@ -136,98 +59,6 @@ struct Server::Impl {
   static std::string path_of_uri(const std::string& uri) {
     if (auto p = uri_to_path(uri)) return fs::path(*p).lexically_normal().string();
     return uri;
-  }
-
-  static std::string project_key(const std::string& path) {
-    if (path.empty() || path.front() != '/') return path;  // not a file: a project of its own
-    return fs::path(path).parent_path().string();
-  }
-
-  std::string read_disk(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return {};
-    const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    {
-      std::lock_guard lock(cache_mu);
-      auto it = disk.find(path);
-      if (it != disk.end() && it->second.mtime == mtime && it->second.size == st.st_size) return it->second.text;
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::lock_guard lock(cache_mu);
-    disk[path] = DiskFile{mtime, static_cast<std::int64_t>(st.st_size), ss.str()};
-    return disk[path].text;
-  }
-
-  ProjectInputs gather(const Snapshot& snap, const std::string& key) {
-    ProjectInputs in;
-    std::vector<std::string> paths;
-    std::error_code ec;
-    if (!key.empty() && key.front() == '/' && fs::is_directory(key, ec)) {
-      in.root = key;
-      try {
-        paths = project_files(key);
-      } catch (const LoadError&) {
-      }
-    } else {
-      in.root = ".";
-    }
-    std::set<std::string> seen;
-    for (const auto& p : paths) {
-      const std::string norm = fs::path(p).lexically_normal().string();
-      seen.insert(norm);
-      if (const Document* d = snap.find_path(norm)) {
-        in.files.emplace_back(norm, d->text);
-        in.versions[norm] = d->version;
-      } else {
-        in.files.emplace_back(norm, read_disk(norm));
-      }
-    }
-    // Open documents of the folder that are not on disk (yet).
-    for (const auto& [uri, d] : snap.by_uri) {
-      if (project_key(d->path) != key || seen.count(d->path) != 0) continue;
-      in.files.emplace_back(d->path, d->text);
-      in.versions[d->path] = d->version;
-    }
-    std::sort(in.files.begin(), in.files.end());
-    return in;
-  }
-
-  // `recheck`: the diagnostics worker's re-check, which compiles incrementally
-  // from that project's previous re-check (same result as compile_sources).
-  Compiled compile(const Snapshot& snap, const std::string& key, bool recheck = false) {
-    Compiled c;
-    c.inputs = gather(snap, key);
-    {
-      std::lock_guard lock(cache_mu);
-      for (auto it = cache.begin(); it != cache.end(); ++it) {
-        if (it->first == c.inputs) {
-          c.program = it->second;
-          break;
-        }
-      }
-    }
-    if (!c.program) {
-      std::shared_ptr<const Program> p;
-      if (recheck) {
-        auto& inc = incremental[key];
-        if (!inc) inc = std::make_unique<IncrementalCompiler>();
-        p = inc->compile(c.inputs.root, c.inputs.files);
-      } else {
-        p = compile_sources(c.inputs.root, c.inputs.files);
-      }
-      std::lock_guard lock(cache_mu);
-      cache.emplace_front(c.inputs, p);
-      if (cache.size() > 8) cache.pop_back();
-      c.program = std::move(p);
-    }
-    std::lock_guard lock(cache_mu);
-    latest[key] = c.program;
-    if (!has_any_syntax_error(*c.program)) last_good[key] = c.program;
-    auto lg = last_good.find(key);
-    if (lg != last_good.end()) c.last_good = lg->second;
-    return c;
   }
 
   std::string uri_of(const Snapshot& snap, const std::string& path) const {
@@ -248,38 +79,6 @@ struct Server::Impl {
 
   // ---------------------------------------------------------------- reader
 
-  std::shared_ptr<const Snapshot> current_snapshot() {
-    std::lock_guard lock(docs_mu);
-    return snapshot;
-  }
-
-  // Replaces one document (or removes it when `doc` is null) and returns its project.
-  std::string update_document(const std::string& uri, std::shared_ptr<const Document> doc) {
-    std::string key;
-    {
-      std::lock_guard lock(docs_mu);
-      auto next = std::make_shared<Snapshot>(*snapshot);
-      next->generation++;
-      auto it = next->by_uri.find(uri);
-      key = project_key(doc ? doc->path : it != next->by_uri.end() ? it->second->path : path_of_uri(uri));
-      if (doc) {
-        next->by_uri[uri] = std::move(doc);
-      } else if (it != next->by_uri.end()) {
-        next->by_uri.erase(it);
-      }
-      snapshot = std::move(next);
-    }
-    schedule_check(key);
-    return key;
-  }
-
-  void schedule_check(const std::string& key) {
-    std::lock_guard lock(diag_mu);
-    dirty.insert(key);
-    deadline = Clock::now() + opts.debounce;
-    diag_cv.notify_all();
-  }
-
   void did_open(const Json& params) {
     auto p = parse_did_open(params);
     auto d = std::make_shared<Document>();
@@ -287,41 +86,28 @@ struct Server::Impl {
     d->path = path_of_uri(p.uri);
     d->text = std::move(p.text);
     d->version = p.version;
-    update_document(p.uri, std::move(d));
+    scheduler.update(p.uri, std::move(d));
   }
 
   void did_change(const Json& params) {
     auto p = parse_did_change(params);
-    std::shared_ptr<const Document> old;
-    {
-      std::lock_guard lock(docs_mu);
-      auto it = snapshot->by_uri.find(p.uri);
-      if (it != snapshot->by_uri.end()) old = it->second;
-    }
-    if (!old) {
+    const auto snap = scheduler.snapshot();
+    const Document* old = snap->find_uri(p.uri);
+    if (old == nullptr) {
       log("didChange for a document that is not open: " + p.uri);
       return;
     }
     auto d = std::make_shared<Document>(*old);
     for (const auto& c : p.changes) apply_change(d->text, c, enc);
     d->version = p.version;
-    update_document(p.uri, std::move(d));
+    scheduler.update(p.uri, std::move(d));
   }
 
-  void did_close(const Json& params) { update_document(parse_document_uri(params), nullptr); }
-
-  void recheck_all() {
-    auto snap = current_snapshot();
-    std::set<std::string> keys;
-    for (const auto& [uri, d] : snap->by_uri) keys.insert(project_key(d->path));
-    for (const auto& k : keys) schedule_check(k);
-  }
+  void did_close(const Json& params) { scheduler.update(parse_document_uri(params), nullptr); }
 
   void handle_notification(const Message& m) {
     if (m.method == "$/cancelRequest") {
-      const std::string key = id_key(parse_cancel_id(m.params));
-      std::lock_guard lock(jobs_mu);
-      if (pending_ids.count(key) != 0) cancelled_ids.insert(key);
+      scheduler.cancel(id_key(parse_cancel_id(m.params)));
       return;
     }
     if (!initialized) return;  // notifications before initialize are dropped
@@ -332,13 +118,13 @@ struct Server::Impl {
     } else if (m.method == "textDocument/didClose") {
       did_close(m.params);
     } else if (m.method == "textDocument/didSave" || m.method == "workspace/didChangeWatchedFiles") {
-      recheck_all();
+      scheduler.recheck_all();
     }
     // initialized, $/setTrace, workspace/didChangeConfiguration, …: nothing to do.
   }
 
   // Returns false when the request was answered at once.
-  bool admit_request(const Message& m, std::vector<Job>& batch) {
+  bool admit_request(const Message& m) {
     if (m.method == "initialize") {
       if (initialized) {
         send(error_response(m.id, error_code::kInvalidRequest, "initialize was already called"));
@@ -359,26 +145,25 @@ struct Server::Impl {
       return false;
     }
     if (m.method == "shutdown") shutdown_requested = true;
-    {
-      std::lock_guard lock(jobs_mu);
-      pending_ids.insert(id_key(m.id));
-    }
-    batch.push_back(Job{m.id, m.method, m.params, current_snapshot()});
+    auto job = std::make_shared<const Job>(Job{m.id, m.method, m.params, scheduler.snapshot()});
+    scheduler.stage(Scheduler::Request{
+        id_key(m.id),
+        [this, job] { return answer(*job); },
+        [job] { return error_response(job->id, error_code::kRequestCancelled, "the request was cancelled"); },
+    });
     return true;
   }
 
   int run() {
-    request_thread = std::thread([this] { request_loop(); });
-    diag_thread = std::thread([this] { diagnostics_loop(); });
+    scheduler.start();
     int exit_code = 1;
     bool done = false;
     while (!done) {
-      // Read every message that is already available before queueing the
-      // requests among them, so that a cancellation sent right after a
-      // request is always seen before that request starts.
-      std::vector<Job> batch;
+      // Read every message that is already available (up to 64) before
+      // releasing the requests among them, so that a cancellation sent right
+      // after a request is always seen before that request starts.
       bool first = true;
-      while (!done && (first || (io.input_pending() && batch.size() < 64))) {
+      for (int read = 0; !done && (first || (io.input_pending() && read < 64)); ++read) {
         first = false;
         auto r = io.read();
         if (r.status == Transport::ReadStatus::Eof) {
@@ -407,7 +192,7 @@ struct Server::Impl {
             }
             handle_notification(m);
           } else {
-            admit_request(m, batch);
+            admit_request(m);
           }
         } catch (const ProtocolError& e) {
           log(m.method + ": " + e.what());
@@ -417,75 +202,25 @@ struct Server::Impl {
           if (m.kind == Message::Kind::Request) send(error_response(m.id, error_code::kInternalError, e.what()));
         }
       }
-      if (!batch.empty()) {
-        std::lock_guard lock(jobs_mu);
-        for (auto& j : batch) jobs.push_back(std::move(j));
-        jobs_cv.notify_all();
-      }
+      scheduler.release();
     }
     stop();
     return exit_code;
   }
 
-  void stop() {
-    stopping = true;
-    {
-      std::lock_guard lock(jobs_mu);
-      jobs_cv.notify_all();
-    }
-    {
-      std::lock_guard lock(diag_mu);
-      diag_cv.notify_all();
-    }
-    if (request_thread.joinable()) request_thread.join();
-    if (diag_thread.joinable()) diag_thread.join();
-  }
+  void stop() { scheduler.stop(); }
 
-  // ---------------------------------------------------------------- request worker
+  // ---------------------------------------------------------------- requests (on the scheduler's request worker)
 
-  bool is_cancelled(const Json& id) {
-    std::lock_guard lock(jobs_mu);
-    return cancelled_ids.count(id_key(id)) != 0;
-  }
-
-  void finish(const Job& j, const std::string& body) {
-    {
-      std::lock_guard lock(jobs_mu);
-      const auto key = id_key(j.id);
-      const bool cancelled = cancelled_ids.erase(key) != 0;
-      pending_ids.erase(key);
-      if (cancelled) {
-        send(error_response(j.id, error_code::kRequestCancelled, "the request was cancelled"));
-        return;
-      }
-    }
-    send(body);
-  }
-
-  void request_loop() {
-    for (;;) {
-      Job j;
-      {
-        std::unique_lock lock(jobs_mu);
-        jobs_cv.wait(lock, [&] { return stopping || !jobs.empty(); });
-        if (jobs.empty()) return;  // stopping, and nothing left to answer
-        j = std::move(jobs.front());
-        jobs.pop_front();
-      }
-      if (is_cancelled(j.id)) {
-        finish(j, {});
-        continue;
-      }
-      std::string body;
-      try {
-        body = response(j.id, handle_request(j));
-      } catch (const ProtocolError& e) {
-        body = error_response(j.id, e.code, e.what());
-      } catch (const std::exception& e) {
-        log(j.method + ": internal error: " + e.what());
-        body = error_response(j.id, error_code::kInternalError, e.what());
-      }
-      finish(j, body);
+  // The whole response to a request: its result, or the error it failed with.
+  std::string answer(const Job& j) {
+    try {
+      return response(j.id, handle_request(j));
+    } catch (const ProtocolError& e) {
+      return error_response(j.id, e.code, e.what());
+    } catch (const std::exception& e) {
+      log(j.method + ": internal error: " + e.what());
+      return error_response(j.id, error_code::kInternalError, e.what());
     }
   }
 
@@ -502,7 +237,7 @@ struct Server::Impl {
     auto it = snap.by_uri.find(uri);
     c.path = it != snap.by_uri.end() ? it->second->path : path_of_uri(uri);
     c.key = project_key(c.path);
-    c.compiled = compile(snap, c.key);
+    c.compiled = scheduler.compile(snap, c.key);
     auto idx = query::file_index(*c.compiled.program, c.path);
     if (!idx) return std::nullopt;
     c.view = DocumentView{c.compiled.program.get(), c.compiled.last_good.get(), *idx};
@@ -639,15 +374,9 @@ struct Server::Impl {
     if (it == snap.by_uri.end()) return Json{{"isIncomplete", false}, {"items", Json::array()}};
     const Document& d = *it->second;
     const std::string key = project_key(d.path);
-    std::shared_ptr<const Program> names;
-    std::shared_ptr<const Program> good;
-    {
-      std::lock_guard lock(cache_mu);
-      if (auto l = latest.find(key); l != latest.end()) names = l->second;
-      if (auto g = last_good.find(key); g != last_good.end()) good = g->second;
-    }
+    auto [names, good] = scheduler.recent(key);
     if (!names) {
-      auto c = compile(snap, key);
+      auto c = scheduler.compile(snap, key);
       names = c.program;
       good = c.last_good;
     }
@@ -659,52 +388,7 @@ struct Server::Impl {
     return completion_json(conv, d.path, r);
   }
 
-  // ---------------------------------------------------------------- diagnostics worker
-
-  void diagnostics_loop() {
-    for (;;) {
-      std::string key;
-      {
-        std::unique_lock lock(diag_mu);
-        for (;;) {
-          if (stopping) return;
-          if (dirty.empty()) {
-            diag_cv.wait(lock);
-            continue;
-          }
-          if (Clock::now() < deadline) {
-            diag_cv.wait_until(lock, deadline);
-            continue;
-          }
-          break;
-        }
-        key = *dirty.begin();
-        dirty.erase(dirty.begin());
-      }
-      auto snap = current_snapshot();
-      Compiled c;
-      try {
-        c = compile(*snap, key, true);
-      } catch (const std::exception& e) {
-        log("check failed: " + std::string(e.what()));
-        continue;
-      }
-      {
-        // A newer edit of this project supersedes this check: publish only the next one.
-        std::lock_guard lock(diag_mu);
-        if (dirty.count(key) != 0) continue;
-      }
-      publish(*snap, key, c);
-      // A project without open documents keeps no incremental state.
-      if (std::none_of(snap->by_uri.begin(), snap->by_uri.end(),
-                       [&](const auto& d) { return project_key(d.second->path) == key; })) {
-        incremental.erase(key);
-      } else if (auto it = incremental.find(key); it != incremental.end()) {
-        // While the user types on: the copy the next re-check will edit in place.
-        it->second->prepare();
-      }
-    }
-  }
+  // ---------------------------------------------------------------- diagnostics (on the scheduler's diagnostics worker)
 
   void publish(const Snapshot& snap, const std::string& key, const Compiled& c) {
     auto conv = converter(snap, *c.program);
@@ -716,12 +400,8 @@ struct Server::Impl {
       send(notification("textDocument/publishDiagnostics", diagnostics_params(conv, fd, opts.docs_base, version)));
       now.insert(uri);
     }
-    std::set<std::string> before;
-    {
-      std::lock_guard lock(diag_mu);
-      before = std::move(published[key]);
-      published[key] = now;
-    }
+    std::set<std::string> before = std::move(published[key]);
+    published[key] = now;
     for (const auto& uri : before) {
       if (now.count(uri) == 0) {
         send(notification("textDocument/publishDiagnostics", Json{{"uri", uri}, {"diagnostics", Json::array()}}));

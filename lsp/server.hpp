@@ -1,16 +1,15 @@
-// The language server: the LSP 3.17 lifecycle, open documents, a debounced
-// re-check on a worker thread, and requests answered on another worker
-// thread, with cancellation.
+// The language server's binding (clangd's ClangdLSPServer): the LSP 3.17
+// lifecycle, one function per request method, and the JSON of each answer,
+// over the scheduler (lsp/scheduler.hpp), which owns the open documents, the
+// compiled Programs and the worker threads, and the features
+// (lsp/features.hpp), which answer in byte offsets and plain structs.
 //
-// Threads (see docs/design/lsp.md):
-//   - the caller of run() reads messages, applies document changes at once
-//     and queues requests, each with a snapshot of the open documents taken
-//     when it arrived (so a later edit never shifts its positions);
-//   - the request worker answers queued requests in order;
-//   - the diagnostics worker re-checks a project once no edit has arrived for
-//     the debounce delay, and publishes unless a newer edit superseded it.
-// Both workers share a cache of compiled Programs keyed by the project's
-// texts. The server links the compiler only: it never waits on LLVM.
+// Threads (see docs/design/lsp.md): the caller of run() reads messages,
+// applies document changes at once and stages requests, each with a snapshot
+// of the open documents taken when it arrived (so a later edit never shifts
+// its positions); the scheduler's request worker answers them in order, and
+// its diagnostics worker re-checks a project once no edit has arrived for the
+// debounce delay. The server links the compiler only: it never waits on LLVM.
 #pragma once
 
 #include <chrono>

@@ -35,7 +35,7 @@ for f in $(grep -rlE '^#include [<"]libpq-fe.h' ./stdlib ./grammar ./compiler ./
   case "$f" in ./service/pg_connection.hpp | ./bench/*) ;; *) echo "$f ← libpq is confined to service/pg_connection.hpp (and the benchmark's bare loop)" >&2; fail=1 ;; esac
 done
 for dir in stdlib grammar compiler runtime service; do forbid "$dir" 'lsp/' "only the command line starts the language server"; done
-# The language server's features never see JSON: only its protocol layer and server do.
+# The language server's features and scheduler never see JSON: only its protocol layer and server do.
 for f in $(grep -rlE '^#include [<"]nlohmann/' lsp --include='*.cpp' --include='*.hpp'); do
   case "$f" in lsp/protocol.* | lsp/server.* | lsp/transport.* | lsp/json_*) ;; *) echo "$f ← the language server's features never see JSON" >&2; fail=1 ;; esac
 done
