@@ -3,12 +3,18 @@
 // references in side tables keyed by id (see types.hpp). Spans are byte
 // offsets into the project's SourceSet. Error nodes stand where recovery
 // skipped text.
+//
+// Nodes are values: copying a declaration copies its whole tree (children sit
+// behind a Box, which copies what it owns), so a new field needs no copying
+// code anywhere. What visits every span and node id is compiler/ast_walk.hpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -19,6 +25,36 @@ namespace okuri::ast {
 
 using NodeId = std::uint32_t;
 
+// An owning pointer to one child node that copies what it owns. The pointer
+// (rather than the node in place) is what lets a variant node hold nodes of
+// its own type; the copy is what makes the tree a value.
+template <typename T>
+class Box {
+ public:
+  Box() = default;
+  Box(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): a null child reads as nullptr
+  explicit Box(T* p) : p_(p) {}
+  Box(std::unique_ptr<T> p) : p_(std::move(p)) {}  // NOLINT(google-explicit-constructor)
+  Box(const Box& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Box(Box&&) noexcept = default;
+  Box& operator=(const Box& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Box& operator=(Box&&) noexcept = default;
+  ~Box() = default;
+
+  T* get() const { return p_.get(); }
+  T& operator*() const { return *p_; }
+  T* operator->() const { return p_.get(); }
+  explicit operator bool() const { return p_ != nullptr; }
+  friend bool operator==(const Box& b, std::nullptr_t) { return b.p_ == nullptr; }
+  friend bool operator!=(const Box& b, std::nullptr_t) { return b.p_ != nullptr; }
+
+ private:
+  std::unique_ptr<T> p_;
+};
+
 struct Name {
   std::string text;
   Span span;
@@ -27,7 +63,7 @@ struct Name {
 // ------------------------------------------------------------------ expressions
 
 struct Expr;
-using ExprPtr = std::unique_ptr<Expr>;
+using ExprPtr = Box<Expr>;
 
 enum class BinOp { Or, And, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, In, NotIn };
 const char* to_string(BinOp op);
@@ -110,7 +146,7 @@ struct Expr {
 // `friend_added from "instagram"`, `link_clicked(trial_lp)`, `web_visited("/price")`, `reserved`
 struct EventPattern {
   Name name;
-  std::optional<Name> arg;        // a named argument (link, message, form, tag, field)
+  std::optional<Name> arg;              // a named argument (link, message, form, tag, field)
   std::optional<std::string> arg_text;  // a text argument (`web_visited("…")`)
   Span arg_span;
   std::optional<std::string> from;  // `from "route"`
@@ -121,7 +157,7 @@ struct EventPattern {
 // ------------------------------------------------------------------ statements
 
 struct Stmt;
-using StmtPtr = std::unique_ptr<Stmt>;
+using StmtPtr = Box<Stmt>;
 
 struct Block {
   Span span;
@@ -208,7 +244,7 @@ enum class CaseKind { On, When, Timeout };
 struct WaitCase {
   CaseKind kind = CaseKind::Timeout;
   std::optional<EventPattern> event;  // On
-  ExprPtr cond;                        // On (optional `when`) and When
+  ExprPtr cond;                       // On (optional `when`) and When
   Block body;
   Span span;
 };
@@ -219,7 +255,7 @@ struct WaitStmt {
   std::optional<MinuteOfDay> at;  // DayAt; Until `at HH:MM`
   Span at_span;
   bool at_valid = true;
-  ExprPtr until;  // Until
+  ExprPtr until;                // Until
   std::vector<WaitCase> cases;  // For
 };
 struct ThrottleStmt {
@@ -399,5 +435,11 @@ struct Project {
   std::vector<File> files;
   NodeId node_count = 0;  // ids are 1 … node_count
 };
+
+// A vector of nodes grows by moving them, never by copying their trees.
+static_assert(std::is_nothrow_move_constructible_v<Expr> && std::is_nothrow_move_constructible_v<Stmt> &&
+                  std::is_nothrow_move_constructible_v<Decl> && std::is_nothrow_move_constructible_v<TestItem>,
+              "an AST node whose move may throw would be copied, tree and all, when its vector grows");
+static_assert(std::is_copy_constructible_v<Decl>, "declarations are values");
 
 }  // namespace okuri::ast

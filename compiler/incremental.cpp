@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "compiler/ast_builder.hpp"
+#include "compiler/ast_walk.hpp"
 #include "compiler/checker.hpp"
 #include "compiler/text_width.hpp"
 #include "compiler/workspace.hpp"
@@ -17,7 +18,7 @@ using namespace ast;
 namespace {
 
 struct DeclInfo {
-  std::uint32_t begin = 0;    // the declaration's span in its file's text
+  std::uint32_t begin = 0;  // the declaration's span in its file's text
   std::uint32_t end = 0;
   std::uint32_t dep_end = 0;  // its parse reads no text at or after this (the end of its last line)
   NodeId id_lo = 0;           // its node ids: id_lo … id_lo + id_count - 1 (the Decl's own id first)
@@ -40,415 +41,49 @@ struct DeclInfo {
   const std::uint32_t* old_syms = nullptr;
 };
 
-// ------------------------------------------------------------------ copying an AST to a new place
-
-static_assert(std::variant_size_v<decltype(Expr::v)> == 18,
-              "a new expression kind: copy it in DeepCopy and move it in Shift");
-static_assert(std::variant_size_v<decltype(Stmt::v)> == 20,
-              "a new statement kind: copy it in DeepCopy and move it in Shift");
-static_assert(std::variant_size_v<decltype(Decl::v)> == 12,
-              "a new declaration kind: copy it in DeepCopy and move it in Shift");
-static_assert(std::variant_size_v<decltype(TestItem::v)> == 6,
-              "a new test item kind: copy it in DeepCopy and move it in Shift");
-
-// Deep-copies declarations: the private copy an incremental compile edits in
-// place (Shift). A node with children is rebuilt here; one without is copied
-// as it is. When `rec` is set, each new Stmt and Expr is recorded by its id -
-// rec_lo (the copy's step graphs are pointed at them). A field added to an AST
-// struct with children must be copied here too (the unit test compares ASTs,
-// ids, spans and everything the checker derives from them).
-struct DeepCopy {
-  std::vector<const void*>* rec = nullptr;
-  NodeId rec_lo = 0;
-
-  // ---- expressions
-  ExprPtr e(const ExprPtr& x) const {
-    if (!x) return nullptr;
-    ExprPtr out(new Expr{x->id, x->span, std::visit([&](const auto& v) -> decltype(Expr::v) { return ev(v); }, x->v)});
-    if (rec != nullptr) (*rec)[out->id - rec_lo] = out.get();
-    return out;
-  }
-  std::vector<ExprPtr> e(const std::vector<ExprPtr>& v) const {
-    std::vector<ExprPtr> out;
-    out.reserve(v.size());
-    for (const auto& x : v) out.push_back(e(x));
-    return out;
-  }
-  template <typename T>
-  T ev(const T& v) const {  // literals, names and members: no children
-    return v;
-  }
-  Call ev(const Call& v) const { return Call{v.callee, e(v.args), v.within, v.within_span}; }
-  Not ev(const Not& v) const { return Not{e(v.operand)}; }
-  Neg ev(const Neg& v) const { return Neg{e(v.operand)}; }
-  Binary ev(const Binary& v) const { return Binary{v.op, e(v.lhs), e(v.rhs), v.op_span}; }
-  SetLit ev(const SetLit& v) const { return SetLit{e(v.items)}; }
-  RangeLit ev(const RangeLit& v) const { return RangeLit{e(v.lo), e(v.hi)}; }
-  Paren ev(const Paren& v) const { return Paren{e(v.inner)}; }
-
-  // ---- statements
-  Block block(const Block& b) const {
-    Block out;
-    out.span = b.span;
-    out.stmts.reserve(b.stmts.size());
-    for (const auto& st : b.stmts) {
-      out.stmts.push_back(
-          st ? StmtPtr(new Stmt{st->id, st->span,
-                                std::visit([&](const auto& v) -> decltype(Stmt::v) { return sv(v); }, st->v)})
-             : nullptr);
-      if (rec != nullptr && out.stmts.back()) (*rec)[out.stmts.back()->id - rec_lo] = out.stmts.back().get();
-    }
-    return out;
-  }
-  template <typename T>
-  T sv(const T& v) const {  // statements without children: names, texts, counts
-    return v;
-  }
-  ScoreStmt sv(const ScoreStmt& v) const { return ScoreStmt{v.score, v.op, e(v.value)}; }
-  SetStmt sv(const SetStmt& v) const { return SetStmt{v.field, e(v.value), v.op}; }
-  RepeatStmt sv(const RepeatStmt& v) const { return RepeatStmt{block(v.body)}; }
-  StepStmt sv(const StepStmt& v) const { return StepStmt{v.name, block(v.body)}; }
-  GoalStmt sv(const GoalStmt& v) const { return GoalStmt{e(v.cond), v.within, v.within_span}; }
-  IfStmt sv(const IfStmt& v) const {
-    IfStmt out;
-    out.arms.reserve(v.arms.size());
-    for (const auto& a : v.arms) out.arms.push_back(IfArm{e(a.cond), block(a.body)});
-    if (v.else_body) out.else_body = block(*v.else_body);
-    return out;
-  }
-  SplitStmt sv(const SplitStmt& v) const {
-    SplitStmt out;
-    out.arms.reserve(v.arms.size());
-    for (const auto& a : v.arms) out.arms.push_back(SplitArm{a.percent, a.percent_span, a.name, block(a.body), a.span});
-    return out;
-  }
-  WaitStmt sv(const WaitStmt& v) const {
-    WaitStmt out;
-    out.kind = v.kind;
-    out.seconds = v.seconds;
-    out.duration_span = v.duration_span;
-    out.at = v.at;
-    out.at_span = v.at_span;
-    out.at_valid = v.at_valid;
-    out.until = e(v.until);
-    out.cases.reserve(v.cases.size());
-    for (const auto& c : v.cases) {
-      WaitCase wc;
-      wc.kind = c.kind;
-      wc.event = c.event;
-      wc.cond = e(c.cond);
-      wc.body = block(c.body);
-      wc.span = c.span;
-      out.cases.push_back(std::move(wc));
-    }
-    return out;
-  }
-
-  // ---- declarations
-  std::vector<TestAttr> attrs(const std::vector<TestAttr>& v) const {
-    std::vector<TestAttr> out;
-    out.reserve(v.size());
-    for (const auto& a : v) out.push_back(TestAttr{a.name, e(a.value)});
-    return out;
-  }
-  Decl decl(const Decl& x) const {
-    return Decl{x.id, x.span, std::visit([&](const auto& v) -> decltype(Decl::v) { return dv(v); }, x.v)};
-  }
-  template <typename T>
-  T dv(const T& v) const {  // declarations without children: account, lists, links, messages, events
-    return v;
-  }
-  FieldDecl dv(const FieldDecl& v) const { return FieldDecl{v.name, v.type, e(v.default_value)}; }
-  SegmentDecl dv(const SegmentDecl& v) const { return SegmentDecl{v.name, e(v.expr)}; }
-  RuleDecl dv(const RuleDecl& v) const { return RuleDecl{v.event, e(v.when), block(v.body)}; }
-  ScenarioDecl dv(const ScenarioDecl& v) const {
-    ScenarioDecl out;
-    out.name = v.name;
-    out.start_on.reserve(v.start_on.size());
-    for (const auto& so : v.start_on) out.start_on.push_back(StartOn{so.event, e(so.when), so.span});
-    out.start_when = e(v.start_when);
-    out.restart = v.restart;
-    out.restart_after = v.restart_after;
-    out.restart_span = v.restart_span;
-    out.stop_when = e(v.stop_when);
-    out.on_update = v.on_update;
-    out.body = block(v.body);
-    return out;
-  }
-  BroadcastDecl dv(const BroadcastDecl& v) const {
-    return BroadcastDecl{v.name, v.at, v.at_span, v.at_valid, e(v.target), block(v.body)};
-  }
-  TestDecl dv(const TestDecl& v) const {
-    TestDecl out;
-    out.name = v.name;
-    out.name_span = v.name_span;
-    out.items.reserve(v.items.size());
-    for (const auto& it : v.items) {
-      TestItem ti;
-      ti.id = it.id;
-      ti.span = it.span;
-      ti.v = std::visit([&](const auto& x) -> decltype(TestItem::v) { return tv(x); }, it.v);
-      out.items.push_back(std::move(ti));
-    }
-    return out;
-  }
-  template <typename T>
-  T tv(const T& v) const {  // test items without children
-    return v;
-  }
-  TestFriend tv(const TestFriend& v) const { return TestFriend{v.id, attrs(v.attrs)}; }
-  TestEvent tv(const TestEvent& v) const {
-    return TestEvent{v.at, v.at_span, v.at_valid, v.event, attrs(v.payload), v.friend_id};
-  }
-  ExpectValue tv(const ExpectValue& v) const { return ExpectValue{e(v.value), v.friend_id, v.op, v.op_span, e(v.rhs)}; }
-};
+// ------------------------------------------------------------------ moving a copied AST to its new place
 
 // Moves declarations in place: byte offsets by `delta`, node ids by
 // `id_shift` (the declarations of a private copy, which nobody else reads).
-// Visits every span and node id of what DeepCopy copies.
 struct Shift {
   std::int64_t delta = 0;
   std::int64_t id_shift = 0;
 
-  void s(Span& x) const {
+  void span(Span& x) const {
     if (delta == 0 || (x.begin == 0 && x.end == 0)) return;
     x.begin = static_cast<std::uint32_t>(x.begin + delta);
     x.end = static_cast<std::uint32_t>(x.end + delta);
   }
   void id(NodeId& i) const { i = static_cast<NodeId>(i + id_shift); }
-  void n(Name& x) const { s(x.span); }
-  void n(std::optional<Name>& x) const {
-    if (x) s(x->span);
-  }
-  void n(std::vector<Name>& v) const {
-    for (auto& x : v) s(x.span);
-  }
+  void expr(Expr&) const {}
+  void stmt(Stmt&) const {}
 
-  void e(ExprPtr& x) const {
-    if (!x) return;
-    id(x->id);
-    s(x->span);
-    std::visit([&](auto& v) { ev(v); }, x->v);
-  }
-  void e(std::vector<ExprPtr>& v) const {
-    for (auto& x : v) e(x);
-  }
-  template <typename T>
-  void ev(T&) const {}  // literals and plain names: no spans, no children
-  void ev(Member& v) const {
-    n(v.object);
-    n(v.field);
-  }
-  void ev(Call& v) const {
-    n(v.callee);
-    e(v.args);
-    s(v.within_span);
-  }
-  void ev(Not& v) const { e(v.operand); }
-  void ev(Neg& v) const { e(v.operand); }
-  void ev(Binary& v) const {
-    e(v.lhs);
-    e(v.rhs);
-    s(v.op_span);
-  }
-  void ev(SetLit& v) const { e(v.items); }
-  void ev(RangeLit& v) const {
-    e(v.lo);
-    e(v.hi);
-  }
-  void ev(Paren& v) const { e(v.inner); }
-
-  void event(EventPattern& x) const {
-    n(x.name);
-    n(x.arg);
-    s(x.arg_span);
-    s(x.from_span);
-    s(x.span);
-  }
-
-  void block(Block& b) const {
-    s(b.span);
-    for (auto& st : b.stmts) {
-      if (!st) continue;
-      id(st->id);
-      s(st->span);
-      std::visit([&](auto& v) { sv(v); }, st->v);
-    }
-  }
-  void sv(SendStmt& v) const { n(v.messages); }
-  void sv(ReplyStmt& v) const { n(v.messages); }
-  void sv(TagStmt& v) const { n(v.tags); }
-  void sv(ScoreStmt& v) const {
-    n(v.score);
-    e(v.value);
-  }
-  void sv(SetStmt& v) const {
-    n(v.field);
-    e(v.value);
-  }
-  void sv(ClearStmt& v) const { n(v.field); }
-  void sv(StartStmt& v) const { n(v.scenario); }
-  void sv(StopStmt& v) const { n(v.scenario); }
-  void sv(MenuStmt& v) const { s(v.richmenu_span); }
-  void sv(NotifyStmt& v) const { s(v.text_span); }
-  void sv(PassStmt&) const {}
-  void sv(GotoStmt& v) const { n(v.step); }
-  void sv(RepeatStmt& v) const { block(v.body); }
-  void sv(StepStmt& v) const {
-    n(v.name);
-    block(v.body);
-  }
-  void sv(GoalStmt& v) const {
-    e(v.cond);
-    s(v.within_span);
-  }
-  void sv(IfStmt& v) const {
-    for (auto& a : v.arms) {
-      e(a.cond);
-      block(a.body);
-    }
-    if (v.else_body) block(*v.else_body);
-  }
-  void sv(SplitStmt& v) const {
-    for (auto& a : v.arms) {
-      s(a.percent_span);
-      n(a.name);
-      block(a.body);
-      s(a.span);
-    }
-  }
-  void sv(WaitStmt& v) const {
-    s(v.duration_span);
-    s(v.at_span);
-    e(v.until);
-    for (auto& c : v.cases) {
-      if (c.event) event(*c.event);
-      e(c.cond);
-      block(c.body);
-      s(c.span);
-    }
-  }
-  void sv(ThrottleStmt& v) const { n(v.unit); }
-  void sv(ErrorStmt&) const {}
-
-  void type(TypeSpec& t) const {
-    n(t.name);
-    n(t.values);
-    s(t.span);
-  }
-  void attrs(std::vector<TestAttr>& v) const {
-    for (auto& a : v) {
-      n(a.name);
-      e(a.value);
-    }
-  }
   void decl(Decl& x) const {
     if (delta == 0 && id_shift == 0) return;
-    id(x.id);
-    s(x.span);
-    std::visit([&](auto& v) { dv(v); }, x.v);
+    walk(x, *this);
   }
-  void dv(AccountDecl& v) const {
-    s(v.timezone_span);
-    s(v.quiet_span);
-    s(v.quiet_from_span);
-    s(v.quiet_to_span);
-    s(v.daily_limit_span);
-    for (auto& st : v.staff) s(st.second);
-    n(v.plan);
-  }
-  void dv(FieldDecl& v) const {
-    n(v.name);
-    type(v.type);
-    e(v.default_value);
-  }
-  void dv(ListDecl& v) const { n(v.names); }
-  void dv(LinkDecl& v) const {
-    n(v.name);
-    s(v.url_span);
-  }
-  void dv(MessageDecl& v) const {
-    n(v.name);
-    s(v.value_span);
-  }
-  void dv(EventDecl& v) const {
-    n(v.name);
-    for (auto& f : v.fields) {
-      n(f.name);
-      type(f.type);
-    }
-  }
-  void dv(SegmentDecl& v) const {
-    n(v.name);
-    e(v.expr);
-  }
-  void dv(RuleDecl& v) const {
-    event(v.event);
-    e(v.when);
-    block(v.body);
-  }
-  void dv(ScenarioDecl& v) const {
-    n(v.name);
-    for (auto& so : v.start_on) {
-      event(so.event);
-      e(so.when);
-      s(so.span);
-    }
-    e(v.start_when);
-    s(v.restart_span);
-    e(v.stop_when);
-    n(v.on_update);
-    block(v.body);
-  }
-  void dv(BroadcastDecl& v) const {
-    n(v.name);
-    s(v.at_span);
-    e(v.target);
-    block(v.body);
-  }
-  void dv(TestDecl& v) const {
-    s(v.name_span);
-    for (auto& it : v.items) {
-      id(it.id);
-      s(it.span);
-      std::visit([&](auto& x) { tv(x); }, it.v);
-    }
-  }
-  void tv(TestFriend& v) const {
-    n(v.id);
-    attrs(v.attrs);
-  }
-  void tv(TestEvent& v) const {
-    s(v.at_span);
-    event(v.event);
-    attrs(v.payload);
-    n(v.friend_id);
-  }
-  void tv(TestClock& v) const {
-    s(v.at_span);
-    s(v.after_span);
-  }
-  void tv(ExpectSend& v) const {
-    n(v.messages);
-    n(v.friend_id);
-    s(v.at_span);
-  }
-  void tv(ExpectValue& v) const {
-    e(v.value);
-    n(v.friend_id);
-    s(v.op_span);
-    e(v.rhs);
-  }
-  void tv(ErrorStmt&) const {}
-  void dv(ErrorDecl&) const {}
-
   void diag(Diagnostic& d) const {
     if (delta == 0) return;
-    s(d.span);
+    span(d.span);
     for (auto& note : d.notes) {
-      if (note.span) s(*note.span);
+      if (note.span) span(*note.span);
     }
-    if (d.fix) s(d.fix->span);
+    if (d.fix) span(d.fix->span);
+  }
+};
+
+// Finds the statements and expressions of a copied declaration by id (`nodes`:
+// each node at its id - lo), so that its step graph can be pointed at them.
+struct RecordNodes {
+  std::vector<const void*>& nodes;
+  NodeId lo = 0;
+
+  void span(Span&) const {}
+  void id(NodeId&) const {}
+  void expr(Expr& e) const { put(e.id, &e); }
+  void stmt(Stmt& st) const { put(st.id, &st); }
+  void put(NodeId id, const void* node) const {
+    if (id >= lo && id - lo < nodes.size()) nodes[id - lo] = node;
   }
 };
 
@@ -536,7 +171,7 @@ std::optional<StepGraph> remap_graph(const StepGraph& og, NodeId id_lo, const st
 
 struct IncrementalCompiler::FileState {
   std::string path;
-  bool reusable = false;       // parsed without syntax errors, every build diagnostic inside a declaration
+  bool reusable = false;  // parsed without syntax errors, every build diagnostic inside a declaration
   // The Program that holds this file's text and declarations: the last
   // compile in which the file parsed cleanly (a text with a syntax error
   // keeps the previous base, so that the next edit diffs against it).
@@ -570,16 +205,12 @@ std::unique_ptr<IncrementalCompiler::Copy> IncrementalCompiler::make_copy(const 
   c->graphs.resize(f.decls.size());
   for (std::size_t k = 0; k < f.decls.size(); ++k) {
     const DeclInfo& di = st.decls[k];
-    DeepCopy r;
-    std::vector<const void*> nodes;
-    const bool has_graph = di.graph >= 0 && static_cast<std::size_t>(di.graph) < b.graphs.size();
-    if (has_graph) {
-      nodes.assign(di.id_count, nullptr);
-      r.rec = &nodes;
-      r.rec_lo = di.id_lo;
+    c->decls.push_back(f.decls[k]);  // a deep copy: AST nodes are values
+    if (di.graph >= 0 && static_cast<std::size_t>(di.graph) < b.graphs.size()) {
+      std::vector<const void*> nodes(di.id_count, nullptr);
+      walk(c->decls.back(), RecordNodes{nodes, di.id_lo});
+      c->graphs[k] = remap_graph(b.graphs[static_cast<std::size_t>(di.graph)], di.id_lo, nodes);
     }
-    c->decls.push_back(r.decl(f.decls[k]));
-    if (has_graph) c->graphs[k] = remap_graph(b.graphs[static_cast<std::size_t>(di.graph)], di.id_lo, nodes);
     for (NodeId n = di.id_lo; n < di.id_lo + di.id_count; ++n) {
       c->types.push_back(b.type_of(n));
       c->syms.push_back(n < b.expr_symbols.size() ? b.expr_symbols[n] : Program::kNoSymbol);
@@ -867,11 +498,11 @@ std::shared_ptr<const Program> IncrementalCompiler::compile_files(
           }
           for (auto& cd : ni.check.diags) sh.diag(cd);
           if (d != 0) {
-            for (auto& ref : ni.check.refs) sh.s(ref.span);
+            for (auto& ref : ni.check.refs) sh.span(ref.span);
           }
           if (c.graphs[k_old]) {
             ni.moved_graph = std::move(c.graphs[k_old]);
-            if (d != 0) ni.moved_graph->update_nodes([&](StepNode& gn) { sh.s(gn.span); });
+            if (d != 0) ni.moved_graph->update_nodes([&](StepNode& gn) { sh.span(gn.span); });
             for (auto& gd : ni.graph_diags) sh.diag(gd);
           } else {
             ni.graph_diags.clear();
