@@ -113,11 +113,6 @@ std::string thousands(std::uint64_t n) {
   return s;
 }
 
-bool reference_order(const Reference& a, const Reference& b) {
-  return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) <
-         std::tie(b.span.file, b.span.begin, b.span.end, b.symbol);
-}
-
 const std::vector<EventInfo>& builtins_list() {
   static const std::vector<EventInfo> list = [] {
     std::vector<EventInfo> out;
@@ -141,6 +136,11 @@ const SymbolKind* event_arg_kind(std::string_view ev) {
 
 }  // namespace
 
+bool reference_order(const Reference& a, const Reference& b) {
+  return std::tie(a.span.file, a.span.begin, a.span.end, a.symbol) <
+         std::tie(b.span.file, b.span.begin, b.span.end, b.symbol);
+}
+
 void Checker::collect_all() {
   // Pass 1: every declaration, so that order does not matter.
   for (const auto& f : p_.ast.files) {
@@ -161,213 +161,6 @@ void Checker::run() {
   std::sort(p_.references.begin(), p_.references.end(), reference_order);
 }
 
-// ------------------------------------------------------------------ incremental checks
-
-CheckInterface Checker::interface() const {
-  CheckInterface out;
-  out.symbols.reserve(p_.symbols.size());
-  for (const auto& s : p_.symbols) out.symbols.push_back({s.kind, s.name, s.scope, s.type, s.message_count});
-  for (const auto& e : custom_events_) out.events.emplace_back(e.name, e.fields);
-  for (std::size_t i = TypeTable::kLineOs + 1; i < p_.types.enum_count(); ++i) {
-    const auto& e = p_.types.enum_def(static_cast<std::uint32_t>(i));
-    out.enums.emplace_back(e.name, e.values);
-  }
-  out.account = p_.account;
-  return out;
-}
-
-// interface() == o, without building it.
-bool Checker::same_interface(const CheckInterface& o) const {
-  if (o.symbols.size() != p_.symbols.size() || o.events.size() != custom_events_.size() || !(o.account == p_.account)) {
-    return false;
-  }
-  for (std::size_t i = 0; i < o.symbols.size(); ++i) {
-    const auto& a = o.symbols[i];
-    const auto& b = p_.symbols[i];
-    if (a.kind != b.kind || !(a.type == b.type) || a.message_count != b.message_count || a.name != b.name ||
-        a.scope != b.scope) {
-      return false;
-    }
-  }
-  for (std::size_t i = 0; i < o.events.size(); ++i) {
-    if (o.events[i].first != custom_events_[i].name || o.events[i].second != custom_events_[i].fields) return false;
-  }
-  const std::size_t first_user_enum = TypeTable::kLineOs + 1;
-  if (o.enums.size() + first_user_enum != p_.types.enum_count()) return false;
-  for (std::size_t i = 0; i < o.enums.size(); ++i) {
-    const auto& e = p_.types.enum_def(static_cast<std::uint32_t>(first_user_enum + i));
-    if (o.enums[i].first != e.name || o.enums[i].second != e.values) return false;
-  }
-  return true;
-}
-
-std::uint32_t Checker::flat_index(const ast::Decl* d) const {
-  for (const auto& f : file_decls_) {
-    if (d >= f.first && d < f.first + f.count)
-      return static_cast<std::uint32_t>(f.flat + static_cast<std::size_t>(d - f.first));
-  }
-  return 0;
-}
-
-// Gives what was reported since the last change of owner to the current owner.
-void Checker::flush_owner() {
-  if (ic_ != nullptr && !owners_.empty()) {
-    DeclCheck& r = *ic_->records[owners_.back()];
-    const Span own = decls_[owners_.back()]->span;
-    auto inside = [&](Span x) { return x.file == own.file && x.begin >= own.begin && x.end <= own.end; };
-    const auto& all = p_.diags.all();
-    for (std::size_t i = diags_mark_; i < all.size(); ++i) {
-      r.self_contained = r.self_contained && inside(all[i].span) && (!all[i].fix || inside(all[i].fix->span));
-      for (const auto& n : all[i].notes) r.self_contained = r.self_contained && (!n.span || inside(*n.span));
-    }
-    for (std::size_t i = refs_mark_; i < p_.references.size(); ++i) {
-      r.self_contained = r.self_contained && inside(p_.references[i].span);
-    }
-    r.diags.insert(r.diags.end(), all.begin() + static_cast<std::ptrdiff_t>(diags_mark_), all.end());
-    r.refs.insert(r.refs.end(), p_.references.begin() + static_cast<std::ptrdiff_t>(refs_mark_), p_.references.end());
-    r.plain_uses.insert(r.plain_uses.end(), plain_uses_.begin(), plain_uses_.end());
-    for (auto& s : started_log_) r.started.push_back(std::move(s));
-  }
-  diags_mark_ = p_.diags.all().size();
-  refs_mark_ = p_.references.size();
-  plain_uses_.clear();
-  started_log_.clear();
-}
-
-void Checker::begin_owner(std::uint32_t k) {
-  flush_owner();
-  owners_.push_back(k);
-}
-
-void Checker::end_owner() {
-  flush_owner();
-  owners_.pop_back();
-}
-
-void Checker::plain_use(std::uint32_t sym) {
-  p_.symbols[sym].uses++;
-  if (ic_ != nullptr) plain_uses_.push_back(sym);
-}
-
-// Whether segment `target` is reachable from `e` through the segments it names.
-bool Checker::segment_reaches(const ast::Expr& e, std::string_view target, std::set<std::string_view>& seen) const {
-  return std::visit(
-      [&](const auto& v) -> bool {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, ast::NameRef>) {
-          if (v.name == target) return true;
-          auto s = lookup(SymbolKind::Segment, v.name);
-          if (!s || !seen.insert(p_.symbols[*s].name).second) return false;
-          const auto& seg = std::get<ast::SegmentDecl>(p_.symbols[*s].decl->v);
-          return seg.expr && segment_reaches(*seg.expr, target, seen);
-        } else if constexpr (std::is_same_v<T, ast::Call>) {
-          for (const auto& a : v.args) {
-            if (a && segment_reaches(*a, target, seen)) return true;
-          }
-          return false;
-        } else if constexpr (std::is_same_v<T, ast::Not> || std::is_same_v<T, ast::Neg>) {
-          return v.operand && segment_reaches(*v.operand, target, seen);
-        } else if constexpr (std::is_same_v<T, ast::Binary>) {
-          return (v.lhs && segment_reaches(*v.lhs, target, seen)) || (v.rhs && segment_reaches(*v.rhs, target, seen));
-        } else if constexpr (std::is_same_v<T, ast::SetLit>) {
-          for (const auto& a : v.items) {
-            if (a && segment_reaches(*a, target, seen)) return true;
-          }
-          return false;
-        } else if constexpr (std::is_same_v<T, ast::RangeLit>) {
-          return (v.lo && segment_reaches(*v.lo, target, seen)) || (v.hi && segment_reaches(*v.hi, target, seen));
-        } else if constexpr (std::is_same_v<T, ast::Paren>) {
-          return v.inner && segment_reaches(*v.inner, target, seen);
-        } else {
-          return false;
-        }
-      },
-      e.v);
-}
-
-void Checker::run_incremental(IncrementalCheck& ic) {
-  ic_ = &ic;
-  std::vector<const ast::Decl*>& decls = decls_;
-  for (const auto& f : p_.ast.files) {
-    if (!f.decls.empty()) file_decls_.push_back(FileDecls{f.decls.data(), f.decls.size(), decls.size()});
-    for (const auto& d : f.decls) decls.push_back(&d);
-  }
-  // Records for every declaration (a caller's list of another length is not used).
-  std::vector<DeclCheck> own_records;
-  if (ic.records.size() != decls.size()) {
-    own_records.resize(decls.size());
-    ic.records.clear();
-    for (auto& r : own_records) ic.records.push_back(&r);
-    ic.replay.assign(decls.size(), false);
-  }
-  // The tables at the size they had last time, so that they do not grow step by step.
-  if (ic.have_interface) {
-    p_.symbols.reserve(ic.interface.symbols.size());
-    std::array<std::size_t, static_cast<std::size_t>(SymbolKind::Test) + 1> per_kind{};
-    for (const auto& s : ic.interface.symbols) ++per_kind[static_cast<std::size_t>(s.kind)];
-    for (std::size_t k = 0; k < per_kind.size(); ++k) by_name_[k].reserve(per_kind[k]);
-  }
-  collect_all();
-  const bool same = ic.have_interface && same_interface(ic.interface);
-  bool reuse = same && !ic.segment_cycle && !segment_duplicates_ && ic.replay.size() == decls.size() &&
-               std::find(ic.replay.begin(), ic.replay.end(), true) != ic.replay.end();
-  // A segment checked again must not close a cycle that the replayed ones would hide.
-  for (std::size_t k = 0; reuse && k < decls.size(); ++k) {
-    const auto* seg = std::get_if<ast::SegmentDecl>(&decls[k]->v);
-    if (ic.replay[k] || seg == nullptr || !seg->expr) continue;
-    std::set<std::string_view> seen;
-    if (segment_reaches(*seg->expr, seg->name.text, seen)) reuse = false;
-  }
-  ic.same_interface = same;
-  if (!same) ic.interface = interface();
-  ic.have_interface = true;
-  if (!reuse) {
-    std::fill(p_.expr_types.begin(), p_.expr_types.end(), Type{});
-    p_.expr_symbols.assign(p_.ast.node_count + 1, Program::kNoSymbol);
-  }
-  ic.replayed = 0;
-  ic.checked = 0;
-  std::vector<bool> live(decls.size(), true);
-  for (std::size_t k = 0; k < decls.size(); ++k) {
-    if (!reuse || !ic.replay[k] || ic.records[k] == nullptr || !ic.records[k]->self_contained) continue;
-    live[k] = false;
-    ++ic.replayed;
-    const DeclCheck& r = *ic.records[k];
-    for (const auto& ref : r.refs) p_.symbols[ref.symbol].uses++;
-    for (const auto u : r.plain_uses) p_.symbols[u].uses++;
-    for (const auto& s : r.started) started_scenarios_.insert(s);
-    for (const auto& d : r.diags) p_.diags.all().push_back(d);
-    if (const auto* seg = std::get_if<ast::SegmentDecl>(&decls[k]->v)) {
-      auto i = lookup(SymbolKind::Segment, seg->name.text);
-      if (i && p_.symbols[*i].decl == decls[k]) segment_state_[*i] = 2;
-    }
-  }
-  for (std::size_t k = 0; k < decls.size(); ++k) {
-    if (live[k]) *ic.records[k] = DeclCheck{};
-  }
-  diags_mark_ = p_.diags.all().size();
-  refs_mark_ = p_.references.size();
-  for (std::size_t k = 0; k < decls.size(); ++k) {
-    if (!live[k]) continue;
-    ++ic.checked;
-    begin_owner(static_cast<std::uint32_t>(k));
-    check_decl(*decls[k]);
-    end_owner();
-  }
-  check_never_started();
-  report_unused();
-  p_.references.clear();
-  for (std::size_t k = 0; k < decls.size(); ++k) {
-    auto& refs = ic.records[k]->refs;
-    if (live[k]) std::sort(refs.begin(), refs.end(), reference_order);
-    p_.references.insert(p_.references.end(), refs.begin(), refs.end());
-  }
-  ic.segment_cycle = segment_cycle_;
-  ic.segment_duplicates = segment_duplicates_;
-  if (!own_records.empty()) ic.records.clear();
-  ic_ = nullptr;
-}
-
 // ------------------------------------------------------------------ names
 
 std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, const ast::Decl* d, std::string scope) {
@@ -376,7 +169,8 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
   auto it = names_for(k).find(key);
   if (it != names_for(k).end()) {
     if (k == SymbolKind::Segment) segment_duplicates_ = true;
-    auto& diag = p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of {} `{}`", kind_word(k), n.text));
+    auto& diag =
+        p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of {} `{}`", kind_word(k), n.text));
     diag.notes.push_back(Note{p_.symbols[it->second].span, "first defined here"});
     return std::nullopt;
   }
@@ -386,8 +180,9 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
     auto o = names_for(other).find(n.text);
     if (o != names_for(other).end()) {
       segment_duplicates_ = true;
-      auto& diag = p_.diags.report(Code::E004, n.span,
-                                   fmt::format("duplicate definition of `{}`: it is already a {}", n.text, kind_word(other)));
+      auto& diag =
+          p_.diags.report(Code::E004, n.span,
+                          fmt::format("duplicate definition of `{}`: it is already a {}", n.text, kind_word(other)));
       diag.notes.push_back(Note{p_.symbols[o->second].span, "first defined here"});
       return std::nullopt;
     }
@@ -401,7 +196,8 @@ std::optional<std::uint32_t> Checker::declare(SymbolKind k, const ast::Name& n, 
   if (k == SymbolKind::Event) {
     for (const auto& b : builtins_list()) {
       if (b.name == n.text) {
-        p_.diags.report(Code::E004, n.span, fmt::format("duplicate definition of event `{}`: it is a built-in event", n.text));
+        p_.diags.report(Code::E004, n.span,
+                        fmt::format("duplicate definition of event `{}`: it is a built-in event", n.text));
         return std::nullopt;
       }
     }
@@ -460,8 +256,9 @@ std::optional<std::uint32_t> Checker::resolve(SymbolKind k, const ast::Name& n, 
     return i;
   }
   if (const Symbol* o = other_kind(n.text, k)) {
-    auto& d = p_.diags.report(Code::E003, n.span,
-                              fmt::format("type mismatch: `{}` is a {}, not a {}", n.text, kind_word(o->kind), kind_word(k)));
+    auto& d =
+        p_.diags.report(Code::E003, n.span,
+                        fmt::format("type mismatch: `{}` is a {}, not a {}", n.text, kind_word(o->kind), kind_word(k)));
     d.notes.push_back(Note{o->span, fmt::format("the {} is defined here", kind_word(o->kind))});
     return std::nullopt;
   }
@@ -504,8 +301,9 @@ void Checker::check_event_pattern(const ast::EventPattern& e) {
     if (arg_kind != nullptr) {
       resolve(*arg_kind, *e.arg);
     } else if (info->name == "web_visited") {
-      p_.diags.report(Code::E003, e.arg_span,
-                      "type mismatch: web_visited takes a URL pattern in double quotes, such as web_visited(\"/price\")");
+      p_.diags.report(
+          Code::E003, e.arg_span,
+          "type mismatch: web_visited takes a URL pattern in double quotes, such as web_visited(\"/price\")");
     } else {
       p_.diags.report(Code::E003, e.arg_span, fmt::format("event `{}` takes no argument", info->name));
     }
@@ -518,7 +316,8 @@ void Checker::check_event_pattern(const ast::EventPattern& e) {
     }
   }
   if (e.from && info->name != "friend_added") {
-    p_.diags.report(Code::E003, e.from_span, fmt::format("`from` only applies to friend_added, not to `{}`", info->name));
+    p_.diags.report(Code::E003, e.from_span,
+                    fmt::format("`from` only applies to friend_added, not to `{}`", info->name));
   }
 }
 
@@ -588,7 +387,8 @@ void Checker::collect(const ast::Decl& d) {
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, ast::FieldDecl>) {
-          if (auto i = declare(SymbolKind::Field, v.name, &d)) p_.symbols[*i].type = type_from_spec(v.type, v.name.text);
+          if (auto i = declare(SymbolKind::Field, v.name, &d))
+            p_.symbols[*i].type = type_from_spec(v.type, v.name.text);
         } else if constexpr (std::is_same_v<T, ast::ListDecl>) {
           const SymbolKind k = v.kind == ast::ListKind::Tag        ? SymbolKind::Tag
                                : v.kind == ast::ListKind::Score    ? SymbolKind::Score
@@ -630,8 +430,9 @@ void Checker::collect(const ast::Decl& d) {
               bool dup = false;
               for (const auto& [n, t] : info.fields) dup = dup || n == f.name.text;
               if (dup) {
-                p_.diags.report(Code::E004, f.name.span,
-                                fmt::format("duplicate definition of field `{}` in event `{}`", f.name.text, v.name.text));
+                p_.diags.report(
+                    Code::E004, f.name.span,
+                    fmt::format("duplicate definition of field `{}` in event `{}`", f.name.text, v.name.text));
                 continue;
               }
               info.fields.emplace_back(f.name.text, type_from_spec(f.type, v.name.text + "." + f.name.text));
@@ -649,7 +450,8 @@ void Checker::collect(const ast::Decl& d) {
           bool dup = false;
           for (const auto& s : p_.symbols) {
             if (s.kind == SymbolKind::Test && s.name == v.name) {
-              auto& diag = p_.diags.report(Code::E004, v.name_span, fmt::format("duplicate definition of test \"{}\"", v.name));
+              auto& diag =
+                  p_.diags.report(Code::E004, v.name_span, fmt::format("duplicate definition of test \"{}\"", v.name));
               diag.notes.push_back(Note{s.span, "first defined here"});
               dup = true;
               break;
@@ -674,9 +476,10 @@ void Checker::check_account(const ast::AccountDecl& a, Span decl_span) {
     if (is_valid_time_zone(*a.timezone)) {
       p_.account.timezone = *a.timezone;
     } else {
-      static const std::vector<std::string> kCommon = {
-          "Asia/Tokyo", "Asia/Seoul", "Asia/Taipei", "Asia/Bangkok", "Asia/Shanghai", "Asia/Singapore", "UTC",
-          "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Australia/Sydney"};
+      static const std::vector<std::string> kCommon = {"Asia/Tokyo",    "Asia/Seoul",       "Asia/Taipei",
+                                                       "Asia/Bangkok",  "Asia/Shanghai",    "Asia/Singapore",
+                                                       "UTC",           "America/New_York", "America/Los_Angeles",
+                                                       "Europe/London", "Europe/Paris",     "Australia/Sydney"};
       auto best = suggest(*a.timezone, kCommon);
       auto& d = p_.diags.report(Code::E007, a.timezone_span,
                                 fmt::format("unknown time zone `{}`{}", *a.timezone,
@@ -820,10 +623,10 @@ void Checker::check_decl(const ast::Decl& d) {
             const auto& u = *v.on_update;
             if (u.text != "continue" && u.text != "restart" && u.text != "exit") {
               auto best = suggest(u.text, {"continue", "restart", "exit"});
-              auto& diag = p_.diags.report(Code::E008, u.span,
-                                           fmt::format("`{}` is not an on_update policy (continue, restart or exit){}",
-                                                       u.text,
-                                                       best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
+              auto& diag =
+                  p_.diags.report(Code::E008, u.span,
+                                  fmt::format("`{}` is not an on_update policy (continue, restart or exit){}", u.text,
+                                              best ? fmt::format("; did you mean `{}`?", *best) : std::string()));
               if (best) diag.fix = FixIt{u.span, *best};
             }
           }
@@ -847,8 +650,8 @@ void Checker::check_decl(const ast::Decl& d) {
             only_sends_in_narrowcast(v.body);
             if (auto problem = plan::line_target(*v.target).problem) {
               auto& diag = p_.diags.report(Code::E015, problem->span, problem->message);
-              diag.notes.push_back(Note{std::nullopt,
-                                     "write it as `<your data> and <line.* tests>`, or split it into two broadcasts"});
+              diag.notes.push_back(
+                  Note{std::nullopt, "write it as `<your data> and <line.* tests>`, or split it into two broadcasts"});
             }
           }
           const ast::Stmt* throttle = nullptr;
@@ -1131,8 +934,8 @@ void Checker::check_never_started() {
     const auto& sc = std::get<ast::ScenarioDecl>(s.decl->v);
     if (!sc.start_on.empty() || !sc.start_when.empty() || started_scenarios_.count(s.name) > 0) continue;
     p_.diags.report(Code::W105, s.span,
-                    fmt::format("scenario `{}` can never start: no `start on`, `start when` or `start {}` anywhere", s.name,
-                                s.name));
+                    fmt::format("scenario `{}` can never start: no `start on`, `start when` or `start {}` anywhere",
+                                s.name, s.name));
   }
 }
 

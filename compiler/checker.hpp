@@ -6,9 +6,9 @@
 #include <array>
 #include <map>
 #include <optional>
-#include <string_view>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -94,6 +94,9 @@ struct BuiltinEvent {
 const std::vector<BuiltinEvent>& builtin_events();
 
 namespace detail {
+
+// References in span order: the order Program::references keeps.
+bool reference_order(const Reference& a, const Reference& b);
 
 // What an `event.x` may read and whether a reply token exists.
 struct EventInfo {
