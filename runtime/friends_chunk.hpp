@@ -1,0 +1,141 @@
+// The friends-file loader's inside, shared by its two files (private to runtime/):
+//   friends_chunk.cpp  values, columns, and writing one chunk's rows into the store
+//   friends_file.cpp   the file: mapping, chunking, threads, lines, the first error, progress
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "compiler/pred_ir.hpp"
+#include "runtime/friend_store.hpp"
+#include "runtime/friends_file.hpp"
+#include "stdlib/functions.hpp"
+
+namespace okuri::rt::friends_detail {
+
+// ------------------------------------------------------------------ values
+
+inline std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// ------------------------------------------------------------------ columns
+
+enum class Kind : std::uint8_t {
+  Skip,  // not read by this command
+  Unknown,
+  Id,
+  Gender,
+  Age,
+  Region,
+  FriendSince,
+  Source,
+  DisplayName,
+  Language,
+  Blocked,
+  Score,
+  NamedScore,
+  Tags,
+  Audiences,
+  Field,
+};
+
+struct Column {
+  Kind kind = Kind::Unknown;
+  std::size_t index = 0;  // NamedScore, Field
+  std::string name;
+};
+
+Column column_of(const ir::Schema& schema, std::string_view name, const FriendsLoadOptions& o);
+
+// A value as the loader sees it: text (CSV, or a JSON string, number or bool), or a JSON list.
+struct Cell {
+  std::string_view text;
+  const std::vector<std::string_view>* list = nullptr;
+  bool is_bool = false;
+  bool boolean = false;
+};
+
+struct RowError {
+  std::string column;
+  std::string value;
+  std::string why;
+};
+
+// ------------------------------------------------------------------ one chunk
+
+// A list of names (tags, an enumeration's values) by name: looked up per cell.
+class Names {
+ public:
+  explicit Names(const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i) ids_.emplace(names[i], static_cast<std::uint32_t>(i));
+  }
+  std::optional<std::uint32_t> find(std::string_view name) const {
+    auto it = ids_.find(name);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
+};
+
+struct Lookups {
+  explicit Lookups(const ir::Schema& s) : tags(s.tags), audiences(s.audiences) {
+    for (const auto& f : s.fields) field_values.emplace_back(f.values);
+  }
+  Names tags, audiences;
+  std::vector<Names> field_values;
+};
+
+struct ChunkResult {
+  std::size_t begin = 0, end = 0;  // bytes of the text
+  std::size_t first_line = 1;
+  std::size_t rows = 0;
+  std::size_t first_row = 0;
+  TextPool texts;
+  std::vector<std::pair<std::uint32_t, std::string>> odd_ids;
+  // The chunk's first bad line, and its row.
+  std::optional<std::string> error;
+  std::size_t error_line = 0;
+  std::size_t error_row = 0;
+  // Names the project does not declare: first line and rows, per name.
+  std::map<std::string, std::pair<std::size_t, std::size_t>> undeclared;
+  std::map<std::string, std::size_t> unknown_keys;  // JSONL keys: first line
+};
+
+class ChunkWriter {
+ public:
+  ChunkWriter(FriendStore& s, const stdlib::Zone& zone, const Lookups& names, ChunkResult& r)
+      : s_(s), zone_(zone), names_(names), r_(r) {}
+
+  std::optional<RowError> apply(std::uint32_t row, const Column& col, const Cell& c, std::size_t line);
+
+ private:
+  FriendStore& s_;
+  const stdlib::Zone& zone_;
+  const Lookups& names_;
+  ChunkResult& r_;
+
+  static std::string join(const std::vector<std::string_view>& v);
+
+  // The items of a list: a JSON array's, or a CSV cell's separated by `;` (spaces around trimmed).
+  template <typename F>
+  static void for_each_item(const Cell& c, F&& f);
+
+  static std::optional<bool> boolean(const Cell& c);
+
+  template <typename Err>
+  std::optional<RowError> field(std::uint32_t row, std::size_t f, const Cell& c, Err err);
+};
+
+}  // namespace okuri::rt::friends_detail
