@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -105,11 +106,16 @@ int main(int argc, char** argv) {
       chunk.clear();
       for (std::size_t k = 0; k < kChunk && base + k < events; ++k) chunk.push_back(s.next());
       const auto t0 = Clock::now();
+      std::array<rt::FriendStore::IdKey, 9> keys;  // of events k … k + 8, each id parsed once
+      for (std::size_t k = 0; k < 8 && k < chunk.size(); ++k) keys[k] = rt::FriendStore::key_of(chunk[k].friend_id);
       for (std::size_t k = 0; k < chunk.size(); ++k) {
         const auto a = Clock::now();
-        if (k + 8 < chunk.size()) e.prefetch(chunk[k + 8], 0);
-        if (k + 4 < chunk.size()) e.prefetch(chunk[k + 4], 1);
-        e.handle(chunk[k]);
+        if (k + 8 < chunk.size()) {
+          keys[(k + 8) % 9] = rt::FriendStore::key_of(chunk[k + 8].friend_id);
+          e.prefetch(keys[(k + 8) % 9], 0);
+        }
+        if (k + 4 < chunk.size()) e.prefetch(keys[(k + 4) % 9], 1);
+        e.handle(chunk[k], keys[k % 9]);
         lat[base + k] = std::chrono::duration<float, std::micro>(Clock::now() - a).count();
       }
       secs += std::chrono::duration<double>(Clock::now() - t0).count();

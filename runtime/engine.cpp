@@ -53,8 +53,8 @@ Engine::Impl::Impl(const Program& p, std::shared_ptr<const plan::Plan> pl, Engin
 
 // ---------------------------------------------------------------- state
 
-std::uint32_t Engine::Impl::ensure_friend(const std::string& id) {
-  if (auto r = store->find(id)) return *r;
+std::uint32_t Engine::Impl::ensure_friend(const std::string& id, const FriendStore::IdKey& key) {
+  if (auto r = store->find(id, key)) return *r;
   const auto row = store->add(id);
   grow();
   return row;
@@ -205,11 +205,11 @@ void Engine::Impl::update_state(std::uint32_t row, const InputEvent& e, int t) {
   }
 }
 
-void Engine::Impl::handle(const InputEvent& e) {
+void Engine::Impl::handle(const InputEvent& e, const FriendStore::IdKey& key) {
   const std::int64_t t = e.time_ms >= 0 ? e.time_ms / 1000 : -((-e.time_ms + 999) / 1000);
   if (!started) start_at(t);
   run_until(t);
-  const std::uint32_t row = ensure_friend(e.friend_id);
+  const std::uint32_t row = ensure_friend(e.friend_id, key);
   last_row = row;
   store->prefetch(row);
   if (!flows.empty()) {

@@ -143,6 +143,8 @@ class Engine {
   // Runs timers due up to the event's time, then the event (runtime.md, "Meaning of one event").
   // The event's friend is added to the store if new.
   void handle(const InputEvent& e);
+  // The same, with the event's friend id already parsed (FriendStore::key_of(e.friend_id)).
+  void handle(const InputEvent& e, const FriendStore::IdKey& key);
   std::int64_t now() const;
   // Handles events in order, looking the friends of the next few up ahead of time
   // (memory waits overlap); the same result as handle() on each. `progress(i)` is called every 65,536 events.
@@ -150,8 +152,10 @@ class Engine {
   // events, such as the report's tally, would otherwise look up again).
   void handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress = {},
                   std::vector<std::uint32_t>* rows = nullptr);
-  // The hints handle_all gives: stage 0 fetches the id's hash slot, stage 1 the friend's state.
-  void prefetch(const InputEvent& e, int stage) const;
+  // The hints handle_all gives, for a caller that handles events one at a time: stage 0
+  // fetches the id's hash slot, stage 1 (a few events later) the friend's state. `key` is the
+  // event's friend id parsed once (FriendStore::key_of), kept for both stages and handle().
+  void prefetch(const FriendStore::IdKey& key, int stage) const;
 
   const std::vector<Delivery>& deliveries() const;
   const std::vector<TraceEntry>& trace() const;

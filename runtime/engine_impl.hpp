@@ -117,7 +117,8 @@ struct Engine::Impl {
       dirty.push_back(row);
     }
   }
-  std::uint32_t ensure_friend(const std::string& id);
+  std::uint32_t ensure_friend(const std::string& id) { return ensure_friend(id, FriendStore::key_of(id)); }
+  std::uint32_t ensure_friend(const std::string& id, const FriendStore::IdKey& key);
   void grow();
   Instance& in(std::uint32_t row, std::size_t f) { return inst[row * flows.size() + f]; }
   EvalEnv env() const;
@@ -137,7 +138,7 @@ struct Engine::Impl {
   // ---- events (engine.cpp)
   bool matches(const plan::EventMatch& m, const Raised& r, const InputEvent* ev) const;
   void update_state(std::uint32_t row, const InputEvent& e, int t);
-  void handle(const InputEvent& e);
+  void handle(const InputEvent& e, const FriendStore::IdKey& key);
   std::uint32_t last_row = 0;  // the friend of the event handled last
   void process(std::uint32_t row, Raised first, Ctx& ctx);
   void settle(std::uint32_t row, Ctx& ctx, const EventValues* evs);

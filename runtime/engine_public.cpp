@@ -2,6 +2,8 @@
 // wake times, counters, the values test blocks and explain ask about), and the drains of
 // what a run produced (deliveries, notifications, dirty rows). Each delegates to
 // Engine::Impl (runtime/engine_impl.hpp); the running itself is engine.cpp's.
+#include <array>
+
 #include "runtime/engine_impl.hpp"
 
 namespace okuri::rt {
@@ -20,20 +22,21 @@ bool Engine::jit() const { return !impl_->rows.empty(); }
 void Engine::start_at(std::int64_t t) { impl_->start_at(t); }
 void Engine::resume_at(std::int64_t t) { impl_->start_at(t, true); }
 void Engine::run_until(std::int64_t t) { impl_->run_until(t); }
-void Engine::handle(const InputEvent& e) { impl_->handle(e); }
+void Engine::handle(const InputEvent& e) { impl_->handle(e, FriendStore::key_of(e.friend_id)); }
+void Engine::handle(const InputEvent& e, const FriendStore::IdKey& key) { impl_->handle(e, key); }
 
 std::string Engine::render(const std::vector<plan::MessageId>& messages, std::uint32_t row) const {
   impl_->grow();
   return impl_->renderer.messages(messages, impl_->render_context(row, nullptr));
 }
 
-void Engine::prefetch(const InputEvent& e, int stage) const {
+void Engine::prefetch(const FriendStore::IdKey& key, int stage) const {
   const Impl& m = *impl_;
   if (stage == 0) {
-    m.store->prefetch_id(e.friend_id);
+    m.store->prefetch_id(key);
     return;
   }
-  const auto row = m.store->peek(e.friend_id);
+  const auto row = m.store->peek(key);
   if (!row || *row >= m.store->size()) return;
   __builtin_prefetch(&m.store->ids[*row]);
   m.store->prefetch(*row);
@@ -46,11 +49,20 @@ void Engine::prefetch(const InputEvent& e, int stage) const {
 void Engine::handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress,
                         std::vector<std::uint32_t>* rows) {
   constexpr std::size_t kSlotAhead = 8, kRowAhead = 4;
-  if (rows != nullptr) rows->resize(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (i + kSlotAhead < events.size()) prefetch(events[i + kSlotAhead], 0);
-    if (i + kRowAhead < events.size()) prefetch(events[i + kRowAhead], 1);
-    impl_->handle(events[i]);
+  // Each friend id is parsed and hashed once, when its slot is prefetched; the row's prefetch
+  // and the lookup reuse it. The ring holds the keys of events i … i + kSlotAhead.
+  std::array<FriendStore::IdKey, kSlotAhead + 1> keys;
+  auto key = [&](std::size_t i) -> FriendStore::IdKey& { return keys[i % keys.size()]; };
+  const std::size_t n = events.size();
+  for (std::size_t i = 0; i < std::min(kSlotAhead, n); ++i) key(i) = FriendStore::key_of(events[i].friend_id);
+  if (rows != nullptr) rows->resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kSlotAhead < n) {
+      key(i + kSlotAhead) = FriendStore::key_of(events[i + kSlotAhead].friend_id);
+      prefetch(key(i + kSlotAhead), 0);
+    }
+    if (i + kRowAhead < n) prefetch(key(i + kRowAhead), 1);
+    impl_->handle(events[i], key(i));
     if (rows != nullptr) (*rows)[i] = impl_->last_row;
     if (progress && (i & 0xFFFF) == 0) progress(i);
   }

@@ -147,9 +147,11 @@ std::size_t hash_packed(const PackedId& p) {
 }
 }  // namespace
 
-std::size_t FriendStore::hash_of(std::string_view id) const {
-  if (auto p = pack_line_id(id)) return hash_packed(*p);
-  return std::hash<std::string_view>{}(id);
+FriendStore::IdKey FriendStore::key_of(std::string_view id) {
+  IdKey k;
+  k.packed = pack_line_id(id);
+  k.hash = k.packed ? hash_packed(*k.packed) : std::hash<std::string_view>{}(id);
+  return k;
 }
 
 bool FriendStore::row_has_id(std::uint32_t row, std::string_view id) const {
@@ -176,10 +178,10 @@ void FriendStore::grow_slots() {
   for (std::uint32_t r = 0; r < size_; ++r) insert_slot(r);
 }
 
-std::optional<std::uint32_t> FriendStore::find(std::string_view id) const {
-  // The id is parsed once; LINE ids compare packed, other ids by text.
-  const auto packed = pack_line_id(id);
-  std::size_t i = (packed ? hash_packed(*packed) : std::hash<std::string_view>{}(id)) & (slots_.size() - 1);
+std::optional<std::uint32_t> FriendStore::find(std::string_view id, const IdKey& key) const {
+  // LINE ids compare packed, other ids by text.
+  const auto& packed = key.packed;
+  std::size_t i = key.hash & (slots_.size() - 1);
   while (slots_[i] != 0) {
     const std::uint32_t row = slots_[i] - 1;
     if (packed) {
@@ -209,10 +211,10 @@ void FriendStore::prefetch(std::uint32_t row) const {
   }
 }
 
-void FriendStore::prefetch_id(std::string_view id) const { __builtin_prefetch(&slots_[hash_of(id) & (slots_.size() - 1)]); }
+void FriendStore::prefetch_id(const IdKey& key) const { __builtin_prefetch(&slots_[key.hash & (slots_.size() - 1)]); }
 
-std::optional<std::uint32_t> FriendStore::peek(std::string_view id) const {
-  const std::uint32_t s = slots_[hash_of(id) & (slots_.size() - 1)];
+std::optional<std::uint32_t> FriendStore::peek(const IdKey& key) const {
+  const std::uint32_t s = slots_[key.hash & (slots_.size() - 1)];
   if (s == 0) return std::nullopt;
   return s - 1;
 }

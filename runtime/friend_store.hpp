@@ -74,7 +74,15 @@ class FriendStore {
   std::size_t size() const { return size_; }
   // Appends a friend with every value unknown but the fields that have a default; returns its row.
   std::uint32_t add(std::string_view id);
-  std::optional<std::uint32_t> find(std::string_view id) const;
+  // An id parsed once: its packed form (a LINE user id) and its hash, so that the steps of
+  // looking one event's friend up (prefetching the slot, the row, finding it) parse it once.
+  struct IdKey {
+    std::optional<PackedId> packed;
+    std::size_t hash = 0;
+  };
+  static IdKey key_of(std::string_view id);
+  std::optional<std::uint32_t> find(std::string_view id) const { return find(id, key_of(id)); }
+  std::optional<std::uint32_t> find(std::string_view id, const IdKey& key) const;
   // Bulk loading (runtime/friends_file.cpp): grow_to appends rows with every value unknown but
   // the field defaults, and no id; set_id gives a row its id (rows of distinct ids may be set
   // from several threads); index_rows makes rows `from` … `to`-1 findable, in order, and
@@ -90,8 +98,8 @@ class FriendStore {
   void prefetch(std::uint32_t row) const;
   // Two stages of looking an id up ahead of time: first the hash slot, later (once the slot
   // is in cache) the row it names, whose columns are then prefetched. Hints only.
-  void prefetch_id(std::string_view id) const;
-  std::optional<std::uint32_t> peek(std::string_view id) const;
+  void prefetch_id(const IdKey& key) const;
+  std::optional<std::uint32_t> peek(const IdKey& key) const;
   // Bytes of the core state (ids, id map, attributes, tags, scores), for the benchmark.
   std::size_t core_bytes() const;
 
@@ -146,7 +154,6 @@ class FriendStore {
   // Open addressing over row indices (0 = empty, else row + 1), keyed by the id's hash.
   std::vector<std::uint32_t> slots_;
   std::unordered_map<std::uint32_t, std::string> odd_ids_;  // rows whose id is not a LINE id
-  std::size_t hash_of(std::string_view id) const;
   bool row_has_id(std::uint32_t row, std::string_view id) const;
   void grow_slots();
   void insert_slot(std::uint32_t row);

@@ -57,8 +57,26 @@ std::string format_time(std::int64_t seconds, const stdlib::Zone& zone) {
   }
   const CivilDate d = civil_from_days(days);
   const std::int64_t aoff = off < 0 ? -off : off;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", d.year, d.month, d.day, rem / 3600,
-                     rem / 60 % 60, rem % 60, off < 0 ? '-' : '+', aoff / 3600, aoff / 60 % 60);
+  if (d.year < 0 || d.year > 9999 || aoff >= 100 * 3600) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", d.year, d.month, d.day, rem / 3600,
+                       rem / 60 % 60, rem % 60, off < 0 ? '-' : '+', aoff / 3600, aoff / 60 % 60);
+  }
+  // The common case digit by digit: a simulation writes one or two of these per delivery.
+  std::string out = "0000-00-00T00:00:00+00:00";
+  auto put = [&out](std::size_t at, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, d.year, 4);
+  put(5, d.month, 2);
+  put(8, d.day, 2);
+  put(11, rem / 3600, 2);
+  put(14, rem / 60 % 60, 2);
+  put(17, rem % 60, 2);
+  out[19] = off < 0 ? '-' : '+';
+  put(20, aoff / 3600, 2);
+  put(23, aoff / 60 % 60, 2);
+  return out;
 }
 
 }  // namespace okuri::rt

@@ -80,17 +80,22 @@ namespace {
 // A JSON string literal: the names of the project are plain, but a friend id may hold anything.
 void json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (const char c : s) {
+  // Runs of characters that need no escape (nearly all of them) are appended whole.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
+    if (c != '"' && c != '\\' && u >= 0x20) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (u < 0x20) {
       out += fmt::format("\\u{:04x}", u);
     } else {
+      out += '\\';
       out += c;
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 }  // namespace

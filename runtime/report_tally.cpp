@@ -86,7 +86,8 @@ void ReportTally::delivered(const Delivery& d) {
     ++mo.pushes;
     if (mo.pushes == allowance_ + 1) mo.ran_out = format_time(d.time, zone_).substr(0, 10);
   }
-  std::vector<std::uint32_t> credited_links;
+  std::vector<std::uint32_t>& credited_links = credited_;  // kept between deliveries: no allocation each
+  credited_links.clear();
   for (auto m : d.messages) {
     auto& f = figures_[m];
     ++(d.reply ? f.replies : f.pushes);

@@ -92,6 +92,7 @@ class ReportTally {
 
   // Per link and friend, the message of the latest delivery carrying the link (-1: none).
   std::vector<std::vector<std::int32_t>> last_with_link_;
+  std::vector<std::uint32_t> credited_;  // delivered()'s scratch: the links of one delivery credited so far
   // Per friend, what they received in the last 3 days; and the messages they count for already.
   struct Recent {
     std::int64_t time;

@@ -13,6 +13,7 @@ inline constexpr std::size_t kJsonDepthLimit = 256;
 
 // Whether the text nests arrays and objects deeper than `limit` (malformed text is left to the parser).
 inline bool json_too_deep(std::string_view text, std::size_t limit = kJsonDepthLimit) {
+  if (text.size() <= limit) return false;  // each level takes a byte: a short text cannot be too deep
   std::size_t depth = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {

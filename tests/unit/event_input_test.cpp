@@ -2,6 +2,7 @@
 
 #include "compiler/workspace.hpp"
 #include "runtime/event_input.hpp"
+#include "stdlib/json_depth.hpp"
 
 using namespace okuri;
 
@@ -167,4 +168,27 @@ TEST_CASE("standby events are marked; group and room events are not a friend's",
   CHECK(r.ignored().at("message (from a group)") == 1);
   CHECK(r.ignored().at("message (from a room)") == 1);
   CHECK(r.duplicates() == 1);  // the same id twice in one body
+}
+
+TEST_CASE("an event nested deeper than the JSON depth limit is refused at its line", "[events]") {
+  auto p = project();
+  rt::EventCatalog cat(*p);
+  rt::EventReader r(cat);
+  auto nested = [](std::size_t depth) {
+    return "{\"time\":\"2026-01-05T12:00:00+09:00\",\"friend\":\"U1\",\"type\":\"friend_added\",\"x\":" +
+           std::string(depth, '[') + std::string(depth, ']') + "}\n";
+  };
+  // The object itself is one level: 255 arrays inside it reach the limit exactly, and the line
+  // is read on (to the next complaint: friend_added has no field `x`).
+  const std::string at_limit = error_of(r, nested(stdlib::kJsonDepthLimit - 1));
+  CHECK(at_limit.find("deeper") == std::string::npos);
+  CHECK(at_limit.find("no field `x`") != std::string::npos);
+  const std::string deep = error_of(r, nested(stdlib::kJsonDepthLimit));
+  CHECK(deep.find("events.jsonl:1") != std::string::npos);
+  CHECK(deep.find("deeper than 256 levels") != std::string::npos);
+  CHECK(error_of(r, nested(100000)).find("deeper than 256 levels") != std::string::npos);
+  // Depth counts brackets outside strings only.
+  CHECK_FALSE(stdlib::json_too_deep("\"" + std::string(1000, '[') + "\""));
+  CHECK(stdlib::json_too_deep(std::string(257, '[')));
+  CHECK_FALSE(stdlib::json_too_deep(std::string(256, '[')));
 }
