@@ -179,7 +179,8 @@ void Engine::Impl::emit(std::uint32_t row, const std::vector<plan::MessageId>& m
   } else {
     d.time = schedule.book(row, now, d.deferred_by);
   }
-  const std::string fid = store->id_of(row);
+  FriendStore::IdText fid_text;
+  const std::string_view fid = store->id_view(row, fid_text);
   if (ins != nullptr) {
     d.key = delivery_key(fid, flows[static_cast<std::size_t>(flow)].name, ins->times, node, ins->seq++);
   } else {

@@ -75,13 +75,20 @@ std::optional<PackedId> pack_line_id(std::string_view id) {
   return p;
 }
 
-std::string unpack_line_id(const PackedId& p) {
+namespace {
+void unpack_into(const PackedId& p, char* out) {
   static const char* const kHex = "0123456789abcdef";
-  std::string s = "U";
-  for (auto b : p) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
+  out[0] = 'U';
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    out[1 + 2 * i] = kHex[p[i] >> 4];
+    out[2 + 2 * i] = kHex[p[i] & 15];
   }
+}
+}  // namespace
+
+std::string unpack_line_id(const PackedId& p) {
+  std::string s(33, 'U');
+  unpack_into(p, s.data());
   return s;
 }
 
@@ -223,6 +230,15 @@ std::string FriendStore::id_of(std::uint32_t row) const {
   auto it = odd_ids_.find(row);
   if (it != odd_ids_.end()) return it->second;
   return unpack_line_id(ids[row]);
+}
+
+std::string_view FriendStore::id_view(std::uint32_t row, IdText& scratch) const {
+  if (!odd_ids_.empty()) {
+    auto it = odd_ids_.find(row);
+    if (it != odd_ids_.end()) return it->second;
+  }
+  unpack_into(ids[row], scratch.text);
+  return {scratch.text, sizeof scratch.text};
 }
 
 std::uint32_t FriendStore::add(std::string_view id) {

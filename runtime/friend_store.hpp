@@ -92,6 +92,12 @@ class FriendStore {
   void set_odd_id(std::uint32_t row, std::string_view id);
   std::optional<std::uint32_t> index_rows(std::uint32_t from, std::uint32_t to, unsigned threads = 1);
   std::string id_of(std::uint32_t row) const;
+  // The same without allocating, for paths that run per delivery: a LINE id is rebuilt from its
+  // 16 bytes into `scratch`, another id viewed where the store keeps it.
+  struct IdText {
+    char text[33];
+  };
+  std::string_view id_view(std::uint32_t row, IdText& scratch) const;
   void reserve(std::size_t n);
   // Asks the memory system for the row's attributes, tags, scores and link history at once,
   // so that handling an event for a random friend waits for memory once, not once per column.

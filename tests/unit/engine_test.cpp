@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <random>
 #include <regex>
@@ -468,4 +469,32 @@ TEST_CASE("add and remove change some items of a set_of field and raise field_ch
   std::size_t changes = 0;
   for (const auto& d : e.deliveries()) changes += d.row == row ? 1 : 0;
   CHECK(changes == 2);  // the first add and the last remove
+}
+
+TEST_CASE("a delivery line is JSON whatever the friend id holds", "[engine]") {
+  auto p = compile("message hello text \"hi\"\non friend_added { send hello }\n");
+  rt::Engine e(*p);
+  const std::vector<std::string> ids = {
+      "U0123456789abcdef0123456789abcdef",  // a LINE id: rebuilt from its packed bytes
+      "plain-friend-id-longer-than-eight",
+      "quote\"in the middle of a long id",
+      "back\\slash",
+      std::string("control\x01"
+                  "and\ttab\nnewline",
+                  24),
+      "友だち「山田」さん\"",
+      "12345678\"",  // the escape just after a whole word of plain bytes
+  };
+  const std::int64_t t = at(2026, 3, 1, 12, 0);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    e.handle(event(t + static_cast<std::int64_t>(i), ids[i], "friend_added"));
+  const auto out = lines(e, t + 3600);
+  REQUIRE(out.size() == ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    INFO(out[i]);
+    const auto j = nlohmann::json::parse(out[i]);
+    CHECK(j.at("friend").get<std::string>() == ids[i]);
+    CHECK(j.at("time").get<std::string>() == fmt::format("2026-03-01T12:00:{:02}+09:00", i));
+    CHECK(j.at("messages") == nlohmann::json::array({"hello"}));
+  }
 }

@@ -152,3 +152,20 @@ TEST_CASE("fields with a default start with it, in new friends and under empty c
   CHECK(jsonl.fields[1].known.get(0));
   CHECK(jsonl.fields[1].values[0] == 1);
 }
+
+TEST_CASE("a friend's id viewed without allocating equals the id given, LINE id or not", "[store]") {
+  Fixture f;
+  rt::FriendStore s(f.schema);
+  const std::string line_id = "U0123456789abcdef0123456789abcdef";
+  const std::string odd_id = "friend \"7\" \\ 日本";
+  const auto a = s.add(line_id);
+  const auto b = s.add(odd_id);
+  rt::FriendStore::IdText scratch;
+  CHECK(s.id_view(a, scratch) == line_id);
+  CHECK(s.id_view(b, scratch) == odd_id);
+  CHECK(s.id_of(a) == line_id);
+  // A key made once finds the same rows as the id itself.
+  CHECK(s.find(line_id, rt::FriendStore::key_of(line_id)) == a);
+  CHECK(s.find(odd_id, rt::FriendStore::key_of(odd_id)) == b);
+  CHECK_FALSE(s.find("U0123456789abcdef0123456789abcdee").has_value());
+}
