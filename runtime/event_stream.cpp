@@ -115,7 +115,7 @@ class JsonlSource : public Source {
   std::deque<Held> in_order_;  // arrived in time order: sorted
   std::vector<Held> late_;     // a heap of the others
   std::int64_t newest_ = INT64_MIN;
-  std::string newest_at_;
+  std::size_t newest_line_ = 0;  // the line of the newest event (named only in an error)
 
   // Events before this time can no longer come: the newest read, less the window.
   std::int64_t settled() const { return newest_ == INT64_MIN ? INT64_MIN : newest_ - window_; }
@@ -158,8 +158,8 @@ class JsonlSource : public Source {
           "most {}. Sort the file by time (for example `jq -c -s 'sort_by(.time)[]' FILE`, when every time has the "
           "same "
           "offset), or allow more with --sort-window",
-          fmt::format("{}:{}", path_, line_), utc_time(t), span(newest_ - t), newest_at_, utc_time(newest_),
-          span(window_)));
+          fmt::format("{}:{}", path_, line_), utc_time(t), span(newest_ - t), fmt::format("{}:{}", path_, newest_line_),
+          utc_time(newest_), span(window_)));
     }
     Held h{seq_++, std::move(*ev)};
     if (in_order_.empty() || in_order_.back().ev.time_ms <= t) {
@@ -170,7 +170,7 @@ class JsonlSource : public Source {
     }
     if (t > newest_) {
       newest_ = t;
-      newest_at_ = fmt::format("{}:{}", path_, line_);
+      newest_line_ = line_;
     }
   }
 };

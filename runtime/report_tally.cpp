@@ -25,7 +25,16 @@ void ReportTally::made(Delivery d) {
     for (auto m : d.messages) ++figures_[m].skipped_blocked;
     return;
   }
-  held_.push_back(Held{seq_++, std::move(d)});
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(std::move(d));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(d);
+  }
+  held_.push_back(Held{slots_[slot].time, seq_++, slot});
   std::push_heap(held_.begin(), held_.end(), later);
 }
 
@@ -43,16 +52,18 @@ void ReportTally::event(const InputEvent& ev, std::uint32_t row) {
 
 void ReportTally::settle(std::int64_t before, const std::function<void(const Delivery&)>& out) {
   while (true) {
-    const bool has_d = !held_.empty() && held_.front().d.time < before;
+    const bool has_d = !held_.empty() && held_.front().time < before;
     const bool has_e = !events_.empty() && events_.front().time < before;
     if (!has_d && !has_e) return;
     // At equal times deliveries first: a click at the second a message went out is on it.
-    if (has_d && (!has_e || held_.front().d.time <= events_.front().time)) {
+    if (has_d && (!has_e || held_.front().time <= events_.front().time)) {
       std::pop_heap(held_.begin(), held_.end(), later);
-      Delivery d = std::move(held_.back().d);
+      const std::uint32_t slot = held_.back().slot;
       held_.pop_back();
+      const Delivery& d = slots_[slot];
       delivered(d);
       if (out) out(d);
+      free_slots_.push_back(slot);
     } else {
       apply(events_.front());
       events_.pop_front();
@@ -64,6 +75,8 @@ void ReportTally::finish(std::int64_t to, const std::function<void(const Deliver
   settle(to + 1, out);
   pending_ += static_cast<std::int64_t>(held_.size());
   held_.clear();
+  slots_.clear();
+  free_slots_.clear();
   events_.clear();
 }
 
