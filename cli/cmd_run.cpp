@@ -108,15 +108,16 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
   try {
     rt::EventStream stream(catalog, files, so);
     std::vector<rt::InputEvent> batch;
+    std::vector<rt::FriendStore::IdKey> keys;  // the batch's friend ids, parsed on the reading thread
     std::vector<std::uint32_t> rows;
     bool started = false;
-    while (stream.next(batch)) {
+    while (stream.next(batch, &keys)) {
       if (!started) {
         played.first = batch.front().time_ms / 1000;
         e.start_at(played.first);
         started = true;
       }
-      e.handle_all(batch, {}, &rows);
+      e.handle_all(batch, {}, &rows, &keys);
       played.last = batch.back().time_ms / 1000;
       if (tally != nullptr) {
         for (std::size_t i = 0; i < batch.size(); ++i) tally->event(batch[i], rows[i]);

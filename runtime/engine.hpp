@@ -150,8 +150,10 @@ class Engine {
   // (memory waits overlap); the same result as handle() on each. `progress(i)` is called every 65,536 events.
   // With `rows`, the row of each event's friend is put there (what a caller that follows the
   // events, such as the report's tally, would otherwise look up again).
+  // With `keys` (one per event, FriendStore::key_of of its friend id: EventStream makes them on
+  // its reading thread), the ids are not parsed here.
   void handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress = {},
-                  std::vector<std::uint32_t>* rows = nullptr);
+                  std::vector<std::uint32_t>* rows = nullptr, const std::vector<FriendStore::IdKey>* keys = nullptr);
   // The hints handle_all gives, for a caller that handles events one at a time: stage 0
   // fetches the id's hash slot, stage 1 (a few events later) the friend's state. `key` is the
   // event's friend id parsed once (FriendStore::key_of), kept for both stages and handle().

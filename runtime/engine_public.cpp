@@ -47,18 +47,25 @@ void Engine::prefetch(const FriendStore::IdKey& key, int stage) const {
 }
 
 void Engine::handle_all(const std::vector<InputEvent>& events, const std::function<void(std::size_t)>& progress,
-                        std::vector<std::uint32_t>* rows) {
+                        std::vector<std::uint32_t>* rows, const std::vector<FriendStore::IdKey>* given) {
   constexpr std::size_t kSlotAhead = 8, kRowAhead = 4;
-  // Each friend id is parsed and hashed once, when its slot is prefetched; the row's prefetch
-  // and the lookup reuse it. The ring holds the keys of events i … i + kSlotAhead.
-  std::array<FriendStore::IdKey, kSlotAhead + 1> keys;
-  auto key = [&](std::size_t i) -> FriendStore::IdKey& { return keys[i % keys.size()]; };
   const std::size_t n = events.size();
-  for (std::size_t i = 0; i < std::min(kSlotAhead, n); ++i) key(i) = FriendStore::key_of(events[i].friend_id);
+  if (given != nullptr && given->size() != n) given = nullptr;
+  // Without keys given, each friend id is parsed and hashed once, when its slot is prefetched;
+  // the row's prefetch and the lookup reuse it. The ring holds the keys of events i … i + kSlotAhead.
+  std::array<FriendStore::IdKey, kSlotAhead + 1> ring;
+  auto key = [&](std::size_t i) -> const FriendStore::IdKey& {
+    return given != nullptr ? (*given)[i] : ring[i % ring.size()];
+  };
+  if (given == nullptr) {
+    for (std::size_t i = 0; i < std::min(kSlotAhead, n); ++i) ring[i] = FriendStore::key_of(events[i].friend_id);
+  }
   if (rows != nullptr) rows->resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kSlotAhead < n) {
-      key(i + kSlotAhead) = FriendStore::key_of(events[i + kSlotAhead].friend_id);
+      if (given == nullptr) {
+        ring[(i + kSlotAhead) % ring.size()] = FriendStore::key_of(events[i + kSlotAhead].friend_id);
+      }
       prefetch(key(i + kSlotAhead), 0);
     }
     if (i + kRowAhead < n) prefetch(key(i + kRowAhead), 1);

@@ -186,7 +186,11 @@ struct EventStream::Impl {
 
   std::mutex mu;
   std::condition_variable ready, room;
-  std::deque<std::vector<InputEvent>> batches;
+  struct Batch {
+    std::vector<InputEvent> events;
+    std::vector<FriendStore::IdKey> keys;  // one per event
+  };
+  std::deque<Batch> batches;
   bool done = false, stop = false;
   std::exception_ptr error;
   std::thread producer;
@@ -222,10 +226,13 @@ struct EventStream::Impl {
         InputEvent ev;
         while (batch.size() < options.batch && take(ev)) batch.push_back(std::move(ev));
         const bool last = batch.size() < options.batch;
+        std::vector<FriendStore::IdKey> keys;
+        keys.reserve(batch.size());
+        for (const auto& e : batch) keys.push_back(FriendStore::key_of(e.friend_id));
         std::unique_lock<std::mutex> lock(mu);
         room.wait(lock, [&] { return stop || batches.size() < kBatchesAhead; });
         if (stop) return;
-        if (!batch.empty()) batches.push_back(std::move(batch));
+        if (!batch.empty()) batches.push_back(Batch{std::move(batch), std::move(keys)});
         if (last) done = true;
         ready.notify_one();
         if (last) return;
@@ -267,16 +274,18 @@ EventStream::~EventStream() {
   if (impl_->producer.joinable()) impl_->producer.join();
 }
 
-bool EventStream::next(std::vector<InputEvent>& out) {
+bool EventStream::next(std::vector<InputEvent>& out, std::vector<FriendStore::IdKey>* keys) {
   std::unique_lock<std::mutex> lock(impl_->mu);
   impl_->ready.wait(lock, [&] { return !impl_->batches.empty() || impl_->done; });
   if (!impl_->batches.empty()) {
-    out = std::move(impl_->batches.front());
+    out = std::move(impl_->batches.front().events);
+    if (keys != nullptr) *keys = std::move(impl_->batches.front().keys);
     impl_->batches.pop_front();
     impl_->room.notify_one();
     return true;
   }
   out.clear();
+  if (keys != nullptr) keys->clear();
   if (impl_->error) std::rethrow_exception(impl_->error);
   return false;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "runtime/event_input.hpp"
+#include "runtime/friend_store.hpp"
 
 namespace okuri::rt {
 
@@ -33,8 +34,10 @@ class EventStream {
   EventStream& operator=(const EventStream&) = delete;
 
   // The next events in time order, at most a batch, replacing `out`; false when none are left.
+  // With `keys`, each event's friend id parsed for the store (FriendStore::key_of), made on the
+  // reading thread so that the thread running the events does not (Engine::handle_all takes them).
   // Throws EventError: a bad line, an event out of order beyond the window.
-  bool next(std::vector<InputEvent>& out);
+  bool next(std::vector<InputEvent>& out, std::vector<FriendStore::IdKey>* keys = nullptr);
   // Bytes of the files read so far, and in all (for progress).
   std::size_t bytes_read() const;
   std::size_t bytes_total() const;

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "compiler/workspace.hpp"
+#include "runtime/engine.hpp"
 #include "runtime/event_stream.hpp"
 
 using namespace okuri;
@@ -130,4 +131,42 @@ TEST_CASE("a bad line in a stream names its file and line", "[events-stream]") {
     CHECK(std::string(e.what()).rfind(file + ":2: field `time`", 0) == 0);
   }
   CHECK_THROWS_AS(read_all(cat, {(dir.path / "missing.jsonl").string()}), rt::EventError);
+}
+
+TEST_CASE("the stream's friend keys are the store's, and the engine finds the same friends with them",
+          "[events-stream]") {
+  auto p = compile_sources(".", {{"a.okuri", "message hi text \"hi\"\non friend_added { send hi }\n"}});
+  rt::EventCatalog cat(*p);
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    // LINE ids (packed in the store) and other ids, some friends seen more than once.
+    const std::string id = i % 3 == 0 ? fmt::format("friend-{}", i % 500) : fmt::format("U{:032x}", i % 700);
+    text += line(i / 10, id) + "\n";
+  }
+  const auto file = dir.write("e.jsonl", text);
+  rt::Engine with_keys(*p), without(*p);
+  rt::EventStreamOptions o;
+  o.batch = 64;
+  rt::EventStream s(cat, {file}, o);
+  std::vector<rt::InputEvent> batch;
+  std::vector<rt::FriendStore::IdKey> keys;
+  std::vector<std::uint32_t> rows_a, rows_b;
+  std::size_t seen = 0;
+  while (s.next(batch, &keys)) {
+    REQUIRE(keys.size() == batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto want = rt::FriendStore::key_of(batch[i].friend_id);
+      REQUIRE(keys[i].hash == want.hash);
+      REQUIRE(keys[i].packed == want.packed);
+    }
+    with_keys.handle_all(batch, {}, &rows_a, &keys);
+    without.handle_all(batch, {}, &rows_b);
+    REQUIRE(rows_a == rows_b);
+    seen += batch.size();
+  }
+  CHECK(seen == 3000);
+  CHECK(keys.empty());
+  CHECK(with_keys.store().size() == without.store().size());
+  CHECK(with_keys.delivery_count() == without.delivery_count());
 }
