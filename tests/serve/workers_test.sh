@@ -150,6 +150,7 @@ kill -TERM "${wpid[${ports[2]}]}"
 wait "${wpid[${ports[2]}]}"
 for _ in $(seq 1 50); do [ "$(($(held "$a") + $(held "$b")))" = 64 ] && [ "$(held "$a")" -gt 0 ] && break; sleep 0.2; done
 a_before="$(held "$a")"
+log_before="$(wc -l < "$work/w$a.log")"  # what A said before the pause (part 1 gave back partitions too)
 kill -STOP "${wpid[$a]}"
 stopped_at=$SECONDS
 # While it sleeps, B takes its partitions over and applies what arrives for its friends.
@@ -158,12 +159,19 @@ check "the live worker took every partition" 64 "$(held "$b")"
 node "$here/client.mjs" stream "http://127.0.0.1:$b/webhook" "$secret" 2000 "$friend_list" 20 5000 100000 >/dev/null 2>&1
 kill -CONT "${wpid[$a]}"
 echo "  A held $a_before partitions, paused $((SECONDS - stopped_at)) s" >&2
+# Until A has noticed the loss, its /healthz still shows the partitions it held before the pause
+# (and its engine their old state): the shares below must be A's after that, not before.
+noticed() { tail -n +"$((log_before + 1))" "$work/w$a.log" | grep -cm1 -E "taken over|[1-9][0-9]* given back or lost"; }
+for _ in $(seq 1 100); do
+  [ "$(noticed)" = 1 ] && break
+  sleep 0.2
+done
 for _ in $(seq 1 100); do
   [ "$(held "$a")" -gt 0 ] && [ "$(($(held "$a") + $(held "$b")))" = 64 ] && break
   sleep 0.2
 done
 check "after waking, the partitions are shared again without overlap" 64 "$(($(held "$a") + $(held "$b")))"
-check "the paused worker noticed it lost its partitions" 1 "$(grep -cm1 -E "taken over|[1-9][0-9]* given back or lost" "$work/w$a.log")"
+check "the paused worker noticed it lost its partitions" 1 "$(noticed)"
 settled
 total="$(score_sum "$a" "$b")"
 check "events applied once across the pause" 102000 "$total"
