@@ -143,48 +143,40 @@ Run median(int reps, const std::function<Run()>& f) {
   return runs[runs.size() / 2];
 }
 
-// The engine alone on the simulation's events, in a child process: its peak memory is the
-// engine's state for those friends (plus the program itself), and its rate the engine's.
-Run engine_alone(const std::vector<std::string>& ids, std::int64_t start, std::size_t events) {
-  int pipefd[2];
-  if (pipe(pipefd) != 0) return {};
-  std::fflush(stdout);
-  const auto t0 = Clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(pipefd[0]);
-    auto p = compile_sources(".", {{"bench.okuri", bench::kEngineProject}});
-    rt::EngineOptions o;
-    o.keep_deliveries = false;
-    if (jit::Jit::available()) o.compile_rows = jit::engine_row_compiler({}, jit::Tier::Optimized);
-    rt::Engine e(*p, o);
-    bench::Stream s(ids, start);
-    e.start_at(start);
-    const auto a = Clock::now();
-    std::vector<rt::InputEvent> chunk;
-    std::int64_t last = start;
-    for (std::size_t base = 0; base < events; base += 4096) {
-      chunk.clear();
-      for (std::size_t k = 0; k < 4096 && base + k < events; ++k) chunk.push_back(s.next());
-      last = chunk.back().time_ms / 1000;
-      e.handle_all(chunk);
-    }
-    e.run_until(last + 90LL * 86400);
-    const double secs = std::chrono::duration<double>(Clock::now() - a).count();
-    const std::string msg = fmt::format("{}", secs);
-    if (write(pipefd[1], msg.data(), msg.size()) < 0) _exit(1);
-    _exit(0);
+// The engine alone on the simulation's events: the body of the child process below. It
+// writes its seconds (the run itself, after the program's start) on stdout.
+int engine_alone_child(std::size_t event_friends, std::size_t events) {
+  const std::vector<std::string> ids = bench::friend_ids(event_friends);
+  const std::int64_t start = local_to_utc_seconds(CivilDateTime{CivilDate{2026, 3, 1}, 9 * 60}, "Asia/Tokyo");
+  auto p = compile_sources(".", {{"bench.okuri", bench::kEngineProject}});
+  rt::EngineOptions o;
+  o.keep_deliveries = false;
+  if (jit::Jit::available()) o.compile_rows = jit::engine_row_compiler({}, jit::Tier::Optimized);
+  rt::Engine e(*p, o);
+  bench::Stream s(ids, start);
+  e.start_at(start);
+  const auto a = Clock::now();
+  std::vector<rt::InputEvent> chunk;
+  std::int64_t last = start;
+  for (std::size_t base = 0; base < events; base += 4096) {
+    chunk.clear();
+    for (std::size_t k = 0; k < 4096 && base + k < events; ++k) chunk.push_back(s.next());
+    last = chunk.back().time_ms / 1000;
+    e.handle_all(chunk);
   }
-  close(pipefd[1]);
-  int status = 0;
-  rusage ru{};
-  wait4(pid, &status, 0, &ru);
-  char buf[64] = {};
-  const auto n = read(pipefd[0], buf, sizeof buf - 1);
-  close(pipefd[0]);
-  Run r;
-  r.seconds = n > 0 ? std::atof(buf) : std::chrono::duration<double>(Clock::now() - t0).count();
-  r.peak_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  e.run_until(last + 90LL * 86400);
+  std::printf("%.6f\n", std::chrono::duration<double>(Clock::now() - a).count());
+  return 0;
+}
+
+// The engine alone on the simulation's events, in a process of its own: its peak memory is the
+// engine's state for those friends plus the program, and its rate the engine's. The process is
+// this program started afresh (not a fork of it): a fork would inherit this process's memory,
+// and would not count the libraries' pages that a fresh `okuri simulate` pays for.
+Run engine_alone(std::size_t event_friends, std::size_t events) {
+  const std::string friends_arg = std::to_string(event_friends), events_arg = std::to_string(events);
+  Run r = run({"/proc/self/exe", "--engine-alone", friends_arg, events_arg});
+  if (r.status == 0) r.seconds = std::atof(r.out.c_str());
   return r;
 }
 
@@ -239,6 +231,9 @@ int main(int argc, char** argv) {
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   int reps = 3;
   bool with_big = false;
+  if (argc == 4 && std::strcmp(argv[1], "--engine-alone") == 0) {
+    return engine_alone_child(std::stoull(argv[2]), std::stoull(argv[3]));
+  }
   fs::path self = fs::canonical("/proc/self/exe").parent_path();
   std::string okuri = (self.parent_path() / "okuri").string();
   fs::path dir = self / "bulk-data";
@@ -318,7 +313,7 @@ int main(int argc, char** argv) {
                           "--quiet"}),
                "/dev/null");
   });
-  const Run alone = engine_alone(ids, start, events);
+  const Run alone = engine_alone(event_friends, events);
   // The programs themselves (code, libraries, the JIT) on the first 1,000 events: what each
   // process holds before the friends' state.
   const fs::path head = dir / "events-head-1000.jsonl";
@@ -331,7 +326,7 @@ int main(int argc, char** argv) {
   const Run sim_base = run(
       okuri_cmd({"simulate", engine_project.string(), "--events", head.string(), "--report", "/dev/null", "--quiet"}),
       "/dev/null");
-  const Run alone_base = engine_alone(ids, start, 1000);
+  const Run alone_base = engine_alone(event_friends, 1000);
   std::printf("\nsimulate, %zu events of %zu friends (%.0f MB JSONL)\n", events, event_friends,
               static_cast<double>(fs::file_size(jsonl)) / 1e6);
   std::printf("  okuri simulate        %7.3f s = %8.0f events/s  %6.0f MB peak   target >= 500000 events/s\n",
