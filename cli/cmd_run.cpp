@@ -103,6 +103,8 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
   }
   rt::EventCatalog catalog(p);
   Played played;
+  // The report counts each delivery as it is made: no list of them is kept in between.
+  if (tally != nullptr) e.deliver_to([tally](rt::Delivery&& d) { tally->made(std::move(d)); });
   Progress progress(fmt::format("{} {}", command, files.size() == 1 ? files[0] : fmt::format("{} files", files.size())),
                     "events", quiet);
   try {
@@ -121,7 +123,6 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
       played.last = batch.back().time_ms / 1000;
       if (tally != nullptr) {
         for (std::size_t i = 0; i < batch.size(); ++i) tally->event(batch[i], rows[i]);
-        for (auto& d : e.take_deliveries()) tally->made(std::move(d));
         tally->settle(e.now(), out);
       }
       progress.show(stream.bytes_read(), stream.bytes_total(), e.events_handled());
@@ -148,15 +149,14 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
     e.run_until(played.to);
     return played;
   }
-  // The clock runs on a day at a time, so that what the timers deliver is settled as it goes.
+  // The clock runs on an hour at a time, so that what the timers deliver is settled as it goes:
+  // memory holds an hour's deliveries (those deferred to later stay held until their time).
   for (std::int64_t t = e.now(); t < played.to;) {
-    t = std::min(played.to, t + 86400);
+    t = std::min(played.to, t + 3600);
     e.run_until(t);
-    for (auto& d : e.take_deliveries()) tally->made(std::move(d));
     tally->settle(e.now(), out);
   }
   e.run_until(played.to);
-  for (auto& d : e.take_deliveries()) tally->made(std::move(d));
   tally->finish(played.to, out);
   return played;
 }
@@ -167,9 +167,13 @@ class DeliveryWriter {
   DeliveryWriter(const rt::Engine& e, const stdlib::Zone& zone, bool text) : e_(e), zone_(zone), text_(text) {}
   ~DeliveryWriter() { flush(); }
   void operator()(const rt::Delivery& d) {
-    buf_ += text_ ? rt::delivery_text(e_, d, zone_) : rt::delivery_line(e_, d, zone_);
+    if (text_) {
+      buf_ += rt::delivery_text(e_, d, zone_);
+    } else {
+      rt::append_delivery_line(buf_, e_, d, zone_);
+    }
     buf_ += '\n';
-    if (buf_.size() > (1u << 20)) flush();
+    if (buf_.size() > (1u << 18)) flush();
   }
   void flush() {
     std::fwrite(buf_.data(), 1, buf_.size(), stdout);

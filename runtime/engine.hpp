@@ -205,6 +205,10 @@ class Engine {
   std::vector<std::uint32_t> take_dirty();
   // The deliveries made since the last call, moved out (what a durable store puts in its outbox).
   std::vector<Delivery> take_deliveries();
+  // Hands each delivery to `sink` as it is made, instead of keeping it for take_deliveries():
+  // a simulation's report counts them without a second copy of a burst (a timer firing for tens
+  // of thousands of friends at one second). An empty sink keeps them again.
+  void deliver_to(std::function<void(Delivery&&)> sink);
   std::vector<MenuLink> take_menu_links();
   std::vector<Notification> take_notifications();
   std::vector<FiredBroadcast> take_fired_broadcasts();
@@ -239,5 +243,7 @@ int split_bucket(std::string_view friend_id, std::string_view scenario, std::str
 
 // "2026-01-05T12:00:00+09:00" in a time zone.
 std::string format_time(std::int64_t seconds, const stdlib::Zone& zone);
+// The same appended to `out` (no string of its own: a simulation writes one per delivery).
+void append_time(std::string& out, std::int64_t seconds, const stdlib::Zone& zone);
 
 }  // namespace okuri::rt

@@ -210,7 +210,11 @@ void Engine::Impl::emit(std::uint32_t row, const std::vector<plan::MessageId>& m
     note(row, TraceKind::Send, flow, node, text);
   }
   ++delivery_total;
-  if (opt.keep_deliveries) deliveries.push_back(std::move(d));
+  if (delivery_sink) {
+    delivery_sink(std::move(d));
+  } else if (opt.keep_deliveries) {
+    deliveries.push_back(std::move(d));
+  }
 }
 
 }  // namespace okuri::rt

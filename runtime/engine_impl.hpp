@@ -95,6 +95,7 @@ struct Engine::Impl {
   EventBinding ebind;
   // Outputs.
   std::vector<Delivery> deliveries;
+  std::function<void(Delivery&&)> delivery_sink;  // deliver_to()
   std::vector<MenuLink> menu_links;
   std::vector<Notification> notifications_out;
   std::vector<FiredBroadcast> fired;

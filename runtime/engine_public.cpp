@@ -149,6 +149,8 @@ std::vector<Delivery> Engine::take_deliveries() {
   return out;
 }
 
+void Engine::deliver_to(std::function<void(Delivery&&)> sink) { impl_->delivery_sink = std::move(sink); }
+
 Value Engine::evaluate(const ast::Expr& e, std::uint32_t row) {
   impl_->grow();
   auto it = impl_->plan.expr_values.find(e.id);

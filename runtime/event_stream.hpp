@@ -21,7 +21,7 @@ namespace okuri::rt {
 
 struct EventStreamOptions {
   std::int64_t window_ms = 3600 * 1000;  // how far out of order an event may come
-  std::size_t batch = 4096;              // events handed over at a time
+  std::size_t batch = 1024;              // events handed over at a time
   bool origins = true;                   // events carry "file:line" (for traces)
 };
 

@@ -89,9 +89,8 @@ bool needs_escape(std::uint64_t w) {
 }
 
 void json_string(std::string& out, std::string_view s) {
-  out += '"';
   // Runs of characters that need no escape (nearly all of them) are appended whole, found
-  // eight bytes at a time.
+  // eight bytes at a time; the last few bytes are checked as a word padded with spaces.
   std::size_t run = 0;
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
@@ -99,6 +98,20 @@ void json_string(std::string& out, std::string_view s) {
     std::memcpy(&w, s.data() + i, 8);
     if (needs_escape(w)) break;
   }
+  if (i + 8 > s.size()) {
+    std::uint64_t w = 0x2020202020202020ull;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    if (!needs_escape(w)) {  // the whole text is plain: one append
+      const std::size_t at = out.size();
+      out.resize(at + s.size() + 2);
+      char* p = out.data() + at;
+      p[0] = '"';
+      std::memcpy(p + 1, s.data(), s.size());
+      p[s.size() + 1] = '"';
+      return;
+    }
+  }
+  out += '"';
   for (; i < s.size(); ++i) {
     const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
@@ -118,43 +131,48 @@ void json_string(std::string& out, std::string_view s) {
 }  // namespace
 
 // Written directly (not through a JSON library): a simulation prints one per delivery.
-std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
-  std::string out;
-  out.reserve(256 + d.rendered.size());
-  out += "{\"time\":";
-  json_string(out, format_time(d.time, zone));
-  out += ",\"friend\":";
+void append_delivery_line(std::string& out, const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
+  using namespace std::string_view_literals;
+  out += "{\"time\":\""sv;
+  append_time(out, d.time, zone);  // digits and signs: nothing to escape
+  out += "\",\"friend\":"sv;
   FriendStore::IdText id;
   json_string(out, e.store().id_view(d.row, id));
-  out += ",\"messages\":[";
+  out += ",\"messages\":["sv;
   for (std::size_t i = 0; i < d.messages.size(); ++i) {
     if (i > 0) out += ',';
     json_string(out, e.schema().messages[d.messages[i]]);
   }
-  out += "],\"kind\":";
-  out += d.reply ? "\"reply\"" : "\"push\"";
-  out += ",\"scenario\":";
+  out += "],\"kind\":"sv;
+  out += d.reply ? "\"reply\""sv : "\"push\""sv;
+  out += ",\"scenario\":"sv;
   if (d.flow < 0) {
-    out += "null";
+    out += "null"sv;
   } else {
-    json_string(out, flow_name(e, d));
+    json_string(out, e.flow(static_cast<std::size_t>(d.flow)).name);
   }
-  out += ",\"node\":";
+  out += ",\"node\":"sv;
   json_string(out, d.node);
-  out += ",\"key\":";
+  out += ",\"key\":"sv;
   json_string(out, d.key);
   if (d.time != d.logical) {
-    out += ",\"logical_time\":";
-    json_string(out, format_time(d.logical, zone));
-    out += ",\"deferred_by\":";
+    out += ",\"logical_time\":\""sv;
+    append_time(out, d.logical, zone);
+    out += "\",\"deferred_by\":"sv;
     json_string(out, d.deferred_by);
   }
   // EngineOptions::render (`simulate --render`): the LINE message objects exactly as `serve` sends them.
   if (!d.rendered.empty()) {
-    out += ",\"rendered\":";
+    out += ",\"rendered\":"sv;
     out += json::parse(d.rendered).dump();
   }
   out += '}';
+}
+
+std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone) {
+  std::string out;
+  out.reserve(256 + d.rendered.size());
+  append_delivery_line(out, e, d, zone);
   return out;
 }
 

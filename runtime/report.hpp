@@ -36,6 +36,8 @@ std::vector<const Delivery*> sorted_deliveries(const std::vector<Delivery>& all,
 
 // One JSONL line (no newline): time, friend, messages, kind, scenario, node, key.
 std::string delivery_line(const Engine& e, const Delivery& d, const stdlib::Zone& zone);
+// The same appended to `out` (a simulation's buffer of lines: no string per line).
+void append_delivery_line(std::string& out, const Engine& e, const Delivery& d, const stdlib::Zone& zone);
 
 // The same as one text line: `2026-03-02T12:00:00+09:00 U1 reply welcome trial_funnel trial_funnel/1`,
 // with `(deferred by quiet hours from …)` when it moved. For reading and for hand-written expectations.

@@ -75,7 +75,8 @@ class ReportTally {
 
   // Deliveries waiting for the clock: a min-heap on (time, making order) of small handles, so
   // that keeping the heap in order moves 24 bytes, not a Delivery; the deliveries wait in
-  // slots, reused once settled.
+  // slots, reused once settled. The slots are a deque: growing one never copies the waiting
+  // deliveries nor leaves half its room unused (tens of thousands wait in a large simulation).
   struct Held {
     std::int64_t time;
     std::uint64_t seq;
@@ -84,7 +85,7 @@ class ReportTally {
   // The heap's order: the earliest time on top, and at equal times the one made first.
   static bool later(const Held& a, const Held& b) { return a.time != b.time ? a.time > b.time : a.seq > b.seq; }
   std::vector<Held> held_;
-  std::vector<Delivery> slots_;
+  std::deque<Delivery> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t seq_ = 0;
   struct Pending {

@@ -59,6 +59,11 @@ TEST_CASE("delivery keys are UUIDs derived from friend, flow, instance, node and
                              rt::delivery_key("U2", "trial", 1, "trial/1", 0), rt::delivery_key("U1", "trial", 1, "trial/2", 0),
                              rt::delivery_key("U1", "other", 1, "trial/1", 0)};
   CHECK(keys.size() == 6);
+  // The keys of deliveries already in an outbox must not change from one version to the next:
+  // pinned, for a short input and one too long for the key's buffer on the stack.
+  CHECK(k == "8f5fdd16-67d1-89b2-a24a-e788523899d4");
+  CHECK(rt::delivery_key("U0123456789abcdef0123456789abcdef", "broadcast_spring", 4294967295u, std::string(300, 'n'),
+                         4000000000u) == "5e553dd9-10ed-814c-8fb2-2080d3aac75f");
 }
 
 TEST_CASE("split buckets are stable and uniform", "[engine]") {
@@ -483,7 +488,11 @@ TEST_CASE("a delivery line is JSON whatever the friend id holds", "[engine]") {
                   "and\ttab\nnewline",
                   24),
       "友だち「山田」さん\"",
-      "12345678\"",  // the escape just after a whole word of plain bytes
+      "12345678\"",   // the escape just after a whole word of plain bytes
+      "a\"b",         // shorter than a word
+      "1234567\"",    // the escape as a word's last byte
+      "abcdefgh\\x",  // in the bytes after the last whole word
+      "x",
   };
   const std::int64_t t = at(2026, 3, 1, 12, 0);
   for (std::size_t i = 0; i < ids.size(); ++i)
@@ -497,4 +506,34 @@ TEST_CASE("a delivery line is JSON whatever the friend id holds", "[engine]") {
     CHECK(j.at("time").get<std::string>() == fmt::format("2026-03-01T12:00:{:02}+09:00", i));
     CHECK(j.at("messages") == nlohmann::json::array({"hello"}));
   }
+}
+
+TEST_CASE("a delivery sink gets every delivery as it is made, in the order they are kept without one", "[engine]") {
+  auto p = compile(
+      "account { quiet_hours 22:00 - 08:00 }\n"
+      "message hello text \"hi\"\nmessage later text \"later\"\n"
+      "scenario s {\n  start on friend_added\n  send hello\n  wait 1d at 23:00\n  send later\n}\n");
+  rt::Engine kept(*p), sunk(*p);
+  std::vector<rt::Delivery> seen;
+  sunk.deliver_to([&](rt::Delivery&& d) { seen.push_back(std::move(d)); });
+  const std::int64_t t = at(2026, 3, 1, 12, 0);
+  for (auto* e : {&kept, &sunk}) {
+    e->start_at(t);
+    for (int i = 0; i < 5; ++i) e->handle(event(t + i, fmt::format("U{}", i), "friend_added"));
+    e->run_until(t + 3 * 86400);
+  }
+  CHECK(sunk.take_deliveries().empty());
+  const auto expected = kept.take_deliveries();
+  REQUIRE(expected.size() == 10);  // a hello each, and the later one deferred out of the quiet hours
+  REQUIRE(seen.size() == expected.size());
+  const stdlib::Zone zone(p->account.timezone.c_str());
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(rt::delivery_line(sunk, seen[i], zone) == rt::delivery_line(kept, expected[i], zone));
+  }
+  CHECK(seen.back().deferred_by == "quiet hours");
+  // Appending a line to a buffer writes the same line after what the buffer held.
+  std::string buf = "before\n";
+  rt::append_delivery_line(buf, kept, expected.back(), zone);
+  CHECK(buf == "before\n" + rt::delivery_line(kept, expected.back(), zone));
+  CHECK(nlohmann::json::parse(buf.substr(7)).at("logical_time").get<std::string>().size() == 25);
 }
