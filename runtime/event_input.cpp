@@ -73,17 +73,38 @@ bool EventCatalog::has_symbol(SymbolKind k, std::string_view name) const { retur
 
 // ------------------------------------------------------------------ values
 
+namespace {
+
+// `len` decimal digits at `at`, and nothing else (no sign, no space): RFC 3339's fields have
+// fixed widths. By hand, not std::from_chars: a stream reads one time per event.
+bool fixed_digits(std::string_view s, std::size_t at, std::size_t len, int& out) {
+  if (at + len > s.size()) return false;
+  int v = 0;
+  for (std::size_t k = at; k < at + len; ++k) {
+    const unsigned d = static_cast<unsigned char>(s[k]) - unsigned{'0'};
+    if (d > 9) return false;
+    v = v * 10 + static_cast<int>(d);
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) {
-  if (s.size() < 20 || s[10] != 'T') return std::nullopt;
-  auto d = parse_date(s.substr(0, 10));
-  if (!d) return std::nullopt;
-  auto num = [&](std::size_t at, std::size_t len, int& out) {
-    if (at + len > s.size()) return false;
-    const auto r = std::from_chars(s.data() + at, s.data() + at + len, out);
-    return r.ec == std::errc() && r.ptr == s.data() + at + len;
-  };
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T') return std::nullopt;
+  CivilDate d;
+  if (!fixed_digits(s, 0, 4, d.year) || !fixed_digits(s, 5, 2, d.month) || !fixed_digits(s, 8, 2, d.day)) {
+    return std::nullopt;
+  }
+  if (d.year < 1900 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > days_in_month(d.year, d.month)) {
+    return std::nullopt;
+  }
   int hh = 0, mm = 0, ss = 0;
-  if (!num(11, 2, hh) || s[13] != ':' || !num(14, 2, mm) || s[16] != ':' || !num(17, 2, ss)) return std::nullopt;
+  if (!fixed_digits(s, 11, 2, hh) || s[13] != ':' || !fixed_digits(s, 14, 2, mm) || s[16] != ':' ||
+      !fixed_digits(s, 17, 2, ss)) {
+    return std::nullopt;
+  }
   if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
   std::size_t i = 19;
   std::int64_t ms = 0;
@@ -103,12 +124,12 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view s) {
     offset = 0;
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     int oh = 0, om = 0;
-    if (!num(i + 1, 2, oh) || !num(i + 4, 2, om) || oh > 23 || om > 59) return std::nullopt;
+    if (!fixed_digits(s, i + 1, 2, oh) || !fixed_digits(s, i + 4, 2, om) || oh > 23 || om > 59) return std::nullopt;
     offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
   } else {
     return std::nullopt;
   }
-  const std::int64_t secs = days_from_civil(*d) * 86400 + hh * 3600 + mm * 60 + ss - offset;
+  const std::int64_t secs = days_from_civil(d) * 86400 + hh * 3600 + mm * 60 + ss - offset;
   return secs * 1000 + ms;
 }
 

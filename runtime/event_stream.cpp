@@ -40,6 +40,34 @@ std::string span(std::int64_t ms) {
   return out;
 }
 
+// A first-in first-out queue in one vector: a std::deque of events this size allocates a block
+// for every event, and a stream passes a million through the sort window.
+template <typename T>
+class Fifo {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  T& front() { return items_[head_]; }
+  T& back() { return items_.back(); }
+  template <typename... A>
+  void emplace_back(A&&... a) {
+    items_.emplace_back(std::forward<A>(a)...);
+  }
+  void pop_front() {
+    ++head_;  // the item was moved out: a shell holding nothing until its room is reclaimed
+    if (head_ == items_.size()) {
+      items_.clear();
+      head_ = 0;
+    } else if (head_ >= 1024 && head_ * 2 >= items_.size()) {  // the taken half: reclaimed, moving the rest once
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
+ private:
+  std::vector<T> items_;
+  std::size_t head_ = 0;
+};
+
 // One file's events in time order.
 class Source {
  public:
@@ -112,7 +140,7 @@ class JsonlSource : public Source {
   std::string_view text_;
   std::size_t pos_ = 0, line_ = 0, released_ = 0;
   std::uint64_t seq_ = 0;
-  std::deque<Held> in_order_;  // arrived in time order: sorted
+  Fifo<Held> in_order_;        // arrived in time order: sorted
   std::vector<Held> late_;     // a heap of the others
   std::int64_t newest_ = INT64_MIN;
   std::size_t newest_line_ = 0;  // the line of the newest event (named only in an error)
@@ -161,11 +189,10 @@ class JsonlSource : public Source {
           fmt::format("{}:{}", path_, line_), utc_time(t), span(newest_ - t), fmt::format("{}:{}", path_, newest_line_),
           utc_time(newest_), span(window_)));
     }
-    Held h{seq_++, std::move(*ev)};
     if (in_order_.empty() || in_order_.back().ev.time_ms <= t) {
-      in_order_.push_back(std::move(h));
+      in_order_.emplace_back(seq_++, std::move(*ev));
     } else {
-      late_.push_back(std::move(h));
+      late_.emplace_back(seq_++, std::move(*ev));
       std::push_heap(late_.begin(), late_.end(), later);
     }
     if (t > newest_) {
@@ -205,8 +232,9 @@ struct EventStream::Impl {
     reader.keep_origins(o.origins);
   }
 
-  // The next event over all sources: the earliest, and at equal times the first source's.
-  bool take(InputEvent& out) {
+  // The next event over all sources, moved to the end of `out`: the earliest, and at equal times
+  // the first source's.
+  bool take(std::vector<InputEvent>& out) {
     Source* best = nullptr;
     InputEvent* best_ev = nullptr;
     for (auto& s : sources) {
@@ -217,7 +245,7 @@ struct EventStream::Impl {
       }
     }
     if (best == nullptr) return false;
-    out = std::move(*best_ev);
+    out.push_back(std::move(*best_ev));
     best->pop();
     return true;
   }
@@ -237,8 +265,8 @@ struct EventStream::Impl {
         }
         returned.clear();
         batch.reserve(options.batch);
-        InputEvent ev;
-        while (batch.size() < options.batch && take(ev)) batch.push_back(std::move(ev));
+        while (batch.size() < options.batch && take(batch)) {
+        }
         const bool last = batch.size() < options.batch;
         std::vector<FriendStore::IdKey> keys;
         keys.reserve(batch.size());

@@ -192,3 +192,34 @@ TEST_CASE("an event nested deeper than the JSON depth limit is refused at its li
   CHECK(stdlib::json_too_deep(std::string(257, '[')));
   CHECK_FALSE(stdlib::json_too_deep(std::string(256, '[')));
 }
+
+TEST_CASE("event times are RFC 3339 with fixed-width fields", "[events]") {
+  // 2026-03-01T00:00:00Z is 1,772,323,200 seconds after the epoch.
+  constexpr std::int64_t kMarch1 = 1772323200LL * 1000;
+  CHECK(rt::parse_rfc3339_ms("2026-03-01T00:00:00Z") == kMarch1);
+  CHECK(rt::parse_rfc3339_ms("2026-03-01T00:00:00z") == kMarch1);
+  CHECK(rt::parse_rfc3339_ms("2026-03-01T09:00:00+09:00") == kMarch1);
+  CHECK(rt::parse_rfc3339_ms("2026-02-28T23:30:00-00:30") == kMarch1);
+  CHECK(rt::parse_rfc3339_ms("2026-03-01T00:00:00.326Z") == kMarch1 + 326);
+  CHECK(rt::parse_rfc3339_ms("2026-03-01T00:00:00.5Z") == kMarch1 + 500);
+  CHECK(rt::parse_rfc3339_ms("2026-03-01T00:00:00.123456Z") == kMarch1 + 123);
+  CHECK(rt::parse_rfc3339_ms("2024-02-29T00:00:00Z").has_value());
+  for (const char* bad : {
+           "2026-03-01T-1:00:00Z",        // a sign where a digit belongs
+           "2026-03-01T0+:00:00Z",        //
+           "2026-3-01T00:00:00Z",         // a field too short
+           "2026-03-1T00:00:00Z",         //
+           "+026-03-01T00:00:00Z",        //
+           "2025-02-29T00:00:00Z",        // no such day
+           "2026-13-01T00:00:00Z",        //
+           "2026-03-01T24:00:00Z",        //
+           "2026-03-01T00:00:00",         // no offset
+           "2026-03-01T00:00:00+9:00",    //
+           "2026-03-01T00:00:00+09:00 ",  // trailing text
+           "2026-03-01 00:00:00Z",        //
+           "2026-03-01T00:00:00.Z",       //
+       }) {
+    INFO(bad);
+    CHECK_FALSE(rt::parse_rfc3339_ms(bad).has_value());
+  }
+}
