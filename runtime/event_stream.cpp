@@ -40,32 +40,43 @@ std::string span(std::int64_t ms) {
   return out;
 }
 
-// A first-in first-out queue in one vector: a std::deque of events this size allocates a block
-// for every event, and a stream passes a million through the sort window.
+// A first-in first-out queue in blocks of 256: a std::deque of events this size allocates a block
+// for every event (a stream passes a million through the sort window), and one vector would
+// keep up to twice the window's events in room. A block emptied at the front is reused at the back.
 template <typename T>
 class Fifo {
  public:
-  bool empty() const { return head_ == items_.size(); }
-  T& front() { return items_[head_]; }
-  T& back() { return items_.back(); }
+  bool empty() const { return size_ == 0; }
+  T& front() { return blocks_.front()[head_]; }
+  T& back() {
+    const std::size_t at = head_ + size_ - 1;
+    return blocks_[at / kBlock][at % kBlock];
+  }
   template <typename... A>
   void emplace_back(A&&... a) {
-    items_.emplace_back(std::forward<A>(a)...);
+    const std::size_t at = head_ + size_;
+    if (at / kBlock == blocks_.size()) {
+      blocks_.push_back(spare_ ? std::move(spare_) : std::make_unique<T[]>(kBlock));
+    }
+    blocks_[at / kBlock][at % kBlock] = T{std::forward<A>(a)...};
+    ++size_;
   }
+  // The item must have been moved out: its shell stays until the block is reused.
   void pop_front() {
-    ++head_;  // the item was moved out: a shell holding nothing until its room is reclaimed
-    if (head_ == items_.size()) {
-      items_.clear();
-      head_ = 0;
-    } else if (head_ >= 1024 && head_ * 2 >= items_.size()) {  // the taken half: reclaimed, moving the rest once
-      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+    ++head_;
+    --size_;
+    if (head_ == kBlock) {
+      spare_ = std::move(blocks_.front());
+      blocks_.pop_front();
       head_ = 0;
     }
   }
 
  private:
-  std::vector<T> items_;
-  std::size_t head_ = 0;
+  static constexpr std::size_t kBlock = 256;
+  std::deque<std::unique_ptr<T[]>> blocks_;
+  std::unique_ptr<T[]> spare_;
+  std::size_t head_ = 0, size_ = 0;  // the front's place in the first block; the items held
 };
 
 // One file's events in time order.
