@@ -77,22 +77,22 @@ std::optional<std::uint8_t> parse_gender(std::string_view s) {
 // 東京都 (北海道 as is). Built once; looked up per row.
 std::optional<std::uint8_t> parse_region(std::string_view s) {
   static const auto kSpellings = [] {
-    std::unordered_map<std::string_view, std::uint8_t> m;
+    Names m;
     for (const auto spelling : stdlib::prefecture_spellings()) {
       const auto canon = stdlib::canonical_prefecture(spelling);
       for (const auto& p : stdlib::prefectures()) {
-        if (canon && p.name == *canon) m.emplace(spelling, static_cast<std::uint8_t>(p.code));
+        if (canon && p.name == *canon) m.add(spelling, static_cast<std::uint32_t>(p.code));
       }
     }
     for (const auto& p : stdlib::prefectures()) {
-      m.emplace(p.kanji, static_cast<std::uint8_t>(p.code));
-      if (p.kanji.size() > 3) m.emplace(p.kanji.substr(0, p.kanji.size() - 3), static_cast<std::uint8_t>(p.code));
+      m.add(p.kanji, static_cast<std::uint32_t>(p.code));
+      if (p.kanji.size() > 3) m.add(p.kanji.substr(0, p.kanji.size() - 3), static_cast<std::uint32_t>(p.code));
     }
     return m;
   }();
-  auto it = kSpellings.find(s);
-  if (it == kSpellings.end()) return std::nullopt;
-  return it->second;
+  const auto code = kSpellings.find(s);
+  if (!code) return std::nullopt;
+  return static_cast<std::uint8_t>(*code);
 }
 
 }  // namespace

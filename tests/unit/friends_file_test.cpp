@@ -219,3 +219,50 @@ TEST_CASE("a command that reads some columns skips the others unparsed", "[frien
   CHECK(rt::friend_columns_read(schema, std::vector<ir::Predicate>{pred}) ==
         std::set<std::string>{"age", "score.eng", "tags", "visits"});
 }
+
+TEST_CASE("blank lines of every kind are skipped wherever they fall, and a bad byte is named at its line",
+          "[friends-file]") {
+  Project pr;
+  std::mt19937 rng(23);
+  // Rows of different lengths, so that blank lines fall at every place of the counter's 16-byte
+  // blocks, in a file longer than its 64 KiB reading blocks.
+  static const char* kBlanks[] = {"", " ", "\t", "\r", " \t \r", "                 "};
+  std::string text = "id,age\n";
+  std::size_t rows = 0, line = 1, bad_line = 0;
+  while (text.size() < 300000) {
+    if (rng() % 4 == 0) {
+      text += kBlanks[rng() % 6];
+      text += '\n';
+    } else {
+      text += fmt::format("U{:032x},{}{}\n", rows, std::string(rng() % 20, '0'), rng() % 90);  // zeros: lengths vary
+      ++rows;
+    }
+    ++line;
+    if (bad_line == 0 && text.size() > 200000) bad_line = line + 1;
+  }
+  for (const bool trailing_newline : {true, false}) {
+    const std::string t = trailing_newline ? text : text + "   ";  // a last blank line without its newline
+    for (int round = 0; round < 8; ++round) {
+      rt::FriendsLoadOptions o;
+      o.threads = 1 + static_cast<unsigned>(round % 2);
+      if (round > 0) o.split_at = random_cuts(t.size(), rng);
+      rt::FriendStore s(pr.schema);
+      rt::load_friends_text(s, "f.csv", t, false, o);
+      INFO("round " << round);
+      REQUIRE(s.size() == rows);
+      CHECK(s.id_of(static_cast<std::uint32_t>(rows - 1)) == fmt::format("U{:032x}", rows - 1));
+    }
+  }
+  // A byte that is not UTF-8, far into the file: the error names its line.
+  std::size_t at = 0;
+  for (std::size_t l = 1; l < bad_line; ++l) at = text.find('\n', at) + 1;
+  const std::string bad = text.substr(0, at) + "U\xC0\xAF,1\n" + text.substr(at);
+  for (int round = 0; round < 4; ++round) {
+    rt::FriendsLoadOptions o;
+    o.threads = 1 + static_cast<unsigned>(round % 2);
+    if (round > 0) o.split_at = random_cuts(bad.size(), rng);
+    const std::string e = error_of(pr.schema, bad, false, o);
+    INFO(e);
+    CHECK(e.rfind(fmt::format("f.csv:{}: not valid UTF-8 (byte {})", bad_line, at + 2), 0) == 0);
+  }
+}
