@@ -1,7 +1,10 @@
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -123,20 +126,23 @@ void add_segment_command(CLI::App& app, int& status) {
     if (expr != nullptr) clauses(*expr, parts);
     std::vector<ir::Predicate> preds;
     if (expr != nullptr) preds.push_back(ir::lower_predicate(*p, schema, *expr, name));
-    for (const auto* c : parts) preds.push_back(ir::lower_predicate(*p, schema, *c, std::string(p->sources.text(c->span))));
-    rt::FriendStore store(schema);
+    for (const auto* c : parts)
+      preds.push_back(ir::lower_predicate(*p, schema, *c, std::string(p->sources.text(c->span))));
     // Only the columns the condition reads (and audiences, for the notes on their sizes).
     std::set<std::string> columns = rt::friend_columns_read(schema, preds);
     if (!schema.audiences.empty()) columns.insert("audiences");
-    if (!load_friends_file(store, opts->friends, opts->quiet, status, &columns)) return;
     const stdlib::Zone zone(schema.timezone.c_str());
     rt::EvalEnv env;
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     env.now = now;
     env.zone = &zone;
     env.today = zone.local_days(now);
-    // Engine: the JIT pays off on large stores; the interpreter answers small ones at once.
-    bool use_jit = opts->engine == "jit" || (opts->engine == "auto" && jit::Jit::available() && store.size() >= 200000);
+    // Engine: the JIT pays off on large files (16 MiB is about 200,000 friends); the interpreter
+    // answers small ones at once.
+    std::error_code size_error;
+    const auto file_size = std::filesystem::file_size(opts->friends, size_error);
+    bool use_jit = opts->engine == "jit" || (opts->engine == "auto" && jit::Jit::available() && !size_error &&
+                                             file_size >= (std::uintmax_t{16} << 20));
     if (opts->engine == "jit" && !jit::Jit::available()) {
       std::cerr << "okuri: this build has no JIT; use --engine interp\n";
       status = 2;
@@ -144,28 +150,59 @@ void add_segment_command(CLI::App& app, int& status) {
     }
     std::unique_ptr<jit::Jit> jitter;
     jit::CompiledGroup compiled;
-    rt::ColumnBinding binding;
     rt::EnvAbi env_abi{env.now, env.today, env.zone};
     if (use_jit && !preds.empty()) {
       try {
         jitter = std::make_unique<jit::Jit>(jit::JitOptions{opts->cache_dir.empty() ? jit::default_cache_dir() : opts->cache_dir});
         compiled = jitter->compile("segment", preds, schema, jit::Tier::Optimized);
-        binding.bind(store);
       } catch (const std::exception& e) {
         std::cerr << "okuri: " << e.what() << "; counting with the interpreter\n";
         use_jit = false;
       }
     }
-    auto run = [&](std::size_t i, std::vector<std::uint64_t>& mask) {
-      if (use_jit) {
-        mask.assign((store.size() + 63) / 64, 0);
-        compiled.scan[i](binding.slots.data(), &env_abi, store.size(), mask.data());
-      } else {
-        rt::scan(preds[i], store, env, mask);
-      }
+    // The friends are counted a chunk of the file at a time, on the thread that read it: no
+    // store of every friend is built (rt::scan_friends). Per thread: its binding, its mask, its sums.
+    struct Sums {
+      rt::ColumnBinding binding;
+      std::vector<std::uint64_t> mask;
+      std::vector<std::size_t> passed;   // per predicate
+      std::vector<std::size_t> members;  // per audience
+      std::size_t total = 0;
     };
-    std::vector<std::uint64_t> mask;
-    std::size_t count = store.size();
+    std::deque<Sums> sums;  // a deque: growing it for a new thread leaves the others' sums in place
+    std::mutex grow_mu;
+    auto batch = [&](const rt::FriendStore& friends, unsigned thread) {
+      Sums* s = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(grow_mu);
+        if (thread >= sums.size()) sums.resize(thread + 1);
+        s = &sums[thread];
+      }
+      s->passed.resize(preds.size(), 0);
+      s->members.resize(schema.audiences.size(), 0);
+      s->total += friends.size();
+      if (use_jit) s->binding.bind(friends);
+      for (std::size_t i = 0; i < preds.size(); ++i) {
+        if (use_jit) {
+          s->mask.assign((friends.size() + 63) / 64, 0);
+          compiled.scan[i](s->binding.slots.data(), &env_abi, friends.size(), s->mask.data());
+        } else {
+          rt::scan(preds[i], friends, env, s->mask);
+        }
+        s->passed[i] += rt::count_bits(s->mask);
+      }
+      for (std::size_t a = 0; a < schema.audiences.size(); ++a)
+        s->members[a] += rt::count_bits(friends.audiences[a].words);
+    };
+    if (!scan_friends_file(schema, opts->friends, opts->quiet, status, &columns, batch)) return;
+    std::size_t total = 0;
+    std::vector<std::size_t> passed(preds.size(), 0), members(schema.audiences.size(), 0);
+    for (const auto& s : sums) {
+      total += s.total;
+      for (std::size_t i = 0; i < s.passed.size(); ++i) passed[i] += s.passed[i];
+      for (std::size_t a = 0; a < s.members.size(); ++a) members[a] += s.members[a];
+    }
+    std::size_t count = total;
     struct ClauseCount {
       std::string text;
       std::size_t count;
@@ -173,12 +210,10 @@ void add_segment_command(CLI::App& app, int& status) {
     };
     std::vector<ClauseCount> clause_counts;
     if (expr != nullptr) {
-      run(0, mask);
-      count = rt::count_bits(mask);
+      count = passed[0];
       if (parts.size() > 1) {
         for (std::size_t i = 1; i < preds.size(); ++i) {
-          run(i, mask);
-          clause_counts.push_back({preds[i].name, rt::count_bits(mask), reads_line_estimate(*parts[i - 1])});
+          clause_counts.push_back({preds[i].name, passed[i], reads_line_estimate(*parts[i - 1])});
         }
       }
     }
@@ -199,15 +234,14 @@ void add_segment_command(CLI::App& app, int& status) {
       notes.push_back(fmt::format("LINE refuses a narrowcast that reaches fewer than 100 friends; this one reaches {}", count));
     }
     for (std::size_t a = 0; a < schema.audiences.size(); ++a) {
-      const std::size_t members = rt::count_bits(store.audiences[a].words);
-      if (members < 50) {
+      if (members[a] < 50) {
         notes.push_back(fmt::format("audience `{}` has {} members here; LINE needs at least 50 to use an audience",
-                                    schema.audiences[a], members));
+                                    schema.audiences[a], members[a]));
       }
     }
     const std::string shown = opts->where.empty() ? opts->name : opts->where;
     if (opts->format == "json") {
-      nlohmann::json j{{"segment", shown}, {"count", count}, {"total", store.size()}};
+      nlohmann::json j{{"segment", shown}, {"count", count}, {"total", total}};
       auto cl = nlohmann::json::array();
       for (const auto& c : clause_counts) {
         cl.push_back({{"clause", c.text}, {"count", c.count}, {"line_estimate", c.line_estimate}});
@@ -217,8 +251,8 @@ void add_segment_command(CLI::App& app, int& status) {
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
-    const double pct = store.size() == 0 ? 0.0 : 100.0 * static_cast<double>(count) / static_cast<double>(store.size());
-    std::cout << fmt::format("{}: {} of {} friends ({:.1f}%)\n", shown, count, store.size(), pct);
+    const double pct = total == 0 ? 0.0 : 100.0 * static_cast<double>(count) / static_cast<double>(total);
+    std::cout << fmt::format("{}: {} of {} friends ({:.1f}%)\n", shown, count, total, pct);
     for (const auto& c : clause_counts) {
       std::cout << fmt::format("  {:>10}  {}{}\n", c.count, c.text,
                                c.line_estimate ? "  (LINE's estimate: not counted here)" : "");

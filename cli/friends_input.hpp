@@ -1,4 +1,4 @@
-// `--friends FILE` for the commands that take one: loads it with progress on a terminal,
+// `--friends FILE` for the commands that take one: loads (or scans) it with progress on a terminal,
 // prints its warnings (undeclared columns and tags, with their line) and its error.
 #pragma once
 
@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/friend_store.hpp"
+#include "runtime/friends_file.hpp"
 
 namespace okuri::cli {
 
@@ -13,5 +14,10 @@ namespace okuri::cli {
 // read (null: all).
 bool load_friends_file(rt::FriendStore& store, const std::string& path, bool quiet, int& status,
                        const std::set<std::string>* columns = nullptr);
+
+// The same read a chunk at a time into `batch` (rt::scan_friends), for a command that only
+// counts: false, as above, when the file has an error (drop what the batches counted).
+bool scan_friends_file(const ir::Schema& schema, const std::string& path, bool quiet, int& status,
+                       const std::set<std::string>* columns, const rt::FriendBatch& batch);
 
 }  // namespace okuri::cli

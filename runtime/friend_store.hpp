@@ -88,6 +88,9 @@ class FriendStore {
   // from several threads); index_rows makes rows `from` … `to`-1 findable, in order, and
   // returns the first of them whose id an earlier row already has (that row stays unindexed).
   void grow_to(std::size_t n, unsigned threads = 1);
+  // Back to no rows, keeping the columns' room: a store reused for batch after batch of a file
+  // read in pieces (scan_friends) allocates once.
+  void clear_rows();
   void set_id(std::uint32_t row, const PackedId& id) { ids[row] = id; }
   void set_odd_id(std::uint32_t row, std::string_view id);
   std::optional<std::uint32_t> index_rows(std::uint32_t from, std::uint32_t to, unsigned threads = 1);

@@ -169,11 +169,25 @@ namespace {
 // Texts a chunk interns are its own until the chunks merge: a column holds -(local id + 2).
 constexpr std::int64_t local_text(std::int32_t id) { return -(static_cast<std::int64_t>(id) + 2); }
 
-void set_bit(Bitmap& b, std::size_t i) {
-  __atomic_fetch_or(&b.words[i >> 6], std::uint64_t{1} << (i & 63), __ATOMIC_RELAXED);
+}  // namespace
+
+void ChunkWriter::set_bit(Bitmap& b, std::uint32_t row) {
+  const std::size_t word = row >> 6;
+  const std::uint64_t bit = std::uint64_t{1} << (row & 63);
+  if (word == first_word_ || word == last_word_) {
+    __atomic_fetch_or(&b.words[word], bit, __ATOMIC_RELAXED);
+  } else {
+    b.words[word] |= bit;
+  }
 }
 
-}  // namespace
+void ChunkWriter::set_id(std::uint32_t row, std::string_view id) {
+  if (auto p = pack_line_id(id)) {
+    s_.set_id(row, *p);
+  } else {
+    r_.odd_ids.emplace_back(row, std::string(id));
+  }
+}
 
 std::optional<RowError> ChunkWriter::apply(std::uint32_t row, const Column& col, const Cell& c, std::size_t line) {
   if (col.kind == Kind::Skip || col.kind == Kind::Id) return std::nullopt;

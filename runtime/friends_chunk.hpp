@@ -91,33 +91,47 @@ class Names {
     if (find(name)) return;
     if ((keys_.size() + 1) * 4 > slots_.size()) rehash(std::max<std::size_t>(16, slots_.size() * 2));
     keys_.push_back(name);
+    heads_.push_back(first_word(name));
     numbers_.push_back(number);
     put(static_cast<std::uint32_t>(keys_.size() - 1));
   }
   std::optional<std::uint32_t> find(std::string_view name) const {
     if (slots_.empty()) return std::nullopt;
-    for (std::size_t at = hash(name) & mask_;; at = (at + 1) & mask_) {
+    const std::uint64_t head = first_word(name);
+    for (std::size_t at = hash(name, head) & mask_;; at = (at + 1) & mask_) {
       const std::uint32_t k = slots_[at];
       if (k == kEmpty) return std::nullopt;
-      if (keys_[k] == name) return numbers_[k];
+      // The first eight bytes as one word: most names are no longer, and need no memcmp.
+      if (heads_[k] == head && keys_[k].size() == name.size() &&
+          (name.size() <= 8 || std::memcmp(keys_[k].data() + 8, name.data() + 8, name.size() - 8) == 0)) {
+        return numbers_[k];
+      }
     }
   }
 
  private:
   static constexpr std::uint32_t kEmpty = UINT32_MAX;
-  // The name's bytes eight at a time (the last word padded with zeros), each multiplied in.
-  static std::size_t hash(std::string_view s) {
-    std::uint64_t h = s.size() * 0x9E3779B97F4A7C15ull;
-    for (std::size_t i = 0;; i += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, std::min<std::size_t>(8, s.size() - i));
-      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-      if (i + 8 >= s.size()) break;
+  // Up to eight bytes from `p` as a word, zeros after them (a byte loop: a memcpy of a variable
+  // length is a library call).
+  static std::uint64_t word_at(const char* p, std::size_t n) {
+    if (n >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, 8);
+      return w;
     }
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    return w;
+  }
+  static std::uint64_t first_word(std::string_view s) { return word_at(s.data(), s.size()); }
+  // The name's words (the first given), each multiplied in.
+  static std::size_t hash(std::string_view s, std::uint64_t head) {
+    std::uint64_t h = ((s.size() * 0x9E3779B97F4A7C15ull) ^ head) * 0xFF51AFD7ED558CCDull;
+    for (std::size_t i = 8; i < s.size(); i += 8) h = (h ^ word_at(s.data() + i, s.size() - i)) * 0xFF51AFD7ED558CCDull;
     return static_cast<std::size_t>(h ^ (h >> 32));
   }
   void put(std::uint32_t k) {
-    std::size_t at = hash(keys_[k]) & mask_;
+    std::size_t at = hash(keys_[k], heads_[k]) & mask_;
     while (slots_[at] != kEmpty) at = (at + 1) & mask_;
     slots_[at] = k;
   }
@@ -127,6 +141,7 @@ class Names {
     for (std::uint32_t k = 0; k < keys_.size(); ++k) put(k);
   }
   std::vector<std::string_view> keys_;
+  std::vector<std::uint64_t> heads_;  // each key's first_word
   std::vector<std::uint32_t> numbers_;
   std::vector<std::uint32_t> slots_;  // indices into keys_, at their hash
   std::size_t mask_ = 0;
@@ -154,13 +169,22 @@ struct ChunkResult {
   // Names the project does not declare: first line and rows, per name.
   std::map<std::string, std::pair<std::size_t, std::size_t>> undeclared;
   std::map<std::string, std::size_t> unknown_keys;  // JSONL keys: first line
+  // scan_friends: a hash of each good row's id (runtime/id_hashes.hpp), for repeated ids.
+  std::vector<std::uint64_t> id_hashes;
 };
 
 class ChunkWriter {
  public:
   ChunkWriter(FriendStore& s, const stdlib::Zone& zone, const Lookups& names, ChunkResult& r)
-      : s_(s), zone_(zone), names_(names), r_(r) {}
+      : s_(s),
+        zone_(zone),
+        names_(names),
+        r_(r),
+        first_word_(r.first_row >> 6),
+        last_word_(r.rows == 0 ? r.first_row >> 6 : (r.first_row + r.rows - 1) >> 6) {}
 
+  // A row's id: packed into the store, or (not a LINE id) kept aside with its row.
+  void set_id(std::uint32_t row, std::string_view id);
   std::optional<RowError> apply(std::uint32_t row, const Column& col, const Cell& c, std::size_t line);
 
  private:
@@ -168,6 +192,11 @@ class ChunkWriter {
   const stdlib::Zone& zone_;
   const Lookups& names_;
   ChunkResult& r_;
+  // The words of a bitmap column that this chunk's rows share with the chunks beside it (read
+  // on other threads): bits there are set atomically, the others plainly (a locked instruction
+  // for every tag of every row cost a tenth of reading a CSV).
+  std::size_t first_word_, last_word_;
+  void set_bit(Bitmap& b, std::uint32_t row);
 
   static std::string join(const std::vector<std::string_view>& v);
 

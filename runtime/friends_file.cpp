@@ -20,11 +20,13 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "compiler/text_width.hpp"
 #include "runtime/friends_chunk.hpp"
+#include "runtime/id_hashes.hpp"
 #include "runtime/json_error.hpp"
 #include "runtime/mapped_file.hpp"
 #include "stdlib/builtins.hpp"
@@ -184,17 +186,18 @@ std::string shown(const simdjson::dom::element& v) {
 
 class Loader {
  public:
-  // `mapped`: the file `text` is mapped from, or null for text in memory.
-  Loader(FriendStore& store, const std::string& file, std::string_view text, bool jsonl, const FriendsLoadOptions& o,
-         const MappedFile* mapped)
+  // `mapped`: the file `text` is mapped from, or null for text in memory. `store`: where run()
+  // puts the friends (null for scan(), which keeps none).
+  Loader(const ir::Schema& schema, FriendStore* store, const std::string& file, std::string_view text, bool jsonl,
+         const FriendsLoadOptions& o, const MappedFile* mapped)
       : out_(store),
         file_(file),
         text_(text),
         jsonl_(jsonl),
         o_(o),
         mapped_(mapped),
-        tmp_(store.schema()),
-        zone_(store.schema().timezone.c_str()) {}
+        tmp_(schema),
+        zone_(schema.timezone.c_str()) {}
 
   FriendsLoaded run() {
     check_line_ends();
@@ -205,32 +208,100 @@ class Loader {
     const unsigned threads = threads_ =
         std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
                                         static_cast<unsigned>(chunks_.size())));
-    // Pass 1: lines and rows per chunk, and whether its bytes are UTF-8.
-    parallel(threads, [&](ChunkResult& c) { count(c); });
+    // Pass 1: lines and rows per chunk, and whether its bytes are UTF-8. The first chunk that is
+    // not is read only up to its bad line, and is the last read.
+    parallel(threads, [&](ChunkResult& c, unsigned) { count(c); });
+    std::optional<BadByte> bad_byte;
+    const ChunkResult* bad_byte_chunk = nullptr;
     std::size_t rows = 0, line = first_line;
     for (auto& c : chunks_) {
       c.first_row = rows;
       c.first_line = line;
-      rows += c.rows;
-      line += lines_[&c - chunks_.data()];
-    }
-    // A byte that is not UTF-8 is the first error when it comes before any other.
-    for (std::size_t i = 0; i < chunks_.size(); ++i) {
-      if (chunks_[i].error) {
-        std::size_t before = 0;
-        for (std::size_t k = 0; k < i; ++k) before += lines_[k];
-        throw DataError(
-            fmt::format("{}:{}: {}", file_, first_line + before + chunks_[i].error_line, *chunks_[i].error));
+      if (c.error) {
+        bad_byte = cut_at_bad_byte(c);
+        bad_byte_chunk = &c;
+        rows += c.rows;
+        break;
       }
+      rows += c.rows;
+      line += lines_[static_cast<std::size_t>(&c - chunks_.data())];
     }
     tmp_.grow_to(rows, threads);
     // Pass 2: every chunk writes its own rows.
-    parallel(threads, [&](ChunkResult& c) { parse(c); });
+    parallel(threads, [&](ChunkResult& c, unsigned) {
+      parse(c, tmp_);
+      if (&c == bad_byte_chunk) restore_bad_byte(c, *bad_byte);
+    });
     return finish(rows);
   }
 
+  // The file in one pass, each chunk counted, checked and read into a store of its own (one per
+  // thread, reused) that goes to `batch`; no store of every friend is built. Errors as run()'s:
+  // the first bad line of the file, a repeated id included.
+  FriendsLoaded scan(const FriendBatch& batch) {
+    check_line_ends();
+    std::size_t data = 0, header_lines = 1;
+    if (!jsonl_) read_header(data, header_lines);
+    split(data);
+    const unsigned threads = threads_ =
+        std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
+                                        static_cast<unsigned>(chunks_.size())));
+    std::vector<FriendStore> stores;
+    for (unsigned t = 0; t < threads; ++t) stores.emplace_back(tmp_.schema());
+    parallel(threads, [&](ChunkResult& c, unsigned t) {
+      // Lines and rows counted from the chunk's start: made the file's once the chunks before are read.
+      c.first_line = 1;
+      c.first_row = 0;
+      count(c);
+      auto bad_byte = cut_at_bad_byte(c);
+      FriendStore& into = stores[t];
+      into.clear_rows();
+      into.grow_to(c.rows);
+      parse(c, into);
+      if (bad_byte) restore_bad_byte(c, *bad_byte);
+      const std::size_t good = c.error ? c.error_row : c.rows;
+      for (const auto& [row, id] : c.odd_ids) into.set_odd_id(row, id);
+      c.id_hashes.resize(good);
+      for (std::size_t r = 0, odd = 0; r < good; ++r) {
+        while (odd < c.odd_ids.size() && c.odd_ids[odd].first < r) ++odd;
+        c.id_hashes[r] =
+            odd < c.odd_ids.size() && c.odd_ids[odd].first == r ? id_hash(c.odd_ids[odd].second) : id_hash(into.ids[r]);
+      }
+      if (c.error) return;
+      merge_texts(c, into);
+      batch(into, t);
+    });
+    // The file's lines: each chunk's first, and the first chunk with an error.
+    const ChunkResult* bad = nullptr;
+    std::size_t line = header_lines, rows = 0;
+    std::vector<const std::vector<std::uint64_t>*> hashes;
+    for (auto& c : chunks_) {
+      const std::size_t offset = line - 1;  // chunk lines are numbered from 1
+      for (auto& [name, at] : c.undeclared) at.first += offset;
+      for (auto& [key, at] : c.unknown_keys) at += offset;
+      c.first_line = line;
+      c.first_row = rows;
+      hashes.push_back(&c.id_hashes);
+      if (c.error) {
+        c.error_line += offset;
+        bad = &c;
+        break;
+      }
+      line += lines_[static_cast<std::size_t>(&c - chunks_.data())];
+      rows += c.rows;
+    }
+    if (const auto repeated = repeated_hashes(hashes, threads); !repeated.empty()) {
+      if (auto dup = first_repeated_id(repeated, bad)) throw DataError(*dup);
+    }
+    if (bad != nullptr) throw DataError(fmt::format("{}:{}: {}", file_, bad->error_line, *bad->error));
+    FriendsLoaded out;
+    out.rows = rows;
+    warnings(out);
+    return out;
+  }
+
  private:
-  FriendStore& out_;
+  FriendStore* out_;
   const std::string& file_;
   std::string_view text_;
   bool jsonl_;
@@ -323,19 +394,20 @@ class Loader {
     lines_.assign(chunks_.size(), 0);
   }
 
+  // Runs work(chunk, thread) for every chunk before the first that failed, on `threads` threads.
   template <typename F>
   void parallel(unsigned threads, F&& work) {
     std::atomic<std::size_t> next{0};
-    auto run = [&] {
+    auto run = [&](unsigned thread) {
       for (std::size_t i = next++; i < chunks_.size(); i = next++) {
         if (i > failed_.load(std::memory_order_relaxed)) continue;
-        work(chunks_[i]);
+        work(chunks_[i], thread);
         release(chunks_[i]);
       }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(run);
-    run();
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(run, t);
+    run(0);
     for (auto& t : pool) t.join();
   }
 
@@ -392,9 +464,10 @@ class Loader {
     note_failed(static_cast<std::size_t>(&c - chunks_.data()));
   }
 
-  void parse(ChunkResult& c) {
+  // Writes the chunk's rows into `into` from its row c.first_row on, numbering lines from c.first_line.
+  void parse(ChunkResult& c, FriendStore& into) {
     populate(c);
-    ChunkWriter writer(tmp_, zone_, names_, c);
+    ChunkWriter writer(into, zone_, names_, c);
     const std::string_view bytes = text_.substr(c.begin, c.end - c.begin);
     std::vector<std::string_view> cells;
     std::deque<std::string> scratch;  // a deque: growing it keeps the cells already split in place
@@ -423,14 +496,6 @@ class Loader {
     if (o_.progress != nullptr) o_.progress->update(done_bytes_, text_.size());
   }
 
-  void set_id(ChunkResult& c, std::uint32_t row, std::string_view id) {
-    if (auto p = pack_line_id(id)) {
-      tmp_.set_id(row, *p);
-    } else {
-      c.odd_ids.emplace_back(row, std::string(id));
-    }
-  }
-
   void parse_csv(ChunkResult& c, ChunkWriter& w, std::vector<std::string_view>& cells, std::deque<std::string>& scratch,
                  std::string_view line, std::size_t line_no, std::uint32_t row) {
     if (!split_csv(line, cells, scratch)) return fail_row(c, line_no, row, "unterminated quote");
@@ -440,7 +505,7 @@ class Loader {
     }
     const std::string_view id = cells[id_col_];
     if (id.empty()) return fail_row(c, line_no, row, "column `id` is empty");
-    set_id(c, row, id);
+    w.set_id(row, id);
     for (std::size_t i = 0; i < header_.size(); ++i) {
       if (header_[i].kind == Kind::Skip || header_[i].kind == Kind::Unknown) continue;
       Cell cell;
@@ -472,7 +537,7 @@ class Loader {
     if (obj["id"].get_string().get(id) != simdjson::SUCCESS || id.empty()) {
       return fail_row(c, line_no, row, "column `id` is missing or not a string");
     }
-    set_id(c, row, id);
+    w.set_id(row, id);
     for (auto field : obj) {
       const std::string_view key = field.key;
       if (key == "id") continue;
@@ -570,28 +635,97 @@ class Loader {
     }
     if (bad != nullptr) throw DataError(fmt::format("{}:{}: {}", file_, bad->error_line, *bad->error));
     // Texts: each chunk's, in file order, into the store's pool (ids as one reader would give).
-    for (auto& c : chunks_) {
-      std::vector<std::int32_t> to(c.texts.size());
-      for (std::size_t i = 0; i < to.size(); ++i) to[i] = tmp_.texts.intern(c.texts.get(static_cast<std::int32_t>(i)));
-      if (to.empty()) continue;
-      auto remap = [&](auto& column) {
-        for (std::size_t r = c.first_row; r < c.first_row + c.rows; ++r) {
-          if (column[r] <= -2) column[r] = to[static_cast<std::size_t>(-column[r] - 2)];
-        }
-      };
-      remap(tmp_.source);
-      remap(tmp_.display_name);
-      remap(tmp_.language);
-      for (std::size_t f = 0; f < tmp_.fields.size(); ++f) {
-        if (tmp_.schema().fields[f].type.kind == TypeKind::Text) remap(tmp_.fields[f].values);
-      }
-    }
+    for (auto& c : chunks_) merge_texts(c, tmp_);
     FriendsLoaded out;
     out.rows = rows;
     warnings(out);
-    if (out_.size() != 0) throw DataError(fmt::format("{}: friends are already loaded", file_));
-    out_ = std::move(tmp_);
+    if (out_->size() != 0) throw DataError(fmt::format("{}: friends are already loaded", file_));
+    *out_ = std::move(tmp_);
     return out;
+  }
+
+  // A chunk whose bytes are not all UTF-8 (count() found where) is read up to its bad line only,
+  // so that an error on a line before it is still the first; then the bad byte is its error.
+  struct BadByte {
+    std::string error;
+    std::size_t line = 0;  // in the chunk, from 1
+  };
+  std::optional<BadByte> cut_at_bad_byte(ChunkResult& c) const {
+    if (!c.error) return std::nullopt;
+    BadByte b{std::move(*c.error), c.error_line + 1};
+    c.error.reset();
+    std::size_t at = c.begin;
+    for (std::size_t l = 1; l < b.line; ++l) at = text_.find('\n', at) + 1;
+    c.end = at;
+    c.rows = 0;
+    std::size_t newlines = 0;
+    count_rows(text_.substr(c.begin, c.end - c.begin), c.rows, newlines);
+    return b;
+  }
+  void restore_bad_byte(ChunkResult& c, BadByte& b) {
+    if (c.error) return;  // a line before it was bad
+    c.error = std::move(b.error);
+    c.error_line = c.first_line + b.line - 1;
+    c.error_row = c.first_row + c.rows;
+    note_failed(static_cast<std::size_t>(&c - chunks_.data()));
+  }
+
+  // scan(): the first row, in file order, whose id an earlier row has (before the first bad line),
+  // looked for only among the ids whose hash repeats; none when the hashes alone collided.
+  std::optional<std::string> first_repeated_id(const std::vector<std::uint64_t>& repeated, const ChunkResult* bad) {
+    const std::unordered_set<std::uint64_t> suspects(repeated.begin(), repeated.end());
+    std::unordered_set<std::string> seen;  // the suspects' ids: packed bytes, or text
+    std::vector<std::string_view> cells;
+    std::deque<std::string> scratch;
+    simdjson::dom::parser json;
+    for (const auto& c : chunks_) {
+      const std::size_t rows = &c == bad ? c.error_row : c.rows;
+      std::size_t pos = c.begin, line = c.first_line;
+      for (std::size_t row = 0; pos < c.end && row < rows; ++line) {
+        auto e = text_.find('\n', pos);
+        if (e == std::string_view::npos || e > c.end) e = c.end;
+        std::string_view l = text_.substr(pos, e - pos);
+        pos = e + 1;
+        if (blank(l)) continue;
+        ++row;
+        if (l.back() == '\r') l.remove_suffix(1);
+        std::string_view id;
+        if (jsonl_) {
+          simdjson::dom::element doc;
+          if (json.parse(l.data(), l.size()).get(doc) != simdjson::SUCCESS || doc["id"].get_string().get(id)) continue;
+        } else {
+          if (!split_csv(l, cells, scratch) || cells.size() <= id_col_) continue;
+          id = cells[id_col_];
+        }
+        const auto packed = pack_line_id(id);
+        if (suspects.count(packed ? id_hash(*packed) : id_hash(id)) == 0) continue;
+        const std::string key = packed ? "P" + std::string(packed->begin(), packed->end()) : "T" + std::string(id);
+        if (!seen.insert(key).second) {
+          return fmt::format("{}:{}: column `id`: `{}` appears twice", file_, line,
+                             packed ? unpack_line_id(*packed) : std::string(id));
+        }
+      }
+      if (&c == bad) break;
+    }
+    return std::nullopt;
+  }
+
+  // The texts a chunk interned on its own, into the pool of the store its rows are in.
+  static void merge_texts(const ChunkResult& c, FriendStore& into) {
+    std::vector<std::int32_t> to(c.texts.size());
+    for (std::size_t i = 0; i < to.size(); ++i) to[i] = into.texts.intern(c.texts.get(static_cast<std::int32_t>(i)));
+    if (to.empty()) return;
+    auto remap = [&](auto& column) {
+      for (std::size_t r = c.first_row; r < c.first_row + c.rows; ++r) {
+        if (column[r] <= -2) column[r] = to[static_cast<std::size_t>(-column[r] - 2)];
+      }
+    };
+    remap(into.source);
+    remap(into.display_name);
+    remap(into.language);
+    for (std::size_t f = 0; f < into.fields.size(); ++f) {
+      if (into.schema().fields[f].type.kind == TypeKind::Text) remap(into.fields[f].values);
+    }
   }
 
   void warnings(FriendsLoaded& out) const {
@@ -621,6 +755,14 @@ class Loader {
     }
   }
 };
+
+std::unique_ptr<MappedFile> map_file(const std::string& path) {
+  try {
+    return std::make_unique<MappedFile>(path);
+  } catch (const std::runtime_error& e) {
+    throw DataError(e.what());
+  }
+}
 
 bool is_jsonl(const std::string& path) {
   return path.size() >= 5 && (path.substr(path.size() - 5) == "jsonl" || path.substr(path.size() - 5) == ".json");
@@ -671,19 +813,27 @@ std::set<std::string> friend_columns_read(const ir::Schema& schema, const std::v
 
 FriendsLoaded load_friends_text(FriendStore& store, const std::string& file, std::string_view text, bool jsonl,
                                 const FriendsLoadOptions& options) {
-  Loader loader(store, file, text, jsonl, options, nullptr);
+  Loader loader(store.schema(), &store, file, text, jsonl, options, nullptr);
   return loader.run();
 }
 
 FriendsLoaded load_friends(FriendStore& store, const std::string& path, const FriendsLoadOptions& options) {
-  std::unique_ptr<MappedFile> f;
-  try {
-    f = std::make_unique<MappedFile>(path);
-  } catch (const std::runtime_error& e) {
-    throw DataError(e.what());
-  }
-  Loader loader(store, path, f->text(), is_jsonl(path), options, f.get());
+  const auto f = map_file(path);
+  Loader loader(store.schema(), &store, path, f->text(), is_jsonl(path), options, f.get());
   return loader.run();
+}
+
+FriendsLoaded scan_friends(const ir::Schema& schema, const std::string& path, const FriendsLoadOptions& options,
+                           const FriendBatch& batch) {
+  const auto f = map_file(path);
+  Loader loader(schema, nullptr, path, f->text(), is_jsonl(path), options, f.get());
+  return loader.scan(batch);
+}
+
+FriendsLoaded scan_friends_text(const ir::Schema& schema, const std::string& shown_path, std::string_view text,
+                                bool jsonl, const FriendsLoadOptions& options, const FriendBatch& batch) {
+  Loader loader(schema, nullptr, shown_path, text, jsonl, options, nullptr);
+  return loader.scan(batch);
 }
 
 }  // namespace okuri::rt

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,19 @@ struct FriendsLoaded {
 FriendsLoaded load_friends(FriendStore& store, const std::string& path, const FriendsLoadOptions& options = {});
 FriendsLoaded load_friends_text(FriendStore& store, const std::string& shown_path, std::string_view text, bool jsonl,
                                 const FriendsLoadOptions& options = {});
+
+// A command that only counts (segment count) needs no store of every friend. scan_friends reads
+// the file as load_friends does, in one pass: each chunk is counted, checked and read into a
+// store of its own (one per thread, reused), which is handed to `batch` on that thread; only
+// the columns asked for hold values. Memory holds a chunk's rows per thread and a hash of each
+// id (repeated ids are found from them), not every friend. The same errors as load_friends,
+// but batches already handed over are not taken back: when scan_friends throws, drop what
+// they counted.
+using FriendBatch = std::function<void(const FriendStore& friends, unsigned thread)>;
+FriendsLoaded scan_friends(const ir::Schema& schema, const std::string& path, const FriendsLoadOptions& options,
+                           const FriendBatch& batch);
+FriendsLoaded scan_friends_text(const ir::Schema& schema, const std::string& shown_path, std::string_view text,
+                                bool jsonl, const FriendsLoadOptions& options, const FriendBatch& batch);
 
 // The friends-file columns the predicates read (`age`, `tags`, `score.engagement`, a field's
 // name): what a command that only evaluates them needs to load.

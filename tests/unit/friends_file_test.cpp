@@ -4,12 +4,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <mutex>
 #include <random>
 
 #include "compiler/pred_ir.hpp"
 #include "compiler/workspace.hpp"
 #include "runtime/friend_store.hpp"
 #include "runtime/friends_file.hpp"
+#include "runtime/id_hashes.hpp"
 
 using namespace okuri;
 
@@ -58,25 +61,29 @@ std::string jsonl_file(std::size_t n, std::mt19937& rng) {
   return s;
 }
 
-// Every column of every row, as one text: two stores hold the same friends exactly when equal.
-std::string dump(const rt::FriendStore& s) {
-  std::string out;
+// Every column of a row as one text, its texts spelled out.
+std::string row_text(const rt::FriendStore& s, std::uint32_t r) {
   auto text = [&](std::int64_t id) {
     return id < 0 ? std::string("?") : std::string(s.texts.get(static_cast<std::int32_t>(id)));
   };
-  for (std::uint32_t r = 0; r < s.size(); ++r) {
-    out += fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.id_of(r), text(s.display_name[r]), s.gender[r], s.age[r],
-                       s.age8[r], s.region[r], s.score[r], s.score8[r], s.named_scores[0][r], s.blocked.get(r));
-    for (const auto& t : s.tags) out += t.get(r) ? "T" : "-";
-    for (const auto& a : s.audiences) out += a.get(r) ? "A" : "-";
-    for (std::size_t f = 0; f < s.fields.size(); ++f) {
-      const bool is_text = s.schema().fields[f].type.kind == TypeKind::Text;
-      out += fmt::format(
-          "|{}:{}", s.fields[f].known.get(r),
-          is_text && s.fields[f].known.get(r) ? text(s.fields[f].values[r]) : std::to_string(s.fields[f].values[r]));
-    }
-    out += "\n";
+  std::string out =
+      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", s.id_of(r), text(s.display_name[r]), s.gender[r], s.age[r],
+                  s.age8[r], s.region[r], s.score[r], s.score8[r], s.named_scores[0][r], s.blocked.get(r));
+  for (const auto& t : s.tags) out += t.get(r) ? "T" : "-";
+  for (const auto& a : s.audiences) out += a.get(r) ? "A" : "-";
+  for (std::size_t f = 0; f < s.fields.size(); ++f) {
+    const bool is_text = s.schema().fields[f].type.kind == TypeKind::Text;
+    out += fmt::format(
+        "|{}:{}", s.fields[f].known.get(r),
+        is_text && s.fields[f].known.get(r) ? text(s.fields[f].values[r]) : std::to_string(s.fields[f].values[r]));
   }
+  return out;
+}
+
+// Every column of every row, as one text: two stores hold the same friends exactly when equal.
+std::string dump(const rt::FriendStore& s) {
+  std::string out;
+  for (std::uint32_t r = 0; r < s.size(); ++r) out += row_text(s, r) + "\n";
   for (std::size_t i = 0; i < s.texts.size(); ++i)
     out += fmt::format("text {} {}\n", i, s.texts.get(static_cast<std::int32_t>(i)));
   return out;
@@ -91,13 +98,22 @@ std::vector<std::size_t> random_cuts(std::size_t size, std::mt19937& rng) {
 
 std::string error_of(const ir::Schema& schema, const std::string& text, bool jsonl, const rt::FriendsLoadOptions& o) {
   rt::FriendStore s(schema);
+  std::string load_error = "no error";
   try {
     rt::load_friends_text(s, jsonl ? "f.jsonl" : "f.csv", text, jsonl, o);
   } catch (const rt::DataError& e) {
     CHECK(s.size() == 0);
-    return e.what();
+    load_error = e.what();
   }
-  return "no error";
+  // A scan of the same text stops at the same first error.
+  std::string scan_error = "no error";
+  try {
+    rt::scan_friends_text(schema, jsonl ? "f.jsonl" : "f.csv", text, jsonl, o, [](const rt::FriendStore&, unsigned) {});
+  } catch (const rt::DataError& e) {
+    scan_error = e.what();
+  }
+  CHECK(scan_error == load_error);
+  return load_error;
 }
 
 }  // namespace
@@ -175,9 +191,22 @@ TEST_CASE("the first bad line wins, whatever the chunks and threads", "[friends-
   }
   REQUIRE(seen.size() == 1);
   CHECK(*seen.begin() == fmt::format("f.csv:1499: column `id`: `{}` appears twice", first_id));
-  // A byte that is not UTF-8 is reported wherever it is (the file is checked before it is read).
-  const std::string bytes = fixed + "Ulast,\xC0\xAF,,,,,,,,,,,,\n";
-  CHECK(error_of(pr.schema, bytes, false, {}).find("not valid UTF-8") != std::string::npos);
+  // A byte that is not UTF-8 is an error at its line, and the first error of the file wins
+  // whichever it is: after the repeated id, the repeated id; before it, the bad byte.
+  const std::string after = fixed + "Ulast,\xC0\xAF,,,,,,,,,,,,\n";
+  CHECK(error_of(pr.schema, after, false, {}) == fmt::format("f.csv:1499: column `id`: `{}` appears twice", first_id));
+  std::size_t early = 0;  // where line 1000 of `fixed` starts
+  for (int l = 1; l < 1000; ++l) early = fixed.find('\n', early) + 1;
+  const std::string before = fixed.substr(0, early) + "Ubad,\xC0\xAF,,,,,,,,,,,,\n" + fixed.substr(early);
+  seen.clear();
+  for (int round = 0; round < 10; ++round) {
+    rt::FriendsLoadOptions o;
+    o.threads = 1 + static_cast<unsigned>(round % 2);
+    o.split_at = random_cuts(before.size(), rng);
+    seen.insert(error_of(pr.schema, before, false, o));
+  }
+  REQUIRE(seen.size() == 1);
+  CHECK(seen.begin()->rfind("f.csv:1000: not valid UTF-8", 0) == 0);
 }
 
 TEST_CASE("undeclared columns, keys, tags and audiences are warnings with their line", "[friends-file]") {
@@ -193,6 +222,21 @@ TEST_CASE("undeclared columns, keys, tags and audiences are warnings with their 
   REQUIRE(lj.warnings.size() == 2);
   CHECK(lj.warnings[0] == "f.jsonl:2: key `vistis` is not a friend column or a field of the project; ignored");
   CHECK(lj.warnings[1] == "f.jsonl:2: audience `nope` is not declared in the project; ignored (1 row)");
+  // A scan says the same, its lines counted from each chunk's start and then made the file's.
+  std::string many = "id,tags,memo_old\n";
+  for (int i = 0; i < 200; ++i) many += fmt::format("U{},{},\n", i, i % 50 == 49 ? "vipp" : "vip");
+  rt::FriendStore all(pr.schema);
+  const auto want = rt::load_friends_text(all, "f.csv", many, false).warnings;
+  REQUIRE(want.size() == 2);
+  CHECK(want[1] == "f.csv:51: tag `vipp` is not declared in the project; ignored (4 rows)");
+  std::mt19937 rng(3);
+  for (int round = 0; round < 6; ++round) {
+    rt::FriendsLoadOptions o;
+    o.threads = 2;
+    o.split_at = random_cuts(many.size(), rng);
+    CHECK(rt::scan_friends_text(pr.schema, "f.csv", many, false, o, [](const rt::FriendStore&, unsigned) {}).warnings ==
+          want);
+  }
 }
 
 TEST_CASE("a command that reads some columns skips the others unparsed", "[friends-file]") {
@@ -265,4 +309,63 @@ TEST_CASE("blank lines of every kind are skipped wherever they fall, and a bad b
     INFO(e);
     CHECK(e.rfind(fmt::format("f.csv:{}: not valid UTF-8 (byte {})", bad_line, at + 2), 0) == 0);
   }
+}
+
+TEST_CASE("a scan hands every friend over once, a chunk at a time, as a load reads them", "[friends-file]") {
+  Project pr;
+  std::mt19937 rng(31);
+  for (const bool jsonl : {false, true}) {
+    const std::string text = jsonl ? jsonl_file(3000, rng) : csv_file(3000, rng);
+    rt::FriendStore loaded(pr.schema);
+    const auto l = rt::load_friends_text(loaded, "f", text, jsonl, {});
+    std::vector<std::string> want;
+    for (std::uint32_t r = 0; r < loaded.size(); ++r) want.push_back(row_text(loaded, r));
+    std::sort(want.begin(), want.end());
+    for (int round = 0; round < 12; ++round) {
+      rt::FriendsLoadOptions o;
+      o.threads = 1 + static_cast<unsigned>(round % 4);
+      o.split_at = random_cuts(text.size(), rng);
+      std::mutex mu;
+      std::vector<std::string> got;
+      std::size_t batches = 0;
+      const auto scanned =
+          rt::scan_friends_text(pr.schema, "f", text, jsonl, o, [&](const rt::FriendStore& b, unsigned) {
+            std::lock_guard<std::mutex> lock(mu);
+            ++batches;
+            for (std::uint32_t r = 0; r < b.size(); ++r) got.push_back(row_text(b, r));
+          });
+      INFO("jsonl " << jsonl << ", round " << round);
+      CHECK(scanned.rows == l.rows);
+      CHECK(scanned.warnings == l.warnings);
+      CHECK(batches >= 1);
+      std::sort(got.begin(), got.end());
+      REQUIRE(got.size() == want.size());
+      CHECK(got == want);
+    }
+  }
+}
+
+TEST_CASE("repeated id hashes are found across parts and buckets, each once", "[friends-file]") {
+  std::mt19937_64 rng(7);
+  std::vector<std::vector<std::uint64_t>> parts(5);
+  std::vector<std::uint64_t> twice;
+  for (auto& p : parts) {
+    for (int i = 0; i < 20000; ++i) p.push_back(rng() | 1);
+  }
+  for (int i = 0; i < 30; ++i) {  // repeats within a part, across parts, and three times
+    const std::uint64_t h = parts[rng() % 5][rng() % 20000];
+    twice.push_back(h);
+    parts[rng() % 5].push_back(h);
+    if (i % 10 == 0) parts[rng() % 5].push_back(h);
+  }
+  std::sort(twice.begin(), twice.end());
+  twice.erase(std::unique(twice.begin(), twice.end()), twice.end());
+  std::vector<const std::vector<std::uint64_t>*> views;
+  for (const auto& p : parts) views.push_back(&p);
+  for (const unsigned threads : {1u, 3u}) CHECK(rt::repeated_hashes(views, threads) == twice);
+  CHECK(rt::repeated_hashes({}, 2).empty());
+  // An id is hashed as the store sees it: a LINE id by its packed bytes.
+  const std::string id = "U0123456789abcdef0123456789abcdef";
+  CHECK(rt::id_hash(*rt::pack_line_id(id)) != rt::id_hash(std::string_view(id)));
+  CHECK(rt::id_hash(std::string_view("friend-1")) != rt::id_hash(std::string_view("friend-2")));
 }
