@@ -150,6 +150,25 @@ void FriendStore::clear_rows() {
   size_ = 0;
 }
 
+void FriendStore::shrink_rows(std::size_t n) {
+  if (n >= size_) return;
+  each_value_column([n](auto& column, auto) { column.resize(n); });
+  auto cut = [n](Bitmap& b) {
+    b.resize(n);
+    if (n % 64 != 0) b.words.back() &= (std::uint64_t{1} << (n % 64)) - 1;
+  };
+  cut(blocked);
+  for (auto* bitmaps : {&tags, &audiences, &visited}) {
+    for (auto& b : *bitmaps) cut(b);
+  }
+  for (auto& f : fields) {
+    f.values.resize(n);
+    cut(f.known);
+  }
+  for (auto it = odd_ids_.begin(); it != odd_ids_.end();) it = it->first >= n ? odd_ids_.erase(it) : std::next(it);
+  size_ = n;
+}
+
 template <typename F>
 void FriendStore::each_value_column(F&& f) {
   f(ids, PackedId{});

@@ -91,6 +91,8 @@ class FriendStore {
   // Back to no rows, keeping the columns' room: a store reused for batch after batch of a file
   // read in pieces (scan_friends) allocates once.
   void clear_rows();
+  // Keeps only the first n rows (a table sized for a chunk's lines, whose blank ones made none).
+  void shrink_rows(std::size_t n);
   void set_id(std::uint32_t row, const PackedId& id) { ids[row] = id; }
   void set_odd_id(std::uint32_t row, std::string_view id);
   std::optional<std::uint32_t> index_rows(std::uint32_t from, std::uint32_t to, unsigned threads = 1);

@@ -90,48 +90,56 @@ class Names {
   void add(std::string_view name, std::uint32_t number) {
     if (find(name)) return;
     if ((keys_.size() + 1) * 4 > slots_.size()) rehash(std::max<std::size_t>(16, slots_.size() * 2));
-    keys_.push_back(name);
-    heads_.push_back(first_word(name));
-    numbers_.push_back(number);
+    keys_.push_back(Key{name, words(name), number});
     put(static_cast<std::uint32_t>(keys_.size() - 1));
   }
   std::optional<std::uint32_t> find(std::string_view name) const {
     if (slots_.empty()) return std::nullopt;
-    const std::uint64_t head = first_word(name);
-    for (std::size_t at = hash(name, head) & mask_;; at = (at + 1) & mask_) {
+    const Words w = words(name);
+    for (std::size_t at = hash(name.size(), w) & mask_;; at = (at + 1) & mask_) {
       const std::uint32_t k = slots_[at];
       if (k == kEmpty) return std::nullopt;
-      // The first eight bytes as one word: most names are no longer, and need no memcmp.
-      if (heads_[k] == head && keys_[k].size() == name.size() &&
-          (name.size() <= 8 || std::memcmp(keys_[k].data() + 8, name.data() + 8, name.size() - 8) == 0)) {
-        return numbers_[k];
+      const Key& key = keys_[k];
+      if (key.words.a == w.a && key.words.b == w.b && key.name.size() == name.size() &&
+          (name.size() <= 16 || std::memcmp(key.name.data() + 8, name.data() + 8, name.size() - 16) == 0)) {
+        return key.number;
       }
     }
   }
 
  private:
   static constexpr std::uint32_t kEmpty = UINT32_MAX;
-  // Up to eight bytes from `p` as a word, zeros after them (a byte loop: a memcpy of a variable
-  // length is a library call).
-  static std::uint64_t word_at(const char* p, std::size_t n) {
+  // A name's bytes as two overlapping words, read with a few fixed-size loads (no loop, no
+  // library call): every byte of a name of up to 16, so that comparing the words compares the
+  // names; a longer one also compares its middle.
+  struct Words {
+    std::uint64_t a = 0, b = 0;
+  };
+  static Words words(std::string_view s) {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    Words w;
     if (n >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      return w;
+      std::memcpy(&w.a, p, 8);
+      std::memcpy(&w.b, p + n - 8, 8);
+    } else if (n >= 4) {
+      std::uint32_t lo = 0, hi = 0;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w.a = lo;
+      w.b = hi;
+    } else if (n > 0) {
+      auto byte = [p](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+      w.a = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
     }
-    std::uint64_t w = 0;
-    for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
     return w;
   }
-  static std::uint64_t first_word(std::string_view s) { return word_at(s.data(), s.size()); }
-  // The name's words (the first given), each multiplied in.
-  static std::size_t hash(std::string_view s, std::uint64_t head) {
-    std::uint64_t h = ((s.size() * 0x9E3779B97F4A7C15ull) ^ head) * 0xFF51AFD7ED558CCDull;
-    for (std::size_t i = 8; i < s.size(); i += 8) h = (h ^ word_at(s.data() + i, s.size() - i)) * 0xFF51AFD7ED558CCDull;
-    return static_cast<std::size_t>(h ^ (h >> 32));
+  static std::size_t hash(std::size_t size, const Words& w) {
+    const std::uint64_t h = (w.a * 0x9E3779B97F4A7C15ull) ^ (w.b * 0xFF51AFD7ED558CCDull) ^ size;
+    return static_cast<std::size_t>(h ^ (h >> 29));
   }
   void put(std::uint32_t k) {
-    std::size_t at = hash(keys_[k], heads_[k]) & mask_;
+    std::size_t at = hash(keys_[k].name.size(), keys_[k].words) & mask_;
     while (slots_[at] != kEmpty) at = (at + 1) & mask_;
     slots_[at] = k;
   }
@@ -140,9 +148,12 @@ class Names {
     mask_ = size - 1;
     for (std::uint32_t k = 0; k < keys_.size(); ++k) put(k);
   }
-  std::vector<std::string_view> keys_;
-  std::vector<std::uint64_t> heads_;  // each key's first_word
-  std::vector<std::uint32_t> numbers_;
+  struct Key {
+    std::string_view name;
+    Words words;
+    std::uint32_t number;
+  };
+  std::vector<Key> keys_;
   std::vector<std::uint32_t> slots_;  // indices into keys_, at their hash
   std::size_t mask_ = 0;
 };

@@ -62,6 +62,27 @@ std::size_t popcount16(unsigned x) {
   return (x + (x >> 8)) & 0x1Fu;
 }
 
+// The newlines of `bytes`, sixteen bytes at a time: each byte's match subtracted into sixteen
+// byte counters, summed before they could overflow.
+std::size_t count_newlines(std::string_view bytes) {
+  std::size_t n = 0, i = 0;
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  while (bytes.size() - i >= 16) {
+    __m128i counts = zero;
+    for (int k = 0; k < 255 && bytes.size() - i >= 16; ++k, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes.data() + i));
+      counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(v, lf));
+    }
+    const __m128i sums = _mm_sad_epu8(counts, zero);  // two 64-bit sums of eight counters each
+    n += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+         static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < bytes.size(); ++i) n += bytes[i] == '\n' ? 1 : 0;
+  return n;
+}
+
 // Adds the rows (lines that are not blank) and the newlines of `bytes`, which end at a line end or
 // at the file's end. Only a line starting with a space, a tab, a CR or its newline can be blank:
 // those few are looked at one by one, the rest counted sixteen bytes at a time.
@@ -204,7 +225,7 @@ class Loader {
     std::size_t data = 0;
     std::size_t first_line = 1;
     if (!jsonl_) read_header(data, first_line);
-    split(data);
+    split(data, std::size_t{4} << 20);  // about 4 MiB: the store's rows are written in place
     const unsigned threads = threads_ =
         std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
                                         static_cast<unsigned>(chunks_.size())));
@@ -242,7 +263,7 @@ class Loader {
     check_line_ends();
     std::size_t data = 0, header_lines = 1;
     if (!jsonl_) read_header(data, header_lines);
-    split(data);
+    split(data, std::size_t{1} << 20);  // 1 MiB: a chunk's table (half a MiB) stays in the cache
     const unsigned threads = threads_ =
         std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
                                         static_cast<unsigned>(chunks_.size())));
@@ -252,12 +273,13 @@ class Loader {
       // Lines and rows counted from the chunk's start: made the file's once the chunks before are read.
       c.first_line = 1;
       c.first_row = 0;
-      count(c);
+      count(c, false);
       auto bad_byte = cut_at_bad_byte(c);
       FriendStore& into = stores[t];
       into.clear_rows();
       into.grow_to(c.rows);
-      parse(c, into);
+      c.rows = parse(c, into);  // a row of a bad line was written: c.error_row says how many are good
+      into.shrink_rows(c.rows);
       if (bad_byte) restore_bad_byte(c, *bad_byte);
       const std::size_t good = c.error ? c.error_row : c.rows;
       for (const auto& [row, id] : c.odd_ids) into.set_odd_id(row, id);
@@ -366,12 +388,11 @@ class Loader {
     }
   }
 
-  // Chunks of about 4 MiB (or where the caller asked), each ending at a line end.
-  void split(std::size_t data) {
+  // Chunks of `chunk` bytes (or where the caller asked), each ending at a line end.
+  void split(std::size_t data, std::size_t chunk) {
     std::vector<std::size_t> cuts = o_.split_at;
     if (cuts.empty()) {
-      constexpr std::size_t kChunk = std::size_t{4} << 20;
-      for (std::size_t at = data + kChunk; at < text_.size(); at += kChunk) cuts.push_back(at);
+      for (std::size_t at = data + chunk; at < text_.size(); at += chunk) cuts.push_back(at);
     }
     std::sort(cuts.begin(), cuts.end());
     std::size_t begin = data;
@@ -428,7 +449,9 @@ class Loader {
 
   // A chunk's rows and lines, its bytes checked to be UTF-8. In blocks of about 64 KiB ending at a
   // line end: each is read from memory once, by the check, and counted while in the cache.
-  void count(ChunkResult& c) {
+  // Without `exact`, c.rows is only at least the rows (its lines, blank ones too): what a scan
+  // sizes its table by before reading the chunk, which then says how many there were.
+  void count(ChunkResult& c, bool exact = true) {
     populate(c);
     const std::string_view bytes = text_.substr(c.begin, c.end - c.begin);
     const std::size_t idx = static_cast<std::size_t>(&c - chunks_.data());
@@ -450,7 +473,13 @@ class Loader {
           return;
         }
       }
-      count_rows(block, rows, newlines);
+      if (exact) {
+        count_rows(block, rows, newlines);
+      } else {
+        const std::size_t n = count_newlines(block);
+        newlines += n;
+        rows += n + (block.back() == '\n' ? 0 : 1);
+      }
       pos = end;
     }
     c.rows = rows;
@@ -464,8 +493,9 @@ class Loader {
     note_failed(static_cast<std::size_t>(&c - chunks_.data()));
   }
 
-  // Writes the chunk's rows into `into` from its row c.first_row on, numbering lines from c.first_line.
-  void parse(ChunkResult& c, FriendStore& into) {
+  // Writes the chunk's rows into `into` from its row c.first_row on, numbering lines from c.first_line;
+  // returns how many it wrote (all the chunk's rows when no line is bad).
+  std::size_t parse(ChunkResult& c, FriendStore& into) {
     populate(c);
     ChunkWriter writer(into, zone_, names_, c);
     const std::string_view bytes = text_.substr(c.begin, c.end - c.begin);
@@ -494,6 +524,7 @@ class Loader {
     std::lock_guard<std::mutex> lock(progress_mu_);
     done_bytes_ += bytes.size();
     if (o_.progress != nullptr) o_.progress->update(done_bytes_, text_.size());
+    return row - c.first_row;
   }
 
   void parse_csv(ChunkResult& c, ChunkWriter& w, std::vector<std::string_view>& cells, std::deque<std::string>& scratch,

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <random>
 
@@ -295,6 +296,14 @@ TEST_CASE("blank lines of every kind are skipped wherever they fall, and a bad b
       INFO("round " << round);
       REQUIRE(s.size() == rows);
       CHECK(s.id_of(static_cast<std::uint32_t>(rows - 1)) == fmt::format("U{:032x}", rows - 1));
+      // A scan sizes each chunk's table by its lines and keeps the rows: the same count.
+      std::atomic<std::size_t> scanned{0};
+      const auto r = rt::scan_friends_text(pr.schema, "f.csv", t, false, o, [&](const rt::FriendStore& b, unsigned) {
+        scanned += b.size();
+        for (std::uint32_t k = 0; k < b.size(); ++k) CHECK(b.age[k] >= 0);  // every row read, none left unknown
+      });
+      CHECK(scanned == rows);
+      CHECK(r.rows == rows);
     }
   }
   // A byte that is not UTF-8, far into the file: the error names its line.
@@ -368,4 +377,38 @@ TEST_CASE("repeated id hashes are found across parts and buckets, each once", "[
   const std::string id = "U0123456789abcdef0123456789abcdef";
   CHECK(rt::id_hash(*rt::pack_line_id(id)) != rt::id_hash(std::string_view(id)));
   CHECK(rt::id_hash(std::string_view("friend-1")) != rt::id_hash(std::string_view("friend-2")));
+}
+
+TEST_CASE("tags of every length are told apart, and near misses are not taken for them", "[friends-file]") {
+  // Tags of 1 to 40 bytes that share their first and last bytes, one of 17 that differs from
+  // another only in the middle, and one in Japanese: a name's words must compare every byte.
+  std::vector<std::string> tags;
+  for (std::size_t n = 1; n <= 40; ++n) tags.push_back(n == 1 ? "a" : "a" + std::string(n - 2, 'm') + "z");
+  tags.push_back("a" + std::string(7, 'm') + "x" + std::string(7, 'm') + "z");
+  tags.push_back("タグ");
+  std::string project = "tag ";
+  for (std::size_t i = 0; i < tags.size(); ++i) project += (i > 0 ? ", " : "") + tags[i];
+  auto p = compile_sources(".", {{"a.okuri", project + "\n"}});
+  REQUIRE(p->diags.error_count() == 0);
+  const ir::Schema schema = ir::make_schema(*p);
+  REQUIRE(schema.tags.size() == tags.size());
+  std::string csv = "id,tags\n";
+  for (std::size_t i = 0; i < tags.size(); ++i) csv += fmt::format("U{},{}\n", i, tags[i]);
+  // Near misses: one byte changed in the middle, one byte more.
+  csv += "Unear1," + std::string("a") + std::string(7, 'm') + "y" + std::string(7, 'm') + "z\n";
+  csv += "Unear2," + tags[5] + "m\n";
+  rt::FriendStore s(schema);
+  const auto loaded = rt::load_friends_text(s, "f.csv", csv, false);
+  REQUIRE(s.size() == tags.size() + 2);
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    for (std::size_t t = 0; t < tags.size(); ++t) {
+      INFO("row " << i << " tag " << schema.tags[t]);
+      CHECK(s.tags[t].get(i) == (schema.tags[t] == tags[i]));
+    }
+  }
+  for (std::size_t t = 0; t < tags.size(); ++t) {
+    CHECK_FALSE(s.tags[t].get(tags.size()));
+    CHECK_FALSE(s.tags[t].get(tags.size() + 1));
+  }
+  CHECK(loaded.warnings.size() == 2);  // the two near misses are undeclared tags
 }
