@@ -180,8 +180,6 @@ struct ChunkResult {
   // Names the project does not declare: first line and rows, per name.
   std::map<std::string, std::pair<std::size_t, std::size_t>> undeclared;
   std::map<std::string, std::size_t> unknown_keys;  // JSONL keys: first line
-  // scan_friends: a hash of each good row's id (runtime/id_hashes.hpp), for repeated ids.
-  std::vector<std::uint64_t> id_hashes;
 };
 
 class ChunkWriter {

@@ -269,6 +269,9 @@ class Loader {
                                         static_cast<unsigned>(chunks_.size())));
     std::vector<FriendStore> stores;
     for (unsigned t = 0; t < threads; ++t) stores.emplace_back(tmp_.schema());
+    // A hash of each good row's id, per thread (their order does not matter: a repeated hash is
+    // confirmed against the file, in its order).
+    std::vector<IdHashes> hashes(threads);
     parallel(threads, [&](ChunkResult& c, unsigned t) {
       // Lines and rows counted from the chunk's start: made the file's once the chunks before are read.
       c.first_line = 1;
@@ -283,11 +286,10 @@ class Loader {
       if (bad_byte) restore_bad_byte(c, *bad_byte);
       const std::size_t good = c.error ? c.error_row : c.rows;
       for (const auto& [row, id] : c.odd_ids) into.set_odd_id(row, id);
-      c.id_hashes.resize(good);
       for (std::size_t r = 0, odd = 0; r < good; ++r) {
         while (odd < c.odd_ids.size() && c.odd_ids[odd].first < r) ++odd;
-        c.id_hashes[r] =
-            odd < c.odd_ids.size() && c.odd_ids[odd].first == r ? id_hash(c.odd_ids[odd].second) : id_hash(into.ids[r]);
+        hashes[t].push_back(odd < c.odd_ids.size() && c.odd_ids[odd].first == r ? id_hash(c.odd_ids[odd].second)
+                                                                                : id_hash(into.ids[r]));
       }
       if (c.error) return;
       merge_texts(c, into);
@@ -296,14 +298,12 @@ class Loader {
     // The file's lines: each chunk's first, and the first chunk with an error.
     const ChunkResult* bad = nullptr;
     std::size_t line = header_lines, rows = 0;
-    std::vector<const std::vector<std::uint64_t>*> hashes;
     for (auto& c : chunks_) {
       const std::size_t offset = line - 1;  // chunk lines are numbered from 1
       for (auto& [name, at] : c.undeclared) at.first += offset;
       for (auto& [key, at] : c.unknown_keys) at += offset;
       c.first_line = line;
       c.first_row = rows;
-      hashes.push_back(&c.id_hashes);
       if (c.error) {
         c.error_line += offset;
         bad = &c;
@@ -312,7 +312,9 @@ class Loader {
       line += lines_[static_cast<std::size_t>(&c - chunks_.data())];
       rows += c.rows;
     }
-    if (const auto repeated = repeated_hashes(hashes, threads); !repeated.empty()) {
+    std::vector<const IdHashes*> parts;
+    for (const auto& h : hashes) parts.push_back(&h);
+    if (const auto repeated = repeated_hashes(parts, threads); !repeated.empty()) {
       if (auto dup = first_repeated_id(repeated, bad)) throw DataError(*dup);
     }
     if (bad != nullptr) throw DataError(fmt::format("{}:{}: {}", file_, bad->error_line, *bad->error));

@@ -23,8 +23,7 @@ std::uint64_t id_hash(std::string_view odd_id) {
   return nonzero(XXH3_64bits_withSeed(odd_id.data(), odd_id.size(), 1));
 }
 
-std::vector<std::uint64_t> repeated_hashes(const std::vector<const std::vector<std::uint64_t>*>& parts,
-                                           unsigned threads) {
+std::vector<std::uint64_t> repeated_hashes(const std::vector<const IdHashes*>& parts, unsigned threads) {
   constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
   auto bucket_of = [](std::uint64_t h) { return static_cast<std::size_t>(h >> (64 - kBucketBits)); };
   // A counting sort by bucket: sizes, then starts, then the hashes in place.
@@ -33,7 +32,7 @@ std::vector<std::uint64_t> repeated_hashes(const std::vector<const std::vector<s
     for (const std::uint64_t h : *p) ++start[bucket_of(h) + 1];
   }
   for (std::size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
-  std::vector<std::uint64_t> sorted(start[kBuckets]);
+  IdHashes sorted(start[kBuckets]);
   {
     std::vector<std::size_t> at(start.begin(), start.end() - 1);
     for (const auto* p : parts) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/friend_store.hpp"
+#include "runtime/huge_pages.hpp"
 
 namespace okuri::rt {
 
@@ -18,8 +19,11 @@ namespace okuri::rt {
 std::uint64_t id_hash(const PackedId& packed);
 std::uint64_t id_hash(std::string_view odd_id);
 
+// Hashes of many ids, in huge pages (millions of them: a page fault per 4 KiB would cost more
+// than hashing).
+using IdHashes = std::vector<std::uint64_t, HugePageAllocator<std::uint64_t>>;
+
 // The hashes that occur more than once among all the parts' (in any order, each once).
-std::vector<std::uint64_t> repeated_hashes(const std::vector<const std::vector<std::uint64_t>*>& parts,
-                                           unsigned threads);
+std::vector<std::uint64_t> repeated_hashes(const std::vector<const IdHashes*>& parts, unsigned threads);
 
 }  // namespace okuri::rt

@@ -356,7 +356,7 @@ TEST_CASE("a scan hands every friend over once, a chunk at a time, as a load rea
 
 TEST_CASE("repeated id hashes are found across parts and buckets, each once", "[friends-file]") {
   std::mt19937_64 rng(7);
-  std::vector<std::vector<std::uint64_t>> parts(5);
+  std::vector<rt::IdHashes> parts(5);
   std::vector<std::uint64_t> twice;
   for (auto& p : parts) {
     for (int i = 0; i < 20000; ++i) p.push_back(rng() | 1);
@@ -369,7 +369,7 @@ TEST_CASE("repeated id hashes are found across parts and buckets, each once", "[
   }
   std::sort(twice.begin(), twice.end());
   twice.erase(std::unique(twice.begin(), twice.end()), twice.end());
-  std::vector<const std::vector<std::uint64_t>*> views;
+  std::vector<const rt::IdHashes*> views;
   for (const auto& p : parts) views.push_back(&p);
   for (const unsigned threads : {1u, 3u}) CHECK(rt::repeated_hashes(views, threads) == twice);
   CHECK(rt::repeated_hashes({}, 2).empty());
