@@ -1,6 +1,7 @@
-// The friends-file loader's inside, shared by its two files (private to runtime/):
+// The friends-file loader's inside, shared by its files (private to runtime/):
 //   friends_chunk.cpp  values, columns, and writing one chunk's rows into the store
-//   friends_file.cpp   the file: mapping, chunking, threads, lines, the first error, progress
+//   csv_lines.cpp      the bytes: lines, blank lines, a CSV line's cells
+//   friends_file.cpp   the file: mapping, chunking, threads, the first error, progress; a load or a scan
 #pragma once
 
 #include <algorithm>
