@@ -88,7 +88,8 @@ void add_segment_command(CLI::App& app, int& status) {
   cmd->add_option("--friends", opts->friends, "Friends file: .csv or .jsonl")->required();
   cmd->add_option("--where", opts->where, "An ad-hoc condition instead of a named segment, e.g. 'age in 20..29'");
   cmd->add_option("--format", opts->format, "human (default) or json")->check(CLI::IsMember({"human", "json"}));
-  cmd->add_option("--engine", opts->engine, "interp, jit or auto (default; the JIT when built)")
+  cmd->add_option("--engine", opts->engine,
+                  "interp, jit or auto (default: the JIT, when built, for a file of 16 MiB or more)")
       ->check(CLI::IsMember({"interp", "jit", "auto"}));
   cmd->add_option("--cache-dir", opts->cache_dir, "Where the JIT keeps compiled code (default: ~/.cache/okuri/jit)");
   cmd->add_flag("--quiet", opts->quiet, "No progress line on stderr while loading a large file");
