@@ -136,6 +136,10 @@ class JsonlSource : public Source {
 
  private:
   struct Held {
+    Held() = default;
+    // A constructor, not an aggregate: emplace_back builds one in place (clang 14 has no
+    // aggregate initialization from parentheses).
+    Held(std::uint64_t s, InputEvent&& e) : seq(s), ev(std::move(e)) {}
     std::uint64_t seq = 0;
     InputEvent ev;
   };
