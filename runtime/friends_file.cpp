@@ -71,14 +71,8 @@ class Loader {
         zone_(schema.timezone.c_str()) {}
 
   FriendsLoaded run() {
-    check_line_ends();
-    std::size_t data = 0;
     std::size_t first_line = 1;
-    if (!jsonl_) read_header(data, first_line);
-    split(data, std::size_t{4} << 20);  // about 4 MiB: the store's rows are written in place
-    const unsigned threads = threads_ =
-        std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
-                                        static_cast<unsigned>(chunks_.size())));
+    const unsigned threads = begin(std::size_t{4} << 20, first_line);  // 4 MiB: the store's rows are written in place
     // Pass 1: lines and rows per chunk, and whether its bytes are UTF-8. The first chunk that is
     // not is read only up to its bad line, and is the last read.
     parallel(threads, [&](ChunkResult& c, unsigned) { count(c); });
@@ -110,13 +104,8 @@ class Loader {
   // thread, reused) that goes to `batch`; no store of every friend is built. Errors as run()'s:
   // the first bad line of the file, a repeated id included.
   FriendsLoaded scan(const FriendBatch& batch) {
-    check_line_ends();
-    std::size_t data = 0, header_lines = 1;
-    if (!jsonl_) read_header(data, header_lines);
-    split(data, std::size_t{1} << 20);  // 1 MiB: a chunk's table (half a MiB) stays in the cache
-    const unsigned threads = threads_ =
-        std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
-                                        static_cast<unsigned>(chunks_.size())));
+    std::size_t header_lines = 1;
+    const unsigned threads = begin(std::size_t{1} << 20, header_lines);  // 1 MiB: a chunk's table stays in the cache
     std::vector<FriendStore> stores;
     for (unsigned t = 0; t < threads; ++t) stores.emplace_back(tmp_.schema());
     // A hash of each good row's id, per thread (their order does not matter: a repeated hash is
@@ -175,6 +164,18 @@ class Loader {
   }
 
  private:
+  // What run() and scan() start with: the line ends checked, the header read (`first_line`: the
+  // first line after it), the file cut into chunks of about `chunk` bytes; the threads to use.
+  unsigned begin(std::size_t chunk, std::size_t& first_line) {
+    check_line_ends();
+    std::size_t data = 0;
+    if (!jsonl_) read_header(data, first_line);
+    split(data, chunk);
+    return threads_ =
+               std::max(1u, std::min<unsigned>(o_.threads != 0 ? o_.threads : std::thread::hardware_concurrency(),
+                                               static_cast<unsigned>(chunks_.size())));
+  }
+
   FriendStore* out_;
   const std::string& file_;
   std::string_view text_;
