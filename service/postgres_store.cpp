@@ -370,7 +370,6 @@ class PostgresStore final : public Store {
     if (rows.empty()) return;
     std::lock_guard<std::mutex> lock(sm_);
     std::vector<std::string> id, reply, attempts, next, status, error, audience, uploaded, request, progress;
-    PartitionSet replying;
     for (const auto& r : rows) {
       id.push_back(num(r.id));
       reply.push_back(r.reply ? "t" : "f");
@@ -382,15 +381,10 @@ class PostgresStore final : public Store {
       uploaded.push_back(num(r.audience_uploaded));
       request.push_back(r.request_id);
       progress.push_back(r.progress);
-      if (r.status == "replying") replying.push_back(partition_of(r.friend_id));
     }
-    std::sort(replying.begin(), replying.end());
-    replying.erase(std::unique(replying.begin(), replying.end()), replying.end());
     try {
+      // Not fenced: an outcome records what LINE answered, which stays true whoever owns the row now.
       s_.exec("BEGIN");
-      // A reply's token is used once: marking it in flight is the one outcome the lease fences
-      // (every other outcome records what LINE answered, which stays true whoever owns the row).
-      if (!replying.empty()) fence(s_, replying);
       s_.run("update", {pg_text_array(id), pg_text_array(reply), pg_text_array(attempts), pg_text_array(next),
                         pg_text_array(status), pg_text_array(error), pg_text_array(audience), pg_text_array(uploaded),
                         pg_text_array(request), pg_text_array(progress)});
@@ -399,6 +393,33 @@ class PostgresStore final : public Store {
       s_.rollback_quietly();
       throw;
     }
+  }
+
+  std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) override {
+    std::vector<std::int64_t> claimed;
+    if (rows.empty()) return claimed;
+    std::vector<std::string> id, attempts;
+    PartitionSet parts;
+    for (const auto& r : rows) {
+      id.push_back(num(r.id));
+      attempts.push_back(num(r.attempts));
+      parts.push_back(partition_of(r.friend_id));
+    }
+    std::sort(parts.begin(), parts.end());
+    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+    std::lock_guard<std::mutex> lock(sm_);
+    try {
+      // A reply's token is used once: marking it in flight is the one outcome the lease fences.
+      s_.exec("BEGIN");
+      fence(s_, parts);
+      const auto r = s_.run("claim_replies", {pg_text_array(id), pg_text_array(attempts)});
+      for (int k = 0; k < r.rows(); ++k) claimed.push_back(r.integer(k, 0));
+      s_.exec("COMMIT");
+    } catch (...) {
+      s_.rollback_quietly();
+      throw;
+    }
+    return claimed;
   }
 
   StoreCounts counts() override {
@@ -666,6 +687,9 @@ class PostgresStore final : public Store {
                "progress = u.progress FROM unnest($1::bigint[], $2::bool[], $3::bigint[], $4::bigint[], $5::text[], "
                "$6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[]) AS u(id, reply, attempts, next, "
                "status, error, audience, uploaded, request, progress) WHERE o.id = u.id");
+    s_.prepare("claim_replies",
+               "UPDATE outbox o SET status = 'replying' FROM unnest($1::bigint[], $2::bigint[]) AS u(id, attempts) "
+               "WHERE o.id = u.id AND o.attempts = u.attempts AND o.status IN ('pending', 'replying') RETURNING o.id");
     s_.prepare("settle",
                "UPDATE outbox SET status = 'uncertain', error = 'the worker that held this friend stopped while this "
                "reply was in flight; it may have arrived, and a reply token cannot be used twice' WHERE status = "

@@ -74,6 +74,17 @@ void Sender::stop() {
     if (w.joinable()) w.join();
   }
   if (dispatcher_.joinable()) dispatcher_.join();
+  {
+    // Replies claimed and never begun are unsent for certain: pending again, rather than
+    // `uncertain` at the next start. The other rows not begun are pending in the store still.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& r : work_) {
+      if (r.status != "replying") continue;
+      r.status = "pending";
+      outcomes_.push_back(std::move(r));
+    }
+    work_.clear();
+  }
   try {
     commit_outcomes();  // what the last requests answered
   } catch (const std::exception& e) {
@@ -157,6 +168,43 @@ std::size_t Sender::commit_outcomes() {
   return done.size();
 }
 
+// A reply is on disk as in flight before its request leaves: if the process dies then, the reply
+// may have arrived, and its token must not be used again. Returns the replies to send.
+std::vector<OutboxRow> Sender::claim_replies(std::vector<OutboxRow> replies) {
+  if (replies.empty()) return replies;
+  std::vector<std::int64_t> claimed;
+  try {
+    claimed = store_.claim_replies(replies);
+  } catch (const std::exception& e) {
+    // Claimed again at the next turn, unless the friend's partition went to another worker
+    // meanwhile: that worker settles what this one left `replying`, and sends what is `pending`.
+    log_(fmt::format("recording {} reply(ies) in flight: {}; trying again", replies.size(), e.what()));
+    const PartitionSet held = store_.held();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& r : replies) {
+      if (std::binary_search(held.begin(), held.end(), partition_of(r.friend_id))) {
+        in_flight_.insert(r.id);
+        unclaimed_.push_back(std::move(r));
+      } else {
+        in_flight_.erase(r.id);
+      }
+    }
+    return {};
+  }
+  std::sort(claimed.begin(), claimed.end());
+  std::vector<OutboxRow> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& r : replies) {
+    if (std::binary_search(claimed.begin(), claimed.end(), r.id)) {
+      r.status = "replying";
+      out.push_back(std::move(r));
+    } else {
+      in_flight_.erase(r.id);  // sent or settled meanwhile (another worker held the friend's partition)
+    }
+  }
+  return out;
+}
+
 void Sender::dispatch_loop() {
   const std::size_t low_water = static_cast<std::size_t>(std::max(1, opt_.connections)) * kQueuedPerConnection;
   while (!stop_) {
@@ -164,7 +212,7 @@ void Sender::dispatch_loop() {
     std::size_t busy;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      busy = in_flight_.size();
+      busy = in_flight_.size() - unclaimed_.size();  // those wait for their claim, not for LINE
     }
     bool idle = true;
     if (busy < low_water) {
@@ -179,27 +227,15 @@ void Sender::dispatch_loop() {
         log_(fmt::format("reading the outbox: {}", e.what()));
       }
       std::vector<OutboxRow> fresh, replies;
+      replies.swap(unclaimed_);
       {
         std::lock_guard<std::mutex> lock(mu_);
         for (auto& r : rows) {
-          if (in_flight_.count(r.id) == 0) fresh.push_back(std::move(r));
+          if (in_flight_.count(r.id) != 0) continue;
+          (r.reply && r.kind == "message" ? replies : fresh).push_back(std::move(r));
         }
       }
-      // A reply is on disk as in flight before its request leaves: if the process dies now, the
-      // reply may have arrived, and its token must not be used again.
-      for (auto& r : fresh) {
-        if (r.reply && r.kind == "message") {
-          replies.push_back(r);
-          replies.back().status = "replying";
-        }
-      }
-      try {
-        store_.update_deliveries(replies);
-      } catch (const std::exception& e) {
-        log_(fmt::format("recording replies in flight: {}", e.what()));
-        fresh.erase(std::remove_if(fresh.begin(), fresh.end(), [](const OutboxRow& r) { return r.reply; }),
-                    fresh.end());
-      }
+      for (auto& r : claim_replies(std::move(replies))) fresh.push_back(std::move(r));
       if (!fresh.empty()) {
         idle = false;
         {
@@ -226,7 +262,7 @@ void Sender::work_loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stop_.load() || !work_.empty(); });
-      if (stop_) return;  // rows not begun stay pending in the store
+      if (stop_) return;  // rows not begun: stop() sees to them
       r = std::move(work_.front());
       work_.pop_front();
     }

@@ -65,6 +65,7 @@ class Sender {
   void dispatch_loop();
   void work_loop();
   std::size_t commit_outcomes();
+  std::vector<OutboxRow> claim_replies(std::vector<OutboxRow> replies);
   OutboxRow send(LineApi& api, OutboxRow r);
   OutboxRow send_reply(LineApi& api, OutboxRow r);
   OutboxRow send_keyed(LineApi& api, OutboxRow r);  // push or multicast
@@ -99,7 +100,10 @@ class Sender {
   std::condition_variable work_cv_, dispatch_cv_;
   std::deque<OutboxRow> work_;
   std::vector<OutboxRow> outcomes_;
-  std::set<std::int64_t> in_flight_;  // row ids handed out and not yet committed
+  std::set<std::int64_t> in_flight_;  // row ids handed out and not yet committed, or not yet claimed
+  // The dispatcher's: replies whose claim failed. Its commit may have landed all the same (the
+  // connection lost while committing), so they are neither sent nor read again until a claim is known.
+  std::vector<OutboxRow> unclaimed_;
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::thread dispatcher_;
   std::vector<std::thread> workers_;

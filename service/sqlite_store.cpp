@@ -192,6 +192,8 @@ class SqliteStore final : public Store {
     update_ = r_->prepare(
         "UPDATE outbox SET reply = ?, attempts = ?, next_attempt = ?, status = ?, error = ?, audience_id = ?, "
         "audience_uploaded = ?, request_id = ?, progress = ? WHERE id = ?");
+    claim_reply_ = r_->prepare(
+        "UPDATE outbox SET status = 'replying' WHERE id = ? AND attempts = ? AND status IN ('pending', 'replying')");
   }
 
   std::int64_t project_shape() override {
@@ -499,6 +501,29 @@ class SqliteStore final : public Store {
     }
   }
 
+  std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) override {
+    std::vector<std::int64_t> claimed;
+    if (rows.empty()) return claimed;
+    std::lock_guard<std::mutex> lock(rm_);
+    r_->exec("BEGIN IMMEDIATE");
+    try {
+      check_lease(*r_);
+      for (const auto& r : rows) {
+        bind(claim_reply_, 1, r.id);
+        bind(claim_reply_, 2, r.attempts);
+        r_->step(claim_reply_);
+        sqlite3_reset(claim_reply_);
+        if (sqlite3_changes(r_->raw()) == 1) claimed.push_back(r.id);
+      }
+      r_->exec("COMMIT");
+    } catch (...) {
+      sqlite3_reset(claim_reply_);
+      sqlite3_exec(r_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    return claimed;
+  }
+
   std::int64_t settle_inflight() override {
     std::lock_guard<std::mutex> lock(rm_);
     r_->exec(
@@ -584,6 +609,7 @@ class SqliteStore final : public Store {
   sqlite3_stmt* version_ = nullptr;
   sqlite3_stmt* due_ = nullptr;
   sqlite3_stmt* update_ = nullptr;
+  sqlite3_stmt* claim_reply_ = nullptr;
   sqlite3_stmt* held_ = nullptr;
   sqlite3_stmt* release_ = nullptr;
   sqlite3_stmt* quota_held_ = nullptr;

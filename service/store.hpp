@@ -174,6 +174,11 @@ class Store {
   virtual std::vector<OutboxRow> due_deliveries(std::int64_t now, std::size_t limit) = 0;
   // The outcomes of many requests, committed together (a failure throws StoreError and keeps none).
   virtual void update_deliveries(const std::vector<OutboxRow>& rows) = 0;
+  // Replies about to leave become `replying` (in flight), in a transaction the lease fences: a
+  // reply token is used once. A row is claimed only while it is as the sender read it (the same
+  // attempts, `pending`, or `replying` from a claim whose commit was not confirmed: a connection
+  // lost while committing). Returns the ids claimed; the others were dealt with meanwhile.
+  virtual std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) = 0;
   virtual StoreCounts counts() = 0;
   // At start: replies that were in flight when the process stopped cannot be known to have
   // arrived, and a reply token cannot be retried: they become `uncertain`. Returns how many.

@@ -204,7 +204,7 @@ check "events applied once across a PostgreSQL restart" 122000 "$total"
 check "the workers said they lost the database" 1 "$(cat "$work/w$a.log" "$work/w$b.log" | grep -cm1 "PostgreSQL")"
 
 if [ "$fail" != 0 ]; then
-  for p in "${ports[@]}"; do echo "--- worker $p" >&2; tail -15 "$work/w$p.log" >&2; done
+  for p in "${ports[@]}"; do echo "--- worker $p" >&2; tail -40 "$work/w$p.log" >&2; done
   exit 1
 fi
 echo "workers: ok"
