@@ -18,7 +18,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/event_stream.hpp"
-#include "runtime/jit/jit.hpp"
+#include "runtime/jit_module.hpp"
 #include "runtime/report.hpp"
 #include "runtime/report_tally.hpp"
 #include "runtime/testing.hpp"
@@ -45,13 +45,17 @@ void add_sort_window(CLI::App* cmd, std::string& window) {
 
 // Engine options with the JIT's row functions when chosen and available; false on bad usage.
 bool engine_options(const EngineChoice& c, rt::EngineOptions& o, int& status) {
-  if (c.engine == "jit" && !jit::Jit::available()) {
-    std::cerr << "okuri: this build has no JIT; use --engine interp\n";
+  if (c.engine == "interp") return true;
+  if (!jit::module_loaded()) {
+    if (c.engine == "auto") {  // the interpreter gives the same answers
+      if (jit::module_built()) std::cerr << "okuri: " << jit::module_error() << "; conditions run on the interpreter\n";
+      return true;
+    }
+    std::cerr << "okuri: " << jit::module_error() << "; use --engine interp\n";
     status = 2;
     return false;
   }
-  if (c.engine == "interp" || !jit::Jit::available()) return true;
-  o.compile_rows = jit::engine_row_compiler(c.cache_dir.empty() ? jit::default_cache_dir() : c.cache_dir);
+  o.compile_rows = jit::module_row_compiler(c.cache_dir);
   return true;
 }
 

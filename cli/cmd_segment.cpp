@@ -20,7 +20,7 @@
 #include "runtime/friend_store.hpp"
 #include "runtime/friends_file.hpp"
 #include "runtime/interpreter.hpp"
-#include "runtime/jit/jit.hpp"
+#include "runtime/jit_module.hpp"
 
 namespace okuri::cli {
 namespace {
@@ -89,7 +89,7 @@ void add_segment_command(CLI::App& app, int& status) {
   cmd->add_option("--where", opts->where, "An ad-hoc condition instead of a named segment, e.g. 'age in 20..29'");
   cmd->add_option("--format", opts->format, "human (default) or json")->check(CLI::IsMember({"human", "json"}));
   cmd->add_option("--engine", opts->engine,
-                  "interp, jit or auto (default: the JIT, when built, for a file of 16 MiB or more)")
+                  "interp, jit or auto (default: the interpreter; reading the file takes the time)")
       ->check(CLI::IsMember({"interp", "jit", "auto"}));
   cmd->add_option("--cache-dir", opts->cache_dir, "Where the JIT keeps compiled code (default: ~/.cache/okuri/jit)");
   cmd->add_flag("--quiet", opts->quiet, "No progress line on stderr while loading a large file");
@@ -138,24 +138,19 @@ void add_segment_command(CLI::App& app, int& status) {
     env.now = now;
     env.zone = &zone;
     env.today = zone.local_days(now);
-    // Engine: the JIT pays off on large files (16 MiB is about 200,000 friends); the interpreter
-    // answers small ones at once.
-    std::error_code size_error;
-    const auto file_size = std::filesystem::file_size(opts->friends, size_error);
-    bool use_jit = opts->engine == "jit" || (opts->engine == "auto" && jit::Jit::available() && !size_error &&
-                                             file_size >= (std::uintmax_t{16} << 20));
-    if (opts->engine == "jit" && !jit::Jit::available()) {
-      std::cerr << "okuri: this build has no JIT; use --engine interp\n";
+    // Engine: reading the file takes the time. The interpreter scans a million friends in a few
+    // milliseconds, less than loading LLVM takes (about 50 ms), so it is the default.
+    bool use_jit = opts->engine == "jit";
+    if (use_jit && !jit::module_loaded()) {
+      std::cerr << "okuri: " << jit::module_error() << "; use --engine interp\n";
       status = 2;
       return;
     }
-    std::unique_ptr<jit::Jit> jitter;
-    jit::CompiledGroup compiled;
+    std::shared_ptr<const jit::CompiledGroup> compiled;
     rt::EnvAbi env_abi{env.now, env.today, env.zone};
     if (use_jit && !preds.empty()) {
       try {
-        jitter = std::make_unique<jit::Jit>(jit::JitOptions{opts->cache_dir.empty() ? jit::default_cache_dir() : opts->cache_dir});
-        compiled = jitter->compile("segment", preds, schema, jit::Tier::Optimized);
+        compiled = jit::module_compile(opts->cache_dir, "segment", preds, schema, jit::Tier::Optimized);
       } catch (const std::exception& e) {
         std::cerr << "okuri: " << e.what() << "; counting with the interpreter\n";
         use_jit = false;
@@ -186,7 +181,7 @@ void add_segment_command(CLI::App& app, int& status) {
       for (std::size_t i = 0; i < preds.size(); ++i) {
         if (use_jit) {
           s->mask.assign((friends.size() + 63) / 64, 0);
-          compiled.scan[i](s->binding.slots.data(), &env_abi, friends.size(), s->mask.data());
+          compiled->scan[i](s->binding.slots.data(), &env_abi, friends.size(), s->mask.data());
         } else {
           rt::scan(preds[i], friends, env, s->mask);
         }

@@ -9,7 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "compiler/literals.hpp"
-#include "runtime/jit/jit.hpp"
+#include "runtime/jit_module.hpp"
 #include "service/service.hpp"
 
 namespace okuri::cli {
@@ -213,7 +213,11 @@ void add_serve_command(CLI::App& app, int& status) {
       return;
     }
     if (so.access_token.empty()) std::cerr << "okuri serve: warning: LINE_CHANNEL_ACCESS_TOKEN is not set: LINE will refuse the sends\n";
-    if (jit::Jit::available()) so.engine.compile_rows = jit::engine_row_compiler(jit::default_cache_dir());
+    if (jit::module_loaded()) {
+      so.engine.compile_rows = jit::module_row_compiler({});
+    } else if (jit::module_built()) {
+      std::cerr << "okuri serve: " << jit::module_error() << "; conditions run on the interpreter\n";
+    }
     // A file size limit (a full quota) must fail the write, not kill the process.
     std::signal(SIGXFSZ, SIG_IGN);
     // Signals go to one thread that stops the service cleanly.

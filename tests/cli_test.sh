@@ -100,6 +100,22 @@ expect 0 "segment count after the change (warm cache)" -- "$okuri" segment count
   --engine jit --cache-dir "$seg_dir/cache" --format json
 contains '"count": 2' "segment count after the change, with the old version's code cached"
 rm -rf "$seg_dir"
+# The JIT is a module loaded beside the program when a command compiles conditions: the program
+# does not link LLVM (every command's start would pay for it), and a module that cannot be
+# loaded is named, with the interpreter as the way on.
+if [ -e "$(dirname "$okuri")/libokuri_jit.so" ]; then
+  if ldd "$okuri" | grep -q libLLVM; then
+    echo "FAIL: okuri links LLVM itself; only its JIT module should" >&2
+    fail=1
+  fi
+  music=(simulate examples/music_school --events examples/music_school/events.jsonl)
+  expect 2 "--engine jit without its module" -- env OKURI_JIT_MODULE=/nonexistent/libokuri_jit.so "$okuri" "${music[@]}" --engine jit
+  contains "the JIT module could not be loaded" "the missing module is named"
+  contains "use --engine interp" "the way on is given"
+  expect 0 "the default engine without the JIT's module" -- env OKURI_JIT_MODULE=/nonexistent/libokuri_jit.so "$okuri" "${music[@]}"
+  contains "conditions run on the interpreter" "the fallback is said"
+  expect 0 "the JIT's module loaded" -- "$okuri" "${music[@]}" --engine jit
+fi
 # The examples of docs/input-formats.md load and play: its project, its friends (CSV and
 # JSONL, the same friends) and its events.
 salon="$(mktemp -d)"
