@@ -5,7 +5,10 @@
 namespace okuri::svc {
 
 void Service::Impl::shared_turn(std::vector<std::shared_ptr<Job>>& jobs) {
-  if (leases_changed.exchange(false) || engine_stale) {
+  // The keeper's signal alone can be missed: after a lost lease the writer renews the leases
+  // itself, and the keeper compares what it takes later with what it saw last, not with what
+  // the engine holds. Partitions held and not taken up would then wait, their events with them.
+  if (leases_changed.exchange(false) || engine_stale || store->held() != writing) {
     try {
       rebalance();
     } catch (const std::exception& e) {

@@ -88,7 +88,7 @@ node "$here/client.mjs" stream "${urls%,}" "$secret" 100000 "$friend_list" 20 50
 client=$!
 mid_stream=0
 for round in $(seq 1 10); do
-  sleep "1.$((RANDOM % 5))"
+  sleep "0.$((5 + RANDOM % 5))"  # ten rounds well inside the stream (about 15 s here)
   kill -0 "$client" 2>/dev/null && mid_stream=$((mid_stream + 1))
   victim="${ports[$((RANDOM % 3))]}"
   kill -9 "${wpid[$victim]}"
@@ -159,9 +159,10 @@ check "the live worker took every partition" 64 "$(held "$b")"
 node "$here/client.mjs" stream "http://127.0.0.1:$b/webhook" "$secret" 2000 "$friend_list" 20 5000 100000 >/dev/null 2>&1
 kill -CONT "${wpid[$a]}"
 echo "  A held $a_before partitions, paused $((SECONDS - stopped_at)) s" >&2
-# Until A has noticed the loss, its /healthz still shows the partitions it held before the pause
-# (and its engine their old state): the shares below must be A's after that, not before.
-noticed() { tail -n +"$((log_before + 1))" "$work/w$a.log" | grep -cm1 -E "taken over|[1-9][0-9]* given back or lost"; }
+# Until A's engine has let the lost partitions go, its /healthz still shows the partitions it held
+# before the pause (and its engine their old state): the shares below must be A's after that. A
+# lost lease is logged first ("taken over"), the engine's letting go after ("given back or lost").
+noticed() { tail -n +"$((log_before + 1))" "$work/w$a.log" | grep -cm1 -E "[1-9][0-9]* given back or lost"; }
 for _ in $(seq 1 100); do
   [ "$(noticed)" = 1 ] && break
   sleep 0.2
