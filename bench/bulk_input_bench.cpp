@@ -295,7 +295,7 @@ int main(int argc, char** argv) {
         {"segment", "count", project.string(), "target", "--friends", csv.string(), "--format", "json", "--quiet"}));
   });
   const Duck duck = duckdb_count(fs::path(OKURI_SOURCE_DIR), csv, threads, reps);
-  // The program's own start (loading its libraries, LLVM among them), which the DuckDB figure
+  // The program's own start (loading its libraries; the JIT's module is not among them), which the DuckDB figure
   // does not include: `okuri --version`.
   const Run start_only = median(std::max(reps, 5), [&] { return run(okuri_cmd({"--version"}), "/dev/null"); });
   const double csv_mb = static_cast<double>(fs::file_size(csv)) / 1e6;
