@@ -178,7 +178,8 @@ std::vector<OutboxRow> Sender::claim_replies(std::vector<OutboxRow> replies) {
   } catch (const std::exception& e) {
     // Claimed again at the next turn, unless the friend's partition went to another worker
     // meanwhile: that worker settles what this one left `replying`, and sends what is `pending`.
-    log_(fmt::format("recording {} reply(ies) in flight: {}; trying again", replies.size(), e.what()));
+    log_(fmt::format("recording {} repl{} in flight: {}; trying again", replies.size(),
+                     replies.size() == 1 ? "y" : "ies", e.what()));
     const PartitionSet held = store_.held();
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& r : replies) {

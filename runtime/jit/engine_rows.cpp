@@ -10,8 +10,7 @@
 
 namespace okuri::jit {
 
-std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<rt::RowFn>&)> engine_row_compiler(
-    std::string cache_dir, Tier tier) {
+RowCompiler engine_row_compiler(std::string cache_dir, Tier tier) {
   return [cache_dir = std::move(cache_dir), tier](const std::vector<ir::Predicate>& preds, const ir::Schema& schema,
                                                    std::vector<rt::RowFn>& out) {
     // The engines call into the code for as long as the process lives.

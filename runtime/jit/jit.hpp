@@ -58,8 +58,8 @@ class Jit {
 // What the runtime engine takes to compile its conditions (EngineOptions::compile_rows):
 // one JIT for the process, one compiled group per distinct set of predicates, so
 // any number of engines over the same project share the code.
-std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<rt::RowFn>&)> engine_row_compiler(
-    std::string cache_dir, Tier tier = Tier::Baseline);
+using RowCompiler = std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<rt::RowFn>&)>;
+RowCompiler engine_row_compiler(std::string cache_dir, Tier tier = Tier::Baseline);
 
 // $OKURI_CACHE_DIR, else $XDG_CACHE_HOME/okuri/jit, else ~/.cache/okuri/jit.
 std::string default_cache_dir();

@@ -11,8 +11,6 @@
 
 namespace okuri::jit {
 
-using RowCompiler = std::function<bool(const std::vector<ir::Predicate>&, const ir::Schema&, std::vector<rt::RowFn>&)>;
-
 // C++ types cross the boundary, so the program and the module must come from one build: the
 // entry carries this version and the sizes of what it passes, and a mismatch is refused.
 inline constexpr int kModuleVersion = 1;
