@@ -51,7 +51,10 @@ std::vector<TextPart> parse_text_template(std::string_view text) {
     p.end = close + 1;
     const std::size_t bar = inner.find('|');
     const std::string_view head = inner.substr(0, bar);
-    if (bar != std::string_view::npos) p.fallback = std::string(inner.substr(bar + 1));
+    if (bar != std::string_view::npos) {
+      std::size_t fallback_at = open + 1 + bar + 1;
+      p.fallback = std::string(trim(inner.substr(bar + 1), fallback_at));
+    }
     const std::size_t colon = head.find(':');
     std::size_t name_at = open + 1;
     const std::string_view name = trim(head.substr(0, colon), name_at);

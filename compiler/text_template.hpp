@@ -7,7 +7,8 @@
 //   {lesson_at:ja|未定}         both
 //
 // A `{` without a matching `}` and an empty `{}` are literal text. The fallback runs to the
-// closing `}` and may hold any text but `}`.
+// closing `}` and may hold any text but `}`. Spaces around the name, the format and the
+// fallback are not part of them: `{ display_name | お客様 }` is `{display_name|お客様}`.
 #pragma once
 
 #include <cstddef>

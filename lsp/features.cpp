@@ -106,6 +106,7 @@ std::optional<HoverInfo> hover(const DocumentView& v, std::uint32_t offset) {
   if (const ast::Expr* e = query::expr_at(p, v.file, offset)) {
     if (auto h = describe_expr(p, *e, offset)) return h;
   }
+  if (auto h = describe_interpolation(text, offset)) return h;
   if (w.begin == w.end) return std::nullopt;
   const std::string word(text.substr(w.begin, w.end - w.begin));
   // No resolved name here (the text around it does not parse): describe the

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/text_template.hpp"
 #include "stdlib/builtins.hpp"
 #include "stdlib/prefectures.hpp"
 
@@ -259,6 +260,66 @@ std::optional<HoverInfo> describe_expr(const Program& p, const ast::Expr& e, std
     if (c->callee.text == "score") {
       return HoverInfo{code_block("score(name) → int") + "\n\nthe value of a named score", n.begin, n.end};
     }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// The text of the string literal holding `offset` when it is a message's or a notification's
+// text (`text "…"`, `notify "…"`), with the literal's first byte; nullopt elsewhere.
+std::optional<std::pair<std::string_view, std::uint32_t>> text_literal_at(std::string_view text, std::uint32_t offset) {
+  if (offset > text.size()) return std::nullopt;
+  const std::size_t line_begin = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+  const std::size_t from = line_begin == std::string_view::npos ? 0 : line_begin + 1;
+  std::size_t open = std::string_view::npos;
+  for (std::size_t i = from; i < text.size() && text[i] != '\n'; ++i) {
+    if (text[i] == '\\' && open != std::string_view::npos) {
+      ++i;
+      continue;
+    }
+    if (text[i] != '"') continue;
+    if (open == std::string_view::npos) {
+      open = i;
+    } else {
+      if (open < offset && offset <= i) {
+        std::string_view before = text.substr(from, open - from);
+        while (!before.empty() && before.back() == ' ') before.remove_suffix(1);
+        const bool is_text = (before.size() >= 4 && before.substr(before.size() - 4) == "text") ||
+                             (before.size() >= 6 && before.substr(before.size() - 6) == "notify");
+        if (!is_text) return std::nullopt;
+        return std::make_pair(text.substr(open + 1, i - open - 1), static_cast<std::uint32_t>(open + 1));
+      }
+      open = std::string_view::npos;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<HoverInfo> describe_interpolation(std::string_view text, std::uint32_t offset) {
+  const auto literal = text_literal_at(text, offset);
+  if (!literal) return std::nullopt;
+  const auto [body, at] = *literal;
+  for (const TextPart& part : parse_text_template(body)) {
+    if (!part.is_ref || offset < at + part.begin || offset >= at + part.end) continue;
+    if (!part.format.empty() && offset >= at + part.format_begin && offset <= at + part.format_end) {
+      const TextFormat* f = find_text_format(part.format);
+      if (f == nullptr) return std::nullopt;  // E008 says what the formats are
+      return HoverInfo{fmt::format("format `{}` of `{}`: shown as `{}`", part.format, part.text, f->example),
+                       at + static_cast<std::uint32_t>(part.format_begin),
+                       at + static_cast<std::uint32_t>(part.format_end)};
+    }
+    const std::size_t bar = body.substr(part.begin, part.end - part.begin).find('|');
+    if (part.fallback && bar != std::string_view::npos && offset > at + part.begin + bar) {
+      return HoverInfo{
+          fmt::format(
+              "fallback of `{}`: shown instead when `{}` is unknown as the text is sent{}", part.text, part.text,
+              part.fallback->empty() ? " (here: nothing, on purpose)" : fmt::format(" (here: 「{}」)", *part.fallback)),
+          at + static_cast<std::uint32_t>(part.begin + bar + 1), at + static_cast<std::uint32_t>(part.end - 1)};
+    }
+    return std::nullopt;
   }
   return std::nullopt;
 }

@@ -25,6 +25,9 @@ std::optional<HoverInfo> describe_expr(const Program& p, const ast::Expr& e, std
 // A bare word that is a built-in name (function, attribute, event,
 // prefecture), for places the AST does not cover.
 std::optional<std::string> describe_word(const Program& p, std::string_view word);
+// Inside a message or notify text: the format or the fallback of the `{…}` under `offset`
+// (the name itself is a symbol or a built-in attribute, described as such).
+std::optional<HoverInfo> describe_interpolation(std::string_view text, std::uint32_t offset);
 // "tagged(tag) → bool"
 std::string builtin_signature(std::string_view name);
 

@@ -6,6 +6,7 @@
 #include "compiler/query.hpp"
 #include "compiler/workspace.hpp"
 #include "lsp/features.hpp"
+#include "lsp/hover_text.hpp"
 
 using namespace okuri;
 using namespace okuri::lsp;
@@ -409,4 +410,21 @@ TEST_CASE("lsp: completion of add and remove: the values, then `to`, then the se
   l = at_end("on booked {\n  remove knit, coat from ");
   CHECK(has(l, "likes"));
   CHECK_FALSE(has(l, "plan_kind"));  // a one_of field: not a set
+}
+
+TEST_CASE("lsp: hover on a text's format and fallback", "[lsp][features]") {
+  const std::string src =
+      "message m text \"{ display_name | お客様 }さん、{lesson_at:ja|未定}\"\nlink x \"https://a.example/{b|c}\"\n";
+  auto h = describe_interpolation(src, static_cast<std::uint32_t>(src.find("お客様")));
+  REQUIRE(h);
+  CHECK(h->markdown.find("fallback of `display_name`") != std::string::npos);
+  CHECK(h->markdown.find("「お客様」") != std::string::npos);
+  h = describe_interpolation(src, static_cast<std::uint32_t>(src.find(":ja") + 1));
+  REQUIRE(h);
+  CHECK(h->markdown.find("format `ja` of `lesson_at`") != std::string::npos);
+  CHECK(h->begin == src.find(":ja") + 1);
+  CHECK(h->end == src.find(":ja") + 3);
+  // The name is described elsewhere (a symbol or an attribute); a link's URL is not a text.
+  CHECK(!describe_interpolation(src, static_cast<std::uint32_t>(src.find("display_name") + 2)));
+  CHECK(!describe_interpolation(src, static_cast<std::uint32_t>(src.find("|c") + 1)));
 }

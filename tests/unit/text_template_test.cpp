@@ -38,3 +38,15 @@ TEST_CASE("text templates: an empty fallback and a fallback holding a colon", "[
   CHECK(parse_text_template("no braces").size() == 1);
   CHECK(parse_text_template("").empty());
 }
+
+TEST_CASE("text templates: spaces around a name, a format and a fallback are not theirs", "[text_template]") {
+  const auto a = parse_text_template("{ display_name | お客様 }さん");
+  REQUIRE(a.size() == 2);
+  CHECK(a[0].text == "display_name");
+  CHECK(a[0].fallback == std::optional<std::string>("お客様"));
+  const auto b = parse_text_template("{ at : ja | 未定 です }");
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].format == "ja");
+  CHECK(b[0].fallback == std::optional<std::string>("未定 です"));  // spaces inside stay
+  CHECK(parse_text_template("{nick| }")[0].fallback == std::optional<std::string>(""));
+}
