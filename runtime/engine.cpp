@@ -309,6 +309,15 @@ void Engine::Impl::process(std::uint32_t row, Raised first, Ctx& ctx) {
   }
 }
 
+// As those an input event raises: the first is processed, the others wait behind it on its
+// queue. Left pending, they were taken up by the next input event, whoever's friend it was.
+void Engine::Impl::process_raised(std::uint32_t row, Ctx& ctx) {
+  if (pending_raised.empty()) return;
+  const Raised first = pending_raised.front();
+  pending_raised.erase(pending_raised.begin());
+  process(row, first, ctx);
+}
+
 // After anything changed a friend: stop when, start when (edge-triggered), goals.
 void Engine::Impl::settle(std::uint32_t row, Ctx& ctx, const EventValues* evs) {
   for (std::size_t f = 0; f < flows.size(); ++f) {
@@ -698,6 +707,7 @@ void Engine::Impl::on_timer(std::uint32_t payload) {
   if (tracing(row)) note(row, TraceKind::Event, static_cast<std::int32_t>(f), n.id, fmt::format("timer: {}", n.label));
   if (check_stop(row, f, nullptr)) {
     settle(row, ctx, nullptr);
+    process_raised(row, ctx);
     return;
   }
   std::optional<std::uint32_t> next;
@@ -715,6 +725,7 @@ void Engine::Impl::on_timer(std::uint32_t payload) {
     ++stats[f].completed;
   }
   settle(row, ctx, nullptr);
+  process_raised(row, ctx);
 }
 
 void Engine::Impl::run_broadcast(std::size_t f) {
@@ -735,6 +746,7 @@ void Engine::Impl::run_broadcast(std::size_t f) {
     begin(row, f, fmt::format("broadcast `{}` at {}", fl.name, format_time(fl.at, *zone)));
     run(row, f, 0, ctx);
     settle(row, ctx, nullptr);
+    process_raised(row, ctx);
   }
   schedule.throttle_floor = 0;
 }
@@ -776,6 +788,7 @@ void Engine::Impl::tick() {
         Ctx ctx;
         enter(row, f, ctx, fmt::format("`start when {}` became true (a new day)", why));
         settle(row, ctx, nullptr);
+        process_raised(row, ctx);
       }
     }
   }

@@ -143,6 +143,9 @@ struct Engine::Impl {
   std::uint32_t last_row = 0;  // the friend of the event handled last
   void process(std::uint32_t row, Raised first, Ctx& ctx);
   void settle(std::uint32_t row, Ctx& ctx, const EventValues* evs);
+  // Events raised outside an input event's processing (a timer's steps, a broadcast, a new day,
+  // a new version's landing), processed for their friend at once.
+  void process_raised(std::uint32_t row, Ctx& ctx);
   bool check_stop(std::uint32_t row, std::size_t f, const EventValues* evs);
   void check_goal(std::uint32_t row, std::size_t f, const EventValues* evs);
   void leave(std::uint32_t row, std::size_t f, const std::string& why);

@@ -270,6 +270,7 @@ Engine::TakeOver Engine::take_over(const Engine& old_engine) {
         }
       }
     }
+    m.process_raised(row, ctx);  // what the landings raised (a tag a restarted step adds)
   }
   return sum;
 }
