@@ -197,6 +197,7 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
   Engine e(p, opts);
   const stdlib::Zone zone(p.account.timezone.c_str());
   const std::string& tz = p.account.timezone;
+  const EventCatalog catalog(p);  // what the events' fields hold (a set_of field: its values)
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
   std::int64_t last = std::numeric_limits<std::int64_t>::min();
   std::optional<std::int64_t> cur;  // the test's clock, line by line (`after` counts from it)
@@ -238,7 +239,17 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
             if (v.event.from) ev.fields["source"] = FieldValue{true, 0, *v.event.from};
             ev.origin = where(p, item.span);
             const std::uint32_t row = e.friend_row(ev.friend_id);
-            for (const auto& a : v.payload) ev.fields[a.name.text] = field_value(e.evaluate(*a.value, row), p.type_of(a.value->id));
+            const EventCatalog::Spec* spec = catalog.find(ev.type);
+            for (const auto& a : v.payload) {
+              FieldValue& f = ev.fields[a.name.text];
+              f = field_value(e.evaluate(*a.value, row), p.type_of(a.value->id));
+              // `menus: [cut, color]` for a set_of field: its values' bits, as the events file gives them.
+              if (spec == nullptr) continue;
+              if (auto fs = spec->fields.find(a.name.text);
+                  fs != spec->fields.end() && fs->second.type.kind == TypeKind::Set) {
+                if (auto m = plan::set_mask(*a.value, fs->second.values)) f = FieldValue{false, *m, {}};
+              }
+            }
             e.handle(ev);
           } else if constexpr (std::is_same_v<T, ast::TestClock>) {
             // The clock moves on: timers and broadcasts due by then fire.

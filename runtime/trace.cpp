@@ -197,8 +197,8 @@ std::string TraceValues::describe(const InputEvent& e) const {
           shown = v.i >= 0 && static_cast<std::size_t>(v.i) < fs.values.size()
                       ? fs.values[static_cast<std::size_t>(v.i)]
                       : "?";
-        } else if (fs.type.kind != TypeKind::Set) {
-          shown = value_text(Value{true, v.i, {}}, fs.type, fs.values, zone);
+        } else {
+          shown = value_text(Value{true, v.i, {}}, fs.type, fs.values, zone);  // a set: [cut, color]
         }
       }
     }
