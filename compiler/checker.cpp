@@ -556,8 +556,33 @@ void Checker::check_message(const ast::MessageDecl& m) {
       check_text(m.value_span, "message");
       break;
     }
-    case ast::MessageKind::Json:  // read by the first pass
+    case ast::MessageKind::Json: {  // read by the first pass
+      // A link written into the file (`"uri": "{trial_lp}"`, or its URL) is a use of it, as in a
+      // text; a `{name}` there that names no link would go out as written.
+      const auto it = p_.message_json.find(m.name.text);
+      if (it == p_.message_json.end()) break;
+      for (const auto& uri : message_uris(it->second)) {
+        if (uri.size() > 2 && uri.front() == '{' && uri.back() == '}') {
+          const std::string name = uri.substr(1, uri.size() - 2);
+          if (auto l = lookup(SymbolKind::Link, name)) {
+            plain_use(*l);
+            continue;
+          }
+          auto best = suggest(name, names_of(SymbolKind::Link));
+          p_.diags.report(Code::E002, m.value_span,
+                          fmt::format("`{}` in message file `{}` names no link{}", uri, m.value,
+                                      best ? fmt::format("; did you mean `{{{}}}`?", *best) : std::string()));
+          continue;
+        }
+        for (std::uint32_t k = 0; k < p_.symbols.size(); ++k) {
+          const Symbol& sym = p_.symbols[k];
+          if (sym.kind != SymbolKind::Link || sym.decl == nullptr) continue;
+          const auto* ld = std::get_if<ast::LinkDecl>(&sym.decl->v);
+          if (ld != nullptr && ld->url == uri) plain_use(k);
+        }
+      }
       break;
+    }
     case ast::MessageKind::Sticker:
       if (m.package_id <= 0 || m.sticker_id <= 0) {
         p_.diags.report(Code::E007, m.value_span, "sticker package and sticker ids must be positive numbers");

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace okuri {
 
@@ -22,5 +24,12 @@ inline constexpr std::uintmax_t kMaxMessageFileBytes = 1 << 20;
 MessageFileCheck check_message_file(const std::string& root, const std::string& path);
 // The same check on text already read (for tests and the language server).
 MessageFileCheck check_message_json(const std::string& shown_path, const std::string& text);
+
+// The keys of a LINE message object whose string is a URL an action opens: `uri` (an action's,
+// in templates, flex and quick replies), `linkUri` (an imagemap's action) and `desktop` (an
+// action's `altUri`). A declared link written there (`{trial_lp}`, or its URL) goes out tracked.
+bool is_uri_key(std::string_view key);
+// Every string under such a key in a message file's JSON (MessageFileCheck::json), in order.
+std::vector<std::string> message_uris(const std::string& json);
 
 }  // namespace okuri

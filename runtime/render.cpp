@@ -1,4 +1,5 @@
 #include "runtime/render.hpp"
+#include "compiler/message_files.hpp"
 
 #include <fmt/format.h>
 
@@ -161,7 +162,7 @@ struct Renderer::Impl {
     }
   }
 
-  // The declared link a JSON message's `uri` names, if any.
+  // The declared link a JSON message's `uri` (or `linkUri`, …: is_uri_key) names, if any.
   std::optional<std::size_t> link_named(const std::string& uri) const {
     for (std::size_t l = 0; l < plan.links.size(); ++l) {
       if (uri == "{" + plan.links[l].name + "}" || uri == plan.links[l].url) return l;
@@ -176,7 +177,7 @@ struct Renderer::Impl {
     }
     if (!j.is_object()) return;
     for (const auto& [k, v] : j.items()) {
-      if (k == "uri" && v.is_string()) {
+      if (is_uri_key(k) && v.is_string()) {
         if (auto l = link_named(v.get<std::string>())) out.push_back(static_cast<std::uint32_t>(*l));
       } else {
         collect_links(v, out);
@@ -192,7 +193,7 @@ struct Renderer::Impl {
     }
     if (!j.is_object()) return;
     for (auto& [k, v] : j.items()) {
-      if (k == "uri" && v.is_string()) {
+      if (is_uri_key(k) && v.is_string()) {
         if (auto l = link_named(v.get<std::string>())) {
           const auto& link = plan.links[*l];
           v = c.links != nullptr && !c.anyone ? c.links->url(link.name, c.store.id_of(c.row), link.url) : link.url;

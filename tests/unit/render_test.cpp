@@ -26,7 +26,8 @@ TEST_CASE("render: values, fallbacks, formats and tracked links in texts and JSO
   const auto dir = std::filesystem::temp_directory_path() / ("okuri-render-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "m");
   std::ofstream(dir / "m" / "card.json")
-      << R"({"type":"template","altText":"予約","template":{"type":"buttons","text":"t","actions":[{"type":"uri","label":"a","uri":"{lp}"},{"type":"uri","label":"b","uri":"https://example.com/lp"},{"type":"uri","label":"c","uri":"https://other.example"}]}})";
+      << R"([{"type":"template","altText":"予約","template":{"type":"buttons","text":"t","actions":[{"type":"uri","label":"a","uri":"{lp}","altUri":{"desktop":"{lp}"}},{"type":"uri","label":"b","uri":"https://example.com/lp"},{"type":"uri","label":"c","uri":"https://other.example"}]}},)"
+         R"({"type":"imagemap","baseUrl":"https://example.com/i","altText":"i","baseSize":{"width":1040,"height":1040},"actions":[{"type":"uri","linkUri":"{lp}","area":{"x":0,"y":0,"width":1040,"height":1040}}]}])";
   std::ofstream(dir / "main.okuri") << R"(
 field at: datetime
 field kind: one_of(piano, violin)
@@ -58,12 +59,14 @@ on friend_added { send t, card }
   e.handle(ev);
   REQUIRE(e.deliveries().size() == 1);
   const auto msgs = nlohmann::json::parse(e.deliveries()[0].rendered);
-  REQUIRE(msgs.size() == 2);
+  REQUIRE(msgs.size() == 3);
   CHECK(msgs[0]["text"] == "花子さま - 5月16日(土) 10:00 10:00 0 https://t.example/lp/U1?to=https://example.com/lp");
   const auto& actions = msgs[1]["template"]["actions"];
   CHECK(actions[0]["uri"] == "https://t.example/lp/U1?to=https://example.com/lp");  // `{lp}`
   CHECK(actions[1]["uri"] == "https://t.example/lp/U1?to=https://example.com/lp");  // the link's own URL
   CHECK(actions[2]["uri"] == "https://other.example");                             // not a declared link
+  CHECK(actions[0]["altUri"]["desktop"] == "https://t.example/lp/U1?to=https://example.com/lp");
+  CHECK(msgs[2]["actions"][0]["linkUri"] == "https://t.example/lp/U1?to=https://example.com/lp");  // an imagemap's
   CHECK_FALSE(e.deliveries()[0].needs_profile);
   // A friend nobody knows: fallbacks, and the delivery says it read a profile it did not have.
   rt::InputEvent ev2 = ev;
