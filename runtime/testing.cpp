@@ -38,6 +38,13 @@ std::string timeline(const Engine& e, std::uint32_t row, std::int64_t to, const 
     const std::string from = d->flow < 0 ? d->node : e.flow(static_cast<std::size_t>(d->flow)).name + " " + d->node;
     out += fmt::format("      {} {} {} ({}{})\n", short_time(d->time, zone), d->reply ? "reply" : "send ", names_of(e, d->messages), from,
                        d->time != d->logical ? ", deferred by " + d->deferred_by : "");
+    // What the friend read, rendered by the renderer simulate, explain and serve use.
+    if (!d->rendered.empty()) {
+      std::string text = "    " + indented_text(e, *d);
+      for (std::size_t k = text.find('\n'); k != std::string::npos; k = text.find('\n', k + 1))
+        text.insert(k + 1, "    ");
+      out += text + "\n";
+    }
   }
   if (out.empty()) out = "      (nothing)\n";
   return out;
@@ -194,7 +201,9 @@ TestOutcome run_one(const Program& p, const ast::TestDecl& t, const EngineOption
   TestOutcome out;
   out.name = t.name;
   out.file = where(p, t.name_span);
-  Engine e(p, opts);
+  EngineOptions rendering = opts;
+  rendering.render = true;  // a failure shows the texts the friend read
+  Engine e(p, rendering);
   const stdlib::Zone zone(p.account.timezone.c_str());
   const std::string& tz = p.account.timezone;
   const EventCatalog catalog(p);  // what the events' fields hold (a set_of field: its values)
