@@ -154,10 +154,16 @@ struct HttpServer::Impl {
     });
   }
 
+  static constexpr std::size_t kHeaderLimit = 16 * 1024;
+  static constexpr std::size_t kMaxUnparsed = kHeaderLimit + 64 * 1024;
+
   struct Session : std::enable_shared_from_this<Session> {
     Impl& server;
     beast::tcp_stream stream;
-    beast::flat_buffer buffer;
+    // What is read and not yet parsed: a header, a chunk's header line, a trailer section. Body
+    // bytes move on into the body (limited by body_limit), so this bound holds every request,
+    // and a chunk header line or trailers that never end fail the read instead of growing it.
+    beast::flat_buffer buffer{kMaxUnparsed};
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
     bool first = true;
@@ -171,7 +177,7 @@ struct HttpServer::Impl {
 
     void read() {
       parser.emplace();
-      parser->header_limit(16 * 1024);
+      parser->header_limit(kHeaderLimit);
       // A compressed body is limited again as it inflates; its compressed size is limited here.
       parser->body_limit(server.opt.max_body);
       // The whole request, header and body, within the deadline (a kept-alive connection first
@@ -193,6 +199,10 @@ struct HttpServer::Impl {
       if (ec == http::error::body_limit) {
         server.refuse("too_large");
         return answer_now(413, R"({"message":"the body is larger than the limit"})");
+      }
+      if (ec == http::error::buffer_overflow) {  // a chunk header line or trailers past kMaxUnparsed
+        server.refuse("malformed");
+        return answer_now(400, R"({"message":"a chunk's header line or the trailers are too long"})");
       }
       if (ec == http::error::header_limit) {
         server.refuse("malformed");

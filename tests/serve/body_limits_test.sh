@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Request bodies are limited (--max-body) whatever their transfer encoding, before the signature
-# is checked: a 50 MB chunked body and a gzip body that inflates to 100 MB are answered 413, and
-# the process does not grow by what they would have taken; a signed webhook still goes through.
+# is checked: a 50 MB chunked body and a gzip body that inflates to 100 MB are answered 413, 8 MB
+# of chunk extensions or trailers are refused, and the process does not grow by what they would
+# have taken; a signed webhook still goes through.
 #   body_limits_test.sh OKURI     (needs tests/serve/node_modules)
 set -uo pipefail
 okuri="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -29,6 +30,15 @@ for path in webhook events; do
   code="$(curl -s -o /dev/null -w "%{http_code}" -X POST -H "Content-Encoding: gzip" -H "Content-Type: application/json" \
     -H "Authorization: Bearer $OKURI_EVENTS_TOKEN" -H "X-Line-Signature: x" --data-binary @"$work/bomb.gz" "http://127.0.0.1:$port/$path")"
   check "a gzip body inflating to 100 MB to /$path is refused" 413 "$code"
+done
+# A chunk header line (its extensions) or a trailer section that never ends is not buffered
+# without bound: the request is refused once either passes what a request may hold.
+for where in extension trailer; do
+  got="$(node "$here/chunk_flood.mjs" "$port" "$where" 8)"
+  case "$got" in
+    "HTTP/1.1 400"* | "HTTP/1.1 413"* | "HTTP/1.1 431"* | closed) ;;
+    *) echo "FAIL: 8 MB of a chunk's $where: answered '$got', wanted a refusal" >&2; fail=1 ;;
+  esac
 done
 after=$(rss)
 grown=$(( (after - before) / 1024 ))
