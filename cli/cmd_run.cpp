@@ -15,6 +15,7 @@
 #include "cli/html_output.hpp"
 #include "cli/progress.hpp"
 #include "compiler/literals.hpp"
+#include "compiler/suggest.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/event_input.hpp"
 #include "runtime/event_stream.hpp"
@@ -22,6 +23,7 @@
 #include "runtime/report.hpp"
 #include "runtime/report_tally.hpp"
 #include "runtime/testing.hpp"
+#include "stdlib/builtins.hpp"
 
 namespace okuri::cli {
 namespace {
@@ -136,11 +138,19 @@ std::optional<Played> play(rt::Engine& e, const Program& p, const std::vector<st
     played.ignored = reader.ignored();
     played.duplicates = reader.duplicates();
     // A type the project does not declare is most often a typo: say where it first appeared.
+    std::vector<std::string> event_names;
+    if (!reader.ignored_at().empty()) {
+      for (const auto& b : stdlib::events()) event_names.emplace_back(b.name);
+      for (const auto& s : p.symbols) {
+        if (s.kind == SymbolKind::Event) event_names.push_back(s.name);
+      }
+    }
     for (const auto& [type, at] : reader.ignored_at()) {
       const auto n = reader.ignored().at(type);
+      const auto best = suggest(type, event_names);
       std::cerr << fmt::format(
-          "okuri: warning: {}: event type `{}` is not declared in the project; {} event{} of it skipped\n", at, type, n,
-          n == 1 ? "" : "s");
+          "okuri: warning: {}: event type `{}` is not declared in the project{}; {} event{} of it skipped\n", at, type,
+          best ? fmt::format(" (did you mean `{}`?)", *best) : std::string(), n, n == 1 ? "" : "s");
     }
   } catch (const rt::EventError& x) {
     progress.finish();

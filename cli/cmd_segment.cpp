@@ -105,7 +105,8 @@ void add_segment_command(CLI::App& app, int& status) {
       // Compile the condition as a segment of the project, so every name resolves.
       std::vector<std::pair<std::string, std::string>> sources;
       for (std::uint32_t i = 0; i < p->sources.size(); ++i) sources.emplace_back(p->sources.file(i).path, p->sources.file(i).text);
-      sources.emplace_back("--where", "segment __where__ = " + opts->where + "\n");
+      // On a line of its own: an error in it shows the condition as the user wrote it.
+      sources.emplace_back("--where", "segment __where__ =\n" + opts->where + "\n");
       p = require_no_errors(compile_sources(p->root, std::move(sources)), "segment count", status);
       if (!p) return;
     }

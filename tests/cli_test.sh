@@ -136,6 +136,13 @@ fi
 rm -f /tmp/okuri-jsonl-friends.$$
 expect 0 "input-formats: the newsletter default" -- "$okuri" segment count "$salon" --where 'newsletter and visits >= 0' --friends "$salon/friends.csv"
 contains "2 of 3 friends" "an empty newsletter cell takes the default true"
+# A mistake in --where shows the condition as written; a misspelt event type gets a did-you-mean.
+expect 1 "segment count with a misspelt name in --where" -- "$okuri" segment count "$salon" --where 'visitz >= 1' --friends "$salon/friends.csv"
+contains "did you mean \`visits\`?" "the --where mistake has its did-you-mean"
+if grep -q "__where__" /tmp/okuri-cli-out.$$; then echo "FAIL: a --where error shows an internal name" >&2; fail=1; fi
+printf '{"time":"2026-05-01T10:00:00+09:00","friend":"U1","type":"visted"}\n' >"$salon/typo.jsonl"
+expect 0 "simulate with a misspelt event type" -- "$okuri" simulate "$salon" --events "$salon/typo.jsonl"
+contains "event type \`visted\` is not declared in the project (did you mean \`visited\`?)" "the event type's did-you-mean"
 rm -rf "$salon"
 # simulate, test, explain
 ms=examples/music_school
