@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "compiler/workspace.hpp"
+#include "service/click_links.hpp"
 #include "service/service.hpp"
 
 using Clock = std::chrono::steady_clock;
@@ -39,9 +40,11 @@ using namespace okuri;
 namespace {
 
 const char* kProject = R"(event ping { n: int }
+link lp "https://example.com/lp"
 message hello text "hello"
 on postback { score += 1 }
 on ping { score += event.n }
+on link_clicked(lp) { score += 3 }
 )";
 
 // CPU time of this process so far (user, kernel), and of the calling thread.
@@ -226,6 +229,8 @@ int main(int argc, char** argv) {
   so.events_token = "bench-token";
   so.project_path = project.string();
   so.watch = false;
+  so.public_url = "https://bot.example";
+  so.link_key = "bench-link-key";
   svc::Service service(std::move(p), so);
   std::thread server([&] { service.run(); });
   while (service.port() <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -297,6 +302,28 @@ int main(int argc, char** argv) {
     std::sort(times.begin(), times.end());
     slow_p50 = times[times.size() / 2];
     slow_p99 = times[times.size() * 99 / 100];
+  }
+  // ---- tracked link clicks: each answered 302 after its click is committed
+  double click_p50 = 0, click_p99 = 0;
+  std::size_t click_failed = 0;
+  constexpr std::size_t kClicks = 1000;
+  {
+    const svc::ClickLinks links(so.public_url, so.link_key);
+    httplib::Client cli("127.0.0.1", service.port());
+    cli.set_keep_alive(true);
+    cli.set_tcp_nodelay(true);
+    std::vector<double> times;
+    for (std::size_t i = 0; i < kClicks; ++i) {
+      // A friend of its own each time: a repeat within the window would be counted once, not committed.
+      const std::string token = links.seal(fmt::format("U{:032x}", friends + 1000000 + i), "lp");
+      const auto a = Clock::now();
+      auto res = cli.Get("/l/" + token, {{"User-Agent", "Mozilla/5.0 (iPhone) Line/14.0"}});
+      if (!res || res->status != 302) ++click_failed;
+      times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+    }
+    std::sort(times.begin(), times.end());
+    click_p50 = times[times.size() / 2];
+    click_p99 = times[times.size() * 99 / 100];
   }
   // ---- hot reload with many friends
   double reload_ms = 0;
@@ -416,6 +443,10 @@ int main(int argc, char** argv) {
       "with %zu slow or idle connections held open: 2,000 signed webhooks one after another, p50 %.2f ms, p99 %.2f ms "
       "(%zu not answered 200)   target p99 < 100 ms\n",
       slow_held, slow_p50, slow_p99, slow_failed);
+  std::printf(
+      "tracked link clicks (--public-url): %zu GET /l/TOKEN one after another, each answered 302 once its click is "
+      "committed: p50 %.2f ms, p99 %.2f ms (%zu not answered 302)\n",
+      kClicks, click_p50, click_p99, click_failed);
   if (reload_ms > 0) {
     std::printf("hot reload with %zu friends (each friend's state rewritten): %.0f ms, %.1f us per friend\n", total_friends, reload_ms,
                 reload_ms * 1000.0 / static_cast<double>(total_friends));
