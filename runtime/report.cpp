@@ -58,21 +58,52 @@ Quota quota(const ReportOptions& o) {
 
 }  // namespace
 
-// What a broadcast needs said: LINE's own estimates are applied by LINE, and small narrowcasts are refused.
+// What a broadcast needs said: how `okuri serve` sends it (LINE's broadcast, a narrowcast, or
+// multicasts of the friends it knows, grouped by their rendered messages), that LINE applies
+// its own estimates, and that LINE refuses small narrowcasts.
 std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
   std::vector<std::string> out;
   const auto& g = e.flow(f);
   if (!g.is_broadcast || g.decl == nullptr) return out;
-  const auto& bc = std::get<ast::BroadcastDecl>(g.decl->v);
-  if (!bc.target) return out;
-  const std::string_view target = e.program().sources.text(bc.target->span);
-  if (target.find("line.") != std::string_view::npos) {
-    out.push_back("the target's `line.*` estimates are applied by LINE when the narrowcast is sent; every friend passes them here, "
-                  "so LINE may reach fewer");
+  const plan::Flow* fl = nullptr;
+  for (const auto& x : e.plan().flows) {
+    if (x.name == g.name) fl = &x;
   }
-  const auto reached = e.stats()[f].entered;
-  if (reached < 100) {
-    out.push_back(fmt::format("reaches {} friend{}: LINE refuses a narrowcast that reaches fewer than 100", reached, reached == 1 ? "" : "s"));
+  if (fl == nullptr) return out;
+  // The first send whose text reads each friend's data, if any.
+  std::string personal;
+  for (const auto& n : fl->nodes) {
+    if (n.kind == StepKind::Send && e.renderer().reads_friend(n.messages)) {
+      personal = n.label;
+      break;
+    }
+  }
+  using Reach = plan::Flow::Reach;
+  if (fl->reach == Reach::Everyone && personal.empty()) {
+    out.push_back(
+        "okuri serve sends it through LINE's broadcast: every friend of the account, also those it has "
+        "never heard from");
+  } else if (fl->reach == Reach::Narrowcast) {
+    out.push_back(fl->audience ? "okuri serve sends it as a narrowcast to an audience of the friends matching your "
+                                 "data, filtered by LINE"
+                               : "okuri serve sends it as a narrowcast: LINE picks the friends");
+    out.push_back(
+        "the target's `line.*` estimates are applied by LINE when the narrowcast is sent; every friend passes "
+        "them here, so LINE may reach fewer");
+    const auto reached = e.stats()[f].entered;
+    if (reached < 100) {
+      out.push_back(fmt::format("reaches {} friend{}: LINE refuses a narrowcast that reaches fewer than 100", reached,
+                                reached == 1 ? "" : "s"));
+    }
+  } else if (personal.empty()) {
+    out.push_back(
+        "okuri serve sends it as multicasts: the friends it knows who get the same messages share requests "
+        "of up to 500");
+  } else {
+    out.push_back(fmt::format(
+        "okuri serve sends it as multicasts and pushes: `{}` reads each friend's data, so friends share a request "
+        "(of up to 500) only where their texts come out the same, and the others get a push each",
+        personal));
   }
   return out;
 }

@@ -533,6 +533,13 @@ simulated="$("$okuri" simulate "$work/features" --events "$work/parity.jsonl" --
   node -e 'const ls = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map(JSON.parse); console.log(ls.filter((d) => d.messages[0] === "summary")[0].rendered[0].text)')"
 check "simulate --render and serve send the same text" "violin: 5月16日(土) 10:00 score 3" "$served"
 check "… and simulate renders it so" "$served" "$simulated"
+# The welcome reads the LINE profile and carries a link: simulate, given the same display name,
+# renders the same words, and serve's tracked link leads to the URL simulate names.
+printf 'id,display_name\n%s,テスト花子\n' "$fa" >"$work/parity_friends.csv"
+simulated_welcome="$("$okuri" simulate "$work/features" --events "$work/parity.jsonl" --friends "$work/parity_friends.csv" --render 2>/dev/null |
+  node -e 'const ls = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map(JSON.parse); console.log(ls.filter((d) => d.messages[0] === "welcome")[0].rendered[0].text)')"
+check "the welcome's words in simulate --render and in serve" "${simulated_welcome%% → *}" "${welcome_a%% → *}"
+check "… and serve's tracked link leads where simulate's link does" "302 ${simulated_welcome##* → }" "$(click "$link")"
 kill -TERM "$serve_pid"
 wait "$serve_pid"
 
