@@ -23,6 +23,8 @@ void add_serve_command(CLI::App& app, int& status) {
     double rate = 2000;
     double multicast_rate = 200;
     double narrowcast_rate = 60;
+    double audience_rate = 1;
+    double progress_rate = 10;
     int progress_every = 5;
     std::string when_quota_short = "hold";
     int connections = 128;
@@ -81,6 +83,12 @@ void add_serve_command(CLI::App& app, int& status) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--narrowcast-rate", o->narrowcast_rate,
                   "Narrowcast requests an hour at most, and as many broadcast requests (default 60, LINE's limit)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--audience-rate", o->audience_rate,
+                  "Audience uploads per second at most (a narrowcast's friends, 10,000 ids a request; default 1)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--progress-rate", o->progress_rate,
+                  "Reads of narrowcast progress and audience status per second at most (default 10)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--progress-every", o->progress_every,
                   "Seconds between reads of a narrowcast's progress until LINE has sent it (default 5)")
@@ -161,6 +169,8 @@ void add_serve_command(CLI::App& app, int& status) {
     so.multicast_rate = o->multicast_rate;
     so.narrowcast_per_hour = o->narrowcast_rate;
     so.progress_every = o->progress_every;
+    so.audience_rate = o->audience_rate;
+    so.progress_rate = o->progress_rate;
     so.quota_up_to_remaining = o->when_quota_short == "up-to-remaining";
     so.connections = o->connections;
     so.aggregation_units = o->aggregation_units;

@@ -121,6 +121,8 @@ SenderOptions Service::Impl::sender_options() const {
   so.narrowcast_rate = opt.narrowcast_per_hour / 3600;
   so.broadcast_rate = opt.narrowcast_per_hour / 3600;
   so.progress_every = opt.progress_every;
+  so.audience_rate = opt.audience_rate;
+  so.progress_rate = opt.progress_rate;
   return so;
 }
 

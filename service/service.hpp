@@ -43,6 +43,8 @@ struct ServeOptions {
   std::size_t max_connections = 4096;             // open HTTP connections at most (beyond: closed at once)
   double push_rate = 2000;                        // push (and reply) requests per second (LINE's limit)
   double multicast_rate = 200;                    // multicast requests per second (LINE's limit)
+  double audience_rate = 1;                       // audience uploads (POST/PUT audienceGroup/upload) per second
+  double progress_rate = 10;                      // reads of narrowcast progress and audience status per second
   double narrowcast_per_hour = 60;                // narrowcast and broadcast requests per hour (LINE's limit)
   int progress_every = 5;                         // seconds between reads of a narrowcast's progress
   // When a broadcast needs more messages than this month's quota has left: hold it whole (the
