@@ -66,7 +66,8 @@ std::string damaged(const std::string& path, std::string what) {
   std::replace(what.begin(), what.end(), '\n', ';');
   if (what.size() > 300) what = what.substr(0, 300) + " …";
   return fmt::format(
-      "{} is damaged: {}. Nothing was written to it. Restore it from the last backup (docs/serve.md, \"Backup\") and "
+      "{} is damaged: {}. None of its data was written (only its lease counter moved on). Restore it from the last "
+      "backup (docs/serve.md, \"Backup\") and "
       "start "
       "again; LINE redelivers webhooks it could not deliver, and your systems can post their events again",
       path, what);
