@@ -26,6 +26,7 @@ void add_serve_command(CLI::App& app, int& status) {
     double audience_rate = 1;
     double progress_rate = 10;
     int progress_every = 5;
+    int quota_every = 60;
     std::string when_quota_short = "hold";
     int connections = 128;
     bool aggregation_units = false;
@@ -90,6 +91,10 @@ void add_serve_command(CLI::App& app, int& status) {
   cmd->add_option("--progress-rate", o->progress_rate,
                   "Reads of narrowcast progress and audience status per second at most (default 10)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--quota-every", o->quota_every,
+                  "Seconds between reads of the month's quota from LINE (default 60); it is read again before each "
+                  "broadcast goes out")
+      ->check(CLI::Range(5, 86400));
   cmd->add_option("--progress-every", o->progress_every,
                   "Seconds between reads of a narrowcast's progress until LINE has sent it (default 5)")
       ->check(CLI::Range(1, 3600));
@@ -169,6 +174,7 @@ void add_serve_command(CLI::App& app, int& status) {
     so.multicast_rate = o->multicast_rate;
     so.narrowcast_per_hour = o->narrowcast_rate;
     so.progress_every = o->progress_every;
+    so.quota_interval = o->quota_every;
     so.audience_rate = o->audience_rate;
     so.progress_rate = o->progress_rate;
     so.quota_up_to_remaining = o->when_quota_short == "up-to-remaining";

@@ -37,37 +37,50 @@ std::optional<Quota> QuotaWatcher::latest() const {
   return latest_;
 }
 
+// Both figures, or nothing when LINE did not answer both; `failure` says why.
+std::optional<Quota> QuotaWatcher::read(LineApi& api, std::string& failure) {
+  const auto limit = api.get("/v2/bot/message/quota");
+  const auto usage = limit.status == 200 ? api.get("/v2/bot/message/quota/consumption") : LineAnswer{};
+  const auto lj = nlohmann::json::parse(limit.body, nullptr, false);
+  const auto uj = nlohmann::json::parse(usage.body, nullptr, false);
+  if (usage.status == 200 && lj.is_object() && uj.is_object() && lj.contains("type") && uj.contains("totalUsage") &&
+      uj["totalUsage"].is_number_integer()) {
+    Quota v;
+    v.limited = lj["type"] == "limited";
+    if (v.limited && lj.contains("value") && lj["value"].is_number_integer()) v.limit = lj["value"].get<std::int64_t>();
+    v.used = uj["totalUsage"].get<std::int64_t>();
+    v.fetched =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      latest_ = v;
+    }
+    updated_(v);
+    return v;
+  }
+  failure = limit.status != 200 ? limit.describe() : usage.describe();
+  return std::nullopt;
+}
+
+std::optional<Quota> QuotaWatcher::read_now(int timeout_seconds) {
+  LineApi api(line_api_, token_, timeout_seconds);
+  std::string failure;
+  if (auto q = read(api, failure)) return q;
+  return latest();
+}
+
 void QuotaWatcher::loop() {
   LineApi api(line_api_, token_, timeout_);
   bool said = false;  // a failure is logged once until LINE answers again
   while (true) {
-    std::optional<Quota> q;
-    const auto limit = api.get("/v2/bot/message/quota");
-    const auto usage = limit.status == 200 ? api.get("/v2/bot/message/quota/consumption") : LineAnswer{};
-    const auto lj = nlohmann::json::parse(limit.body, nullptr, false);
-    const auto uj = nlohmann::json::parse(usage.body, nullptr, false);
-    if (usage.status == 200 && lj.is_object() && uj.is_object() && lj.contains("type") && uj.contains("totalUsage") &&
-        uj["totalUsage"].is_number_integer()) {
-      Quota v;
-      v.limited = lj["type"] == "limited";
-      if (v.limited && lj.contains("value") && lj["value"].is_number_integer())
-        v.limit = lj["value"].get<std::int64_t>();
-      v.used = uj["totalUsage"].get<std::int64_t>();
-      v.fetched =
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-      q = v;
+    std::string failure;
+    const auto q = read(api, failure);
+    if (q) {
       said = false;
     } else if (!said) {
       said = true;
       log_(fmt::format("cannot read the message quota from LINE ({}): broadcasts are sent without checking it",
-                       limit.status != 200 ? limit.describe() : usage.describe()));
-    }
-    if (q) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        latest_ = q;
-      }
-      updated_(*q);
+                       failure));
     }
     // Without an answer, asked again soon: a broadcast may be about to go out.
     const int wait = q ? every_ : std::min(every_, 5);

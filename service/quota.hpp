@@ -1,6 +1,7 @@
 // The month's message quota as LINE reports it (GET /v2/bot/message/quota and
-// /v2/bot/message/quota/consumption), read periodically off the writer: the service holds a
-// broadcast that needs more messages than remain, rather than send part of it.
+// /v2/bot/message/quota/consumption), read periodically off the writer and again before each
+// broadcast goes out: the service holds a broadcast that needs more messages than remain,
+// rather than send part of it.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,8 @@
 #include <thread>
 
 namespace okuri::svc {
+
+class LineApi;
 
 struct Quota {
   bool limited = false;      // LINE's type `limited`: a target limit is set for the month
@@ -35,10 +38,14 @@ class QuotaWatcher {
 
   // The last figures read (none until LINE first answered).
   std::optional<Quota> latest() const;
+  // Reads them now, on the caller's thread, waiting at most `timeout_seconds` for LINE (before a
+  // broadcast goes out); the last figures read when LINE does not answer.
+  std::optional<Quota> read_now(int timeout_seconds);
   void stop();
 
  private:
   void loop();
+  std::optional<Quota> read(LineApi& api, std::string& failure);
   std::string line_api_, token_;
   int timeout_, every_;
   Updated updated_;

@@ -204,6 +204,8 @@ struct Service::Impl {
   // ------------------------------------------------------- a shared store (several workers)
 
   static constexpr int kInboxPollMs = 20;
+  // Before a broadcast goes out the quota is read again, waiting this long for LINE at most.
+  static constexpr int kQuotaReadSeconds = 2;
   bool inbox_nudged = false;  // under qmu: this worker's ingest committed events
   std::chrono::steady_clock::time_point last_turn{};
 

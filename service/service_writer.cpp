@@ -68,7 +68,12 @@ bool Service::Impl::write_outputs(std::int64_t created) {
   // broadcast of the batch takes its part (the rows are not committed, so the store cannot count them).
   std::optional<std::optional<std::int64_t>> quota_left;
   auto left = [&]() -> std::optional<std::int64_t>& {
-    if (!quota_left) quota_left = quota_remaining();
+    if (!quota_left) {
+      // The figures of the moment, not of the last periodic read (a short wait: without an
+      // answer the last figures stand, and the writer goes on).
+      if (quota) quota->read_now(kQuotaReadSeconds);
+      quota_left = quota_remaining();
+    }
     return *quota_left;
   };
   auto grouped = group_into_multicasts(std::move(broadcast_pushes));

@@ -92,7 +92,7 @@ serve() {  # serve NAME PORT LINE_API PROJECT [OPTION…]
 serve a "$a_port" "http://127.0.0.1:$rec_port" "$work/p"
 serve b "$b_port" "http://127.0.0.1:$router_port" "$work/p"
 serve c "$c_port" "http://127.0.0.1:$crec_port" "$work/c"
-serve d "$d_port" "http://127.0.0.1:$drec_port" "$work/p" --when-quota-short up-to-remaining
+serve d "$d_port" "http://127.0.0.1:$drec_port" "$work/p" --when-quota-short up-to-remaining --quota-every 3600
 for port in "$a_port" "$b_port" "$c_port" "$d_port"; do wait_for "http://127.0.0.1:$port/healthz" || exit 1; done
 
 # 150 VIP friends, 3 rare ones, 7 others: 160 friends the service knows.
@@ -202,6 +202,9 @@ check "the multicast broadcast reaches what the quota covers" 100 \
   "$(req /v2/bot/message/multicast drec.log | node -e 'let n = 0; for (const l of require("fs").readFileSync(0, "utf8").trim().split("\n")) n += JSON.parse(l).to.length; console.log(n)')"
 # Unsent: the multicast's other 60 (one row), and the narrowcast that reaches too few (3 parts, 1 request).
 check "the others are recorded as not sent" 5 "$(metric "$d_port" 'okuri_deliveries{status="unsent"}')"
+# Read at start and again before the broadcasts went out (the periodic read is an hour away).
+reads="$(grep -c '"url":"/v2/bot/message/quota"' "$work/drec.log")"
+[ "$reads" -ge 2 ] || { echo "FAIL: the quota was read $reads time(s); wanted at start and before the broadcasts" >&2; fail=1; }
 grep -qF "broadcast \`greet\` needs 160 messages and 100 remain of this month's quota: it goes to the first 100 friends, and not to the other 60" "$work/d.log" ||
   { echo "FAIL: the log does not say how far the quota reached: $(grep -i quota "$work/d.log")" >&2; fail=1; }
 check "the broadcast to every friend goes as a narrowcast up to the quota" '{"limit":{"upToRemainingQuota":true}}' \
