@@ -432,7 +432,7 @@ class PostgresStore final : public Store {
         " count(*) FILTER (WHERE status = 'replying'), count(*) FILTER (WHERE status = 'accepted'),"
         " count(*) FILTER (WHERE status = 'via_line'), count(*) FILTER (WHERE status = 'unsent'),"
         " coalesce(sum(CASE WHEN status <> 'pending' THEN 0 WHEN kind IN ('multicast', 'narrowcast') AND recipients"
-        " != '' THEN json_array_length(recipients::json) WHEN kind = 'message' THEN 1 ELSE 0 END), 0),"
+        " != '' THEN json_array_length(recipients::json) WHEN kind = 'message' AND NOT reply THEN 1 ELSE 0 END), 0),"
         " (SELECT count(*) FROM processed_events) FROM outbox");
     StoreCounts c;
     if (r.rows() == 0) return c;

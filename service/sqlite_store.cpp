@@ -549,7 +549,8 @@ class SqliteStore final : public Store {
     c.unsent = r_->scalar("SELECT count(*) FROM outbox WHERE status = 'unsent'");
     c.pending_messages = r_->scalar(
         "SELECT coalesce(sum(CASE WHEN kind IN ('multicast', 'narrowcast') AND recipients != '' THEN "
-        "json_array_length(recipients) WHEN kind = 'message' THEN 1 ELSE 0 END), 0) FROM outbox WHERE status = "
+        "json_array_length(recipients) WHEN kind = 'message' AND reply = 0 THEN 1 ELSE 0 END), 0) FROM outbox WHERE "
+        "status = "
         "'pending'");
     c.processed_events = r_->scalar("SELECT count(*) FROM processed_events");
     return c;

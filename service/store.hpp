@@ -97,7 +97,9 @@ struct StoreCounts {
   std::int64_t line_sending = 0;      // narrowcasts LINE accepted and is still sending (status `accepted`)
   std::int64_t via_line = 0;          // friends' parts of broadcasts and narrowcasts LINE sent (status `via_line`)
   std::int64_t unsent = 0;            // deliveries not sent by a rule (status `unsent`)
-  std::int64_t pending_messages = 0;  // recipients of the pending deliveries (what they will cost)
+  // Recipients of the pending deliveries LINE bills (pushes and multicasts; a reply is free, as
+  // the simulate report counts it): what they will take of the month's quota.
+  std::int64_t pending_messages = 0;
   std::int64_t processed_events = 0;
 };
 
