@@ -284,6 +284,13 @@ std::string Renderer::readable(const std::vector<plan::MessageId>& ids, const Re
   return out;
 }
 
+const plan::Node* Renderer::first_send_reading_friend(const plan::Flow& flow) const {
+  for (const auto& n : flow.nodes) {
+    if (n.kind == StepKind::Send && reads_friend(n.messages)) return &n;
+  }
+  return nullptr;
+}
+
 bool Renderer::reads_friend(const std::vector<plan::MessageId>& ids) const {
   for (const auto id : ids) {
     for (const auto& piece : impl_->plan.messages[id].text.pieces) {

@@ -55,6 +55,9 @@ class Renderer {
   // Whether any of these messages reads the friend's data (`{display_name}`, `{region}`, fields):
   // then it cannot be one message for friends LINE chooses.
   bool reads_friend(const std::vector<plan::MessageId>& ids) const;
+  // The first step of a flow that sends such a message (nullptr: none): a broadcast with one
+  // cannot go out as LINE's own broadcast or narrowcast (the report and `okuri serve` both ask).
+  const plan::Node* first_send_reading_friend(const plan::Flow& flow) const;
   // The declared links (indices into plan.links) a message carries, tracked when sent: `{link}` in
   // a text, or a JSON message's `uri` written as `{link}` or as the link's URL.
   std::vector<std::uint32_t> links_of(plan::MessageId id) const;

@@ -70,19 +70,19 @@ std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
     if (x.name == g.name) fl = &x;
   }
   if (fl == nullptr) return out;
-  // The first send whose text reads each friend's data, if any.
-  std::string personal;
-  for (const auto& n : fl->nodes) {
-    if (n.kind == StepKind::Send && e.renderer().reads_friend(n.messages)) {
-      personal = n.label;
-      break;
-    }
-  }
+  // The first send whose text reads each friend's data, if any: LINE's one text cannot carry it.
+  const plan::Node* reading = e.renderer().first_send_reading_friend(*fl);
+  const std::string personal = reading != nullptr ? reading->label : std::string();
   using Reach = plan::Flow::Reach;
   if (fl->reach == Reach::Everyone && personal.empty()) {
     out.push_back(
         "okuri serve sends it through LINE's broadcast: every friend of the account, also those it has "
         "never heard from");
+  } else if (fl->reach == Reach::Narrowcast && !personal.empty()) {
+    out.push_back(
+        fmt::format("okuri serve does not send it: `{}` reads each friend's data, and LINE sends one text "
+                    "to the friends it chooses (its deliveries are recorded unsent)",
+                    personal));
   } else if (fl->reach == Reach::Narrowcast) {
     out.push_back(fl->audience ? "okuri serve sends it as a narrowcast to an audience of the friends matching your "
                                  "data, filtered by LINE"

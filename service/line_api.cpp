@@ -1,5 +1,6 @@
 #include "service/line_api.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -47,7 +48,7 @@ struct LineApi::Conn {
 
 LineApi::LineApi(const std::string& base, std::string access_token, int timeout)
     : conn_(std::make_unique<Conn>(base, access_token)) {
-  conn_->cli.set_connection_timeout(5);
+  conn_->cli.set_connection_timeout(std::max(1, std::min(5, timeout)));  // a short read waits no longer to connect
   conn_->cli.set_read_timeout(timeout);
   conn_->cli.set_write_timeout(timeout);
   conn_->cli.set_keep_alive(true);

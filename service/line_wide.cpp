@@ -27,12 +27,9 @@ const std::string& LineWideBatch::blocker(std::int32_t flow, const plan::Flow& f
   auto it = blockers_.find(flow);
   if (it != blockers_.end()) return it->second;
   std::string why;
-  for (const auto& n : fl.nodes) {
-    if (n.kind == StepKind::Send && engine_.renderer().reads_friend(n.messages)) {
-      why = fmt::format("its text ({}) reads each friend's data, and LINE sends one text to the friends it chooses",
-                        n.label);
-      break;
-    }
+  if (const plan::Node* n = engine_.renderer().first_send_reading_friend(fl)) {
+    why = fmt::format("its text ({}) reads each friend's data, and LINE sends one text to the friends it chooses",
+                      n->label);
   }
   return blockers_.emplace(flow, std::move(why)).first->second;
 }

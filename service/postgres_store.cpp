@@ -396,6 +396,14 @@ class PostgresStore final : public Store {
   }
 
   std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) override {
+    return set_claims("claim_replies", rows);
+  }
+
+  void release_claims(const std::vector<OutboxRow>& rows) override { set_claims("release_claims", rows); }
+
+  // One claim statement ($1 ids, $2 attempts) over the rows, fenced by their partitions' leases:
+  // the ids it changed.
+  std::vector<std::int64_t> set_claims(const char* statement, const std::vector<OutboxRow>& rows) {
     std::vector<std::int64_t> claimed;
     if (rows.empty()) return claimed;
     std::vector<std::string> id, attempts;
@@ -412,7 +420,7 @@ class PostgresStore final : public Store {
       // A reply's token is used once: marking it in flight is the one outcome the lease fences.
       s_.exec("BEGIN");
       fence(s_, parts);
-      const auto r = s_.run("claim_replies", {pg_text_array(id), pg_text_array(attempts)});
+      const auto r = s_.run(statement, {pg_text_array(id), pg_text_array(attempts)});
       for (int k = 0; k < r.rows(); ++k) claimed.push_back(r.integer(k, 0));
       s_.exec("COMMIT");
     } catch (...) {
@@ -690,6 +698,9 @@ class PostgresStore final : public Store {
     s_.prepare("claim_replies",
                "UPDATE outbox o SET status = 'replying' FROM unnest($1::bigint[], $2::bigint[]) AS u(id, attempts) "
                "WHERE o.id = u.id AND o.attempts = u.attempts AND o.status IN ('pending', 'replying') RETURNING o.id");
+    s_.prepare("release_claims",
+               "UPDATE outbox o SET status = 'pending' FROM unnest($1::bigint[], $2::bigint[]) AS u(id, attempts) "
+               "WHERE o.id = u.id AND o.attempts = u.attempts AND o.status = 'replying' RETURNING o.id");
     s_.prepare("settle",
                "UPDATE outbox SET status = 'uncertain', error = 'the worker that held this friend stopped while this "
                "reply was in flight; it may have arrived, and a reply token cannot be used twice' WHERE status = "

@@ -75,15 +75,25 @@ void Sender::stop() {
   }
   if (dispatcher_.joinable()) dispatcher_.join();
   {
-    // Replies claimed and never begun are unsent for certain: pending again, rather than
-    // `uncertain` at the next start. The other rows not begun are pending in the store still.
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& r : work_) {
-      if (r.status != "replying") continue;
-      r.status = "pending";
-      outcomes_.push_back(std::move(r));
+    // Replies claimed (or whose claim's answer was lost) and never begun are unsent for
+    // certain: pending again, rather than `uncertain` at the next start. The other rows not
+    // begun are pending in the store still.
+    std::vector<OutboxRow> unsent;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& r : work_) {
+        if (r.status == "replying") unsent.push_back(std::move(r));
+      }
+      work_.clear();
+      for (auto& r : unclaimed_) unsent.push_back(std::move(r));
+      unclaimed_.clear();
     }
-    work_.clear();
+    try {
+      store_.release_claims(unsent);
+    } catch (const std::exception& e) {
+      log_(fmt::format("putting back {} unsent repl{}: {}; they are uncertain at the next start", unsent.size(),
+                       unsent.size() == 1 ? "y" : "ies", e.what()));
+    }
   }
   try {
     commit_outcomes();  // what the last requests answered
@@ -178,8 +188,12 @@ std::vector<OutboxRow> Sender::claim_replies(std::vector<OutboxRow> replies) {
   } catch (const std::exception& e) {
     // Claimed again at the next turn, unless the friend's partition went to another worker
     // meanwhile: that worker settles what this one left `replying`, and sends what is `pending`.
-    log_(fmt::format("recording {} repl{} in flight: {}; trying again", replies.size(),
-                     replies.size() == 1 ? "y" : "ies", e.what()));
+    // Said once until a claim goes through (the store may be away for a while).
+    if (!claims_failing_) {
+      log_(fmt::format("recording {} repl{} in flight: {}; trying again until the store answers", replies.size(),
+                       replies.size() == 1 ? "y" : "ies", e.what()));
+    }
+    claims_failing_ = true;
     const PartitionSet held = store_.held();
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& r : replies) {
@@ -192,6 +206,7 @@ std::vector<OutboxRow> Sender::claim_replies(std::vector<OutboxRow> replies) {
     }
     return {};
   }
+  claims_failing_ = false;
   std::sort(claimed.begin(), claimed.end());
   std::vector<OutboxRow> out;
   std::lock_guard<std::mutex> lock(mu_);
@@ -250,7 +265,7 @@ void Sender::dispatch_loop() {
       }
     }
     std::unique_lock<std::mutex> lock(mu_);
-    const bool waiting = !in_flight_.empty();
+    const bool waiting = in_flight_.size() > unclaimed_.size();  // held-back claims wait at the idle pace
     dispatch_cv_.wait_for(lock, waiting || !idle ? kCommitEvery : std::chrono::milliseconds(250),
                           [&] { return stop_.load() || outcomes_.size() >= kCommitGroup; });
   }

@@ -104,6 +104,7 @@ class Sender {
   // The dispatcher's: replies whose claim failed. Its commit may have landed all the same (the
   // connection lost while committing), so they are neither sent nor read again until a claim is known.
   std::vector<OutboxRow> unclaimed_;
+  bool claims_failing_ = false;  // the dispatcher's: a claim failed and none has gone through since
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::thread dispatcher_;
   std::vector<std::thread> workers_;

@@ -67,11 +67,13 @@ bool Service::Impl::write_outputs(std::int64_t created) {
   // What this month's quota has left, read once for the batch when a broadcast needs it; each
   // broadcast of the batch takes its part (the rows are not committed, so the store cannot count them).
   std::optional<std::optional<std::int64_t>> quota_left;
+  const auto fired = engine->take_fired_broadcasts();
   auto left = [&]() -> std::optional<std::int64_t>& {
     if (!quota_left) {
-      // The figures of the moment, not of the last periodic read (a short wait: without an
-      // answer the last figures stand, and the writer goes on).
-      if (quota) quota->read_now(kQuotaReadSeconds);
+      // A broadcast goes out in this batch: the figures of the moment, not of the last periodic
+      // read (a short wait: without an answer the last figures stand, and the writer goes on).
+      // Later steps of a broadcast, as their timers fire, weigh on the figures already read.
+      if (quota && !fired.empty()) quota->read_now(kQuotaReadSeconds);
       quota_left = quota_remaining();
     }
     return *quota_left;
@@ -79,7 +81,7 @@ bool Service::Impl::write_outputs(std::int64_t created) {
   auto grouped = group_into_multicasts(std::move(broadcast_pushes));
   if (!grouped.empty()) hold_over_quota(grouped, left());
   for (const auto& r : grouped) store->add_delivery(r);
-  for (const auto& r : line_wide.rows(engine->take_fired_broadcasts(), created, left)) store->add_delivery(r);
+  for (const auto& r : line_wide.rows(fired, created, left)) store->add_delivery(r);
   for (const auto& n : notes) {
     // A staff notification: the sender posts it to --notify-url and pushes it to the staff.
     OutboxRow r;

@@ -195,6 +195,8 @@ class SqliteStore final : public Store {
         "audience_uploaded = ?, request_id = ?, progress = ? WHERE id = ?");
     claim_reply_ = r_->prepare(
         "UPDATE outbox SET status = 'replying' WHERE id = ? AND attempts = ? AND status IN ('pending', 'replying')");
+    release_claim_ =
+        r_->prepare("UPDATE outbox SET status = 'pending' WHERE id = ? AND attempts = ? AND status = 'replying'");
   }
 
   std::int64_t project_shape() override {
@@ -503,27 +505,10 @@ class SqliteStore final : public Store {
   }
 
   std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) override {
-    std::vector<std::int64_t> claimed;
-    if (rows.empty()) return claimed;
-    std::lock_guard<std::mutex> lock(rm_);
-    r_->exec("BEGIN IMMEDIATE");
-    try {
-      check_lease(*r_);
-      for (const auto& r : rows) {
-        bind(claim_reply_, 1, r.id);
-        bind(claim_reply_, 2, r.attempts);
-        r_->step(claim_reply_);
-        sqlite3_reset(claim_reply_);
-        if (sqlite3_changes(r_->raw()) == 1) claimed.push_back(r.id);
-      }
-      r_->exec("COMMIT");
-    } catch (...) {
-      sqlite3_reset(claim_reply_);
-      sqlite3_exec(r_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
-    return claimed;
+    return set_claims(claim_reply_, rows);
   }
+
+  void release_claims(const std::vector<OutboxRow>& rows) override { set_claims(release_claim_, rows); }
 
   std::int64_t settle_inflight() override {
     std::lock_guard<std::mutex> lock(rm_);
@@ -584,6 +569,30 @@ class SqliteStore final : public Store {
     if (result != "ok") throw StoreError(damaged(path_, "SQLite's integrity check says: " + result));
   }
 
+  // One claim statement (id, attempts) over the rows, in one transaction under the lease: the ids it changed.
+  std::vector<std::int64_t> set_claims(sqlite3_stmt* st, const std::vector<OutboxRow>& rows) {
+    std::vector<std::int64_t> changed;
+    if (rows.empty()) return changed;
+    std::lock_guard<std::mutex> lock(rm_);
+    r_->exec("BEGIN IMMEDIATE");
+    try {
+      check_lease(*r_);
+      for (const auto& r : rows) {
+        bind(st, 1, r.id);
+        bind(st, 2, r.attempts);
+        r_->step(st);
+        sqlite3_reset(st);
+        if (sqlite3_changes(r_->raw()) == 1) changed.push_back(r.id);
+      }
+      r_->exec("COMMIT");
+    } catch (...) {
+      sqlite3_reset(st);
+      sqlite3_exec(r_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    return changed;
+  }
+
   void check_lease(Db& db) {
     if (db.scalar("SELECT value FROM meta WHERE key = 'epoch'") != epoch_) {
       throw LeaseLost("database: another process has taken over this database (lease lost)");
@@ -612,6 +621,7 @@ class SqliteStore final : public Store {
   sqlite3_stmt* due_ = nullptr;
   sqlite3_stmt* update_ = nullptr;
   sqlite3_stmt* claim_reply_ = nullptr;
+  sqlite3_stmt* release_claim_ = nullptr;
   sqlite3_stmt* held_ = nullptr;
   sqlite3_stmt* release_ = nullptr;
   sqlite3_stmt* quota_held_ = nullptr;

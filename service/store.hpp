@@ -181,6 +181,9 @@ class Store {
   // attempts, `pending`, or `replying` from a claim whose commit was not confirmed: a connection
   // lost while committing). Returns the ids claimed; the others were dealt with meanwhile.
   virtual std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) = 0;
+  // Replies claimed and certainly not sent (the sender stops before their requests leave):
+  // `pending` again where they are still `replying` with the same attempts, under the same fence.
+  virtual void release_claims(const std::vector<OutboxRow>& rows) = 0;
   virtual StoreCounts counts() = 0;
   // At start: replies that were in flight when the process stopped cannot be known to have
   // arrived, and a reply token cannot be retried: they become `uncertain`. Returns how many.

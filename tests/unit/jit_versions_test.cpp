@@ -32,6 +32,27 @@ std::string rules(std::mt19937_64& rng) {
   return out;
 }
 
+// The declarations with their `field` lines in reverse order (every field moves to another slot).
+std::string fields_reversed(const std::string& base) {
+  std::vector<std::string> fields;
+  std::string others;
+  std::size_t at = 0;
+  while (at < base.size()) {
+    const std::size_t end = base.find('\n', at);
+    const std::string line = base.substr(at, end == std::string::npos ? std::string::npos : end - at + 1);
+    if (line.rfind("field ", 0) == 0) {
+      fields.push_back(line);
+    } else {
+      others += line;
+    }
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  std::string out = others;
+  for (auto it = fields.rbegin(); it != fields.rend(); ++it) out += *it;
+  return out;
+}
+
 // Each version shifts the slots of the one before in another way.
 std::vector<std::string> versions(const std::string& base, const std::string& conditions) {
   const std::string first_line = base.substr(0, base.find('\n') + 1);
@@ -44,6 +65,8 @@ std::vector<std::string> versions(const std::string& base, const std::string& co
       "tag t2, t1, t0, 体験済み\n" + rest + conditions,                             // tags reordered
       base + conditions,                                                            // back to the first
       "audience a_front\nscore s2\nscore s3\n" + base + conditions,                 // an audience and two scores
+      "audience a_front\nscore s3\nscore s2\n" + base + conditions,                 // named scores reordered
+      fields_reversed(base) + conditions,                                           // fields reordered, scores removed
   };
 }
 

@@ -28,9 +28,13 @@ class LostAnswers final : public Store {
   LostAnswers(Store& real, int lose) : s_(real), lose_(lose) {}
   std::vector<std::int64_t> claim_replies(const std::vector<OutboxRow>& rows) override {
     auto ids = s_.claim_replies(rows);
+    ++claims_;
     if (lose_-- > 0) throw StoreError("server closed the connection unexpectedly (COMMIT)");
     return ids;
   }
+
+  void release_claims(const std::vector<OutboxRow>& rows) override { s_.release_claims(rows); }
+  int claims() const { return claims_; }
 
   std::vector<FriendState> load_friends() override { return s_.load_friends(); }
   std::int64_t clock() override { return s_.clock(); }
@@ -66,6 +70,7 @@ class LostAnswers final : public Store {
  private:
   Store& s_;
   int lose_;
+  std::atomic<int> claims_{0};
 };
 
 std::int64_t now_seconds() {
@@ -94,11 +99,9 @@ OutboxRow reply_to(int n) {
 }  // namespace
 
 TEST_CASE("a reply whose claim was committed but reported lost is sent once, when the store answers again") {
-  const fs::path dir =
-      fs::temp_directory_path() / fmt::format("okuri-claims-{}-{}", ::getpid(), std::random_device{}());
-  fs::create_directories(dir);
+  const TempDir dir;
   {
-    auto real = open_sqlite_store((dir / "account.db").string());
+    auto real = open_sqlite_store((dir.path / "account.db").string());
     real->begin();
     for (int n = 1; n <= 3; ++n) real->add_delivery(reply_to(n));
     real->commit(now_seconds());
@@ -140,11 +143,9 @@ TEST_CASE("a reply whose claim was committed but reported lost is sent once, whe
 }
 
 TEST_CASE("a reply is claimed only while it is as the sender read it") {
-  const fs::path dir =
-      fs::temp_directory_path() / fmt::format("okuri-claims-{}-{}", ::getpid(), std::random_device{}());
-  fs::create_directories(dir);
+  const TempDir dir;
   {
-    auto store = open_sqlite_store((dir / "account.db").string());
+    auto store = open_sqlite_store((dir.path / "account.db").string());
     store->begin();
     store->add_delivery(reply_to(1));
     store->add_delivery(reply_to(2));
@@ -164,5 +165,29 @@ TEST_CASE("a reply is claimed only while it is as the sender read it") {
     store->update_deliveries({tried});
     CHECK(store->claim_replies({tried}).empty());
     CHECK(store->counts().in_flight == 1);
+  }
+}
+
+TEST_CASE("replies whose claim's answer was lost are pending again when the sender stops before claiming them again") {
+  const TempDir dir;
+  {
+    auto real = open_sqlite_store((dir.path / "account.db").string());
+    real->begin();
+    for (int n = 1; n <= 2; ++n) real->add_delivery(reply_to(n));
+    real->commit(now_seconds());
+    LostAnswers store(*real, 1000000);  // every claim lands and is reported lost
+    Metrics metrics;
+    SenderOptions opt;
+    opt.line_api = "http://127.0.0.1:1";  // never reached: nothing is claimed
+    Sender sender(store, opt, metrics, [](const std::string&) {});
+    sender.start();
+    for (int k = 0; k < 200 && store.claims() == 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(store.claims() > 0);
+    CHECK(real->counts().in_flight == 2);  // the claims landed
+    sender.stop();
+    const StoreCounts c = real->counts();
+    CHECK(c.in_flight == 0);
+    CHECK(c.pending == 2);
+    CHECK(c.uncertain == 0);
   }
 }
