@@ -60,7 +60,7 @@ std::string random_predicate(std::mt19937_64& rng, int depth) {
   // Constants around the scan columns' saturation (-127 … 127) now and then.
   static const std::vector<int> edges = {-1000, -128, -127, -126, -125, 125, 126, 127, 128, 1000};
   const bool edge = rng() % 4 == 0;
-  switch (rng() % 30) {
+  switch (rng() % 33) {
     case 0:
       return fmt::format("age {} {}", pick(rng, ops), edge ? pick(rng, edges) : range(rng, 18, 40));
     case 1:
@@ -123,6 +123,12 @@ std::string random_predicate(std::mt19937_64& rng, int depth) {
       return fmt::format("birthday + {}d {} today", range(rng, -30, 30), pick(rng, ops));
     case 28:
       return fmt::format("wait_for {} {}h", pick(rng, ops), range(rng, 0, 48));
+    case 30:
+      return fmt::format("day(birthday) {} {}", pick(rng, ops), range(rng, 1, 31));
+    case 31:
+      return fmt::format("days_until(lesson_at) {} {}", pick(rng, ops), range(rng, -30, 30));
+    case 32:
+      return fmt::format("visited(\"{}\")", rng() % 2 ? "https://example.com/lp*" : "/price");
     default:
       return fmt::format("hour(call_at) {} {}", pick(rng, ops), range(rng, 0, 23));
   }
