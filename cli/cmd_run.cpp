@@ -34,7 +34,9 @@ struct EngineChoice {
 };
 
 void add_engine_options(CLI::App* cmd, EngineChoice& c) {
-  cmd->add_option("--engine", c.engine, "How conditions are evaluated: interp, jit or auto (default: the JIT when built)")
+  cmd->add_option("--engine", c.engine,
+                  "How conditions are evaluated: interp, jit or auto (default: the JIT when its module, "
+                  "libokuri_jit.so beside okuri, loads; else the interpreter, which gives the same results)")
       ->check(CLI::IsMember({"interp", "jit", "auto"}));
   cmd->add_option("--cache-dir", c.cache_dir, "Where the JIT keeps compiled code (default: ~/.cache/okuri/jit)");
 }
