@@ -95,29 +95,11 @@ MessageFileCheck check_message_json(const std::string& file, const std::string& 
 
 bool is_uri_key(std::string_view key) { return key == "uri" || key == "linkUri" || key == "desktop"; }
 
-namespace {
-
-void collect_uris(const nlohmann::json& j, std::vector<std::string>& out) {
-  if (j.is_array()) {
-    for (const auto& x : j) collect_uris(x, out);
-    return;
-  }
-  if (!j.is_object()) return;
-  for (const auto& [k, v] : j.items()) {
-    if (is_uri_key(k) && v.is_string()) {
-      out.push_back(v.get<std::string>());
-    } else {
-      collect_uris(v, out);
-    }
-  }
-}
-
-}  // namespace
-
 std::vector<std::string> message_uris(const std::string& json) {
   std::vector<std::string> out;
   if (json.empty()) return out;
-  collect_uris(nlohmann::json::parse(json, nullptr, false), out);
+  const auto j = nlohmann::json::parse(json, nullptr, false);
+  for_each_uri(j, [&](const nlohmann::json& v) { out.push_back(v.get<std::string>()); });
   return out;
 }
 

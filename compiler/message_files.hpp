@@ -29,6 +29,23 @@ MessageFileCheck check_message_json(const std::string& shown_path, const std::st
 // in templates, flex and quick replies), `linkUri` (an imagemap's action) and `desktop` (an
 // action's `altUri`). A declared link written there (`{trial_lp}`, or its URL) goes out tracked.
 bool is_uri_key(std::string_view key);
+// Calls `fn(value)` for each string under such a key in a message's JSON (an nlohmann::json,
+// const or not: the renderer rewrites them in place), in document order.
+template <typename Json, typename Fn>
+void for_each_uri(Json& j, Fn&& fn) {
+  if (j.is_array()) {
+    for (auto& x : j) for_each_uri(x, fn);
+    return;
+  }
+  if (!j.is_object()) return;
+  for (auto& [k, v] : j.items()) {
+    if (is_uri_key(k) && v.is_string()) {
+      fn(v);
+    } else {
+      for_each_uri(v, fn);
+    }
+  }
+}
 // Every string under such a key in a message file's JSON (MessageFileCheck::json), in order.
 std::vector<std::string> message_uris(const std::string& json);
 

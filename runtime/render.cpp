@@ -171,37 +171,19 @@ struct Renderer::Impl {
   }
 
   void collect_links(const json& j, std::vector<std::uint32_t>& out) const {
-    if (j.is_array()) {
-      for (const auto& x : j) collect_links(x, out);
-      return;
-    }
-    if (!j.is_object()) return;
-    for (const auto& [k, v] : j.items()) {
-      if (is_uri_key(k) && v.is_string()) {
-        if (auto l = link_named(v.get<std::string>())) out.push_back(static_cast<std::uint32_t>(*l));
-      } else {
-        collect_links(v, out);
-      }
-    }
+    for_each_uri(j, [&](const json& v) {
+      if (auto l = link_named(v.get<std::string>())) out.push_back(static_cast<std::uint32_t>(*l));
+    });
   }
 
   // A declared link written into a JSON message (`"uri": "{trial_lp}"` or its URL) goes out tracked.
   void track_links(json& j, const RenderContext& c) const {
-    if (j.is_array()) {
-      for (auto& x : j) track_links(x, c);
-      return;
-    }
-    if (!j.is_object()) return;
-    for (auto& [k, v] : j.items()) {
-      if (is_uri_key(k) && v.is_string()) {
-        if (auto l = link_named(v.get<std::string>())) {
-          const auto& link = plan.links[*l];
-          v = c.links != nullptr && !c.anyone ? c.links->url(link.name, c.store.id_of(c.row), link.url) : link.url;
-        }
-      } else {
-        track_links(v, c);
+    for_each_uri(j, [&](json& v) {
+      if (auto l = link_named(v.get<std::string>())) {
+        const auto& link = plan.links[*l];
+        v = c.links != nullptr && !c.anyone ? c.links->url(link.name, c.store.id_of(c.row), link.url) : link.url;
       }
-    }
+    });
   }
 };
 
