@@ -65,11 +65,7 @@ std::vector<std::string> flow_notes(const Engine& e, std::size_t f) {
   std::vector<std::string> out;
   const auto& g = e.flow(f);
   if (!g.is_broadcast || g.decl == nullptr) return out;
-  const plan::Flow* fl = nullptr;
-  for (const auto& x : e.plan().flows) {
-    if (x.name == g.name) fl = &x;
-  }
-  if (fl == nullptr) return out;
+  const plan::Flow* fl = &e.plan().flows[f];  // the engine's flows are the plan's, in its order
   // The first send whose text reads each friend's data, if any: LINE's one text cannot carry it.
   const plan::Node* reading = e.renderer().first_send_reading_friend(*fl);
   const std::string personal = reading != nullptr ? reading->label : std::string();
