@@ -13,6 +13,7 @@
 #include "cli/message_for_friend.hpp"
 #include "service/line_api.hpp"
 #include "service/profile_fetcher.hpp"
+#include "service/request_intake.hpp"
 
 namespace okuri::cli {
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A bounded libFuzzer run (OKURI_FUZZ_SECONDS, default 30). Exit 125 (skipped) when fuzzing is
 # turned off.
-#   run_fuzz.sh BIN                   parse + check, seeded from the examples and the golden files
+#   run_fuzz.sh BIN                   parse + check, seeded from the examples and the golden files, up to 256 KiB
 #   run_fuzz.sh BIN SEEDS MAX_LEN     another target, seeded from SEEDS, inputs up to MAX_LEN bytes
 set -uo pipefail
 bin="$1"
@@ -12,7 +12,7 @@ if [ ! -x "$bin" ]; then echo "fuzz target not built: run scripts/test.sh" >&2; 
 work="$repo/build-fuzz/corpus-$(basename "$bin")"
 mkdir -p "$work"
 seeds=()
-max_len=8192
+max_len=262144  # the sizes that once broke the checker (a 25,000-clause `and` chain is 200 KB)
 if [ $# -ge 3 ]; then
   seeds=("$2")
   max_len="$3"

@@ -133,9 +133,7 @@ LineAnswer LineApi::add_to_audience(std::int64_t audience_id, const std::vector<
   return answer_of(conn_->cli.Put("/v2/bot/audienceGroup/upload", conn_->auth, body.dump(), "application/json"));
 }
 
-// A path segment: unreserved characters as they are, every other byte %-escaped, so that no
-// value (`../`, `?`, `#`, `/`) can change which endpoint a request reaches.
-static std::string path_segment(std::string_view s) {
+std::string url_path_segment(std::string_view s) {
   std::string out;
   for (const unsigned char c : s) {
     if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -148,9 +146,9 @@ static std::string path_segment(std::string_view s) {
 }
 
 LineAnswer LineApi::link_rich_menu(std::string_view user_id, std::string_view rich_menu_id) {
-  return answer_of(
-      conn_->cli.Post(fmt::format("/v2/bot/user/{}/richmenu/{}", path_segment(user_id), path_segment(rich_menu_id)),
-                      conn_->auth, "", "application/json"));
+  return answer_of(conn_->cli.Post(
+      fmt::format("/v2/bot/user/{}/richmenu/{}", url_path_segment(user_id), url_path_segment(rich_menu_id)),
+      conn_->auth, "", "application/json"));
 }
 
 LineAnswer LineApi::get(const std::string& path) { return answer_of(conn_->cli.Get(path.c_str(), conn_->auth)); }

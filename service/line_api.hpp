@@ -34,6 +34,11 @@ struct LineAnswer {
 // otherwise a stable name made from it (`okuri_` and 8 hex digits).
 std::string aggregation_unit(std::string_view scenario_name);
 
+// A URL path segment: unreserved characters as they are, every other byte %-escaped, so that no
+// value (`all`, `../`, `?`, `#`, `/`) can change which endpoint a request reaches. Ids are checked
+// to be LINE user ids where they enter; every path is escaped anyway.
+std::string url_path_segment(std::string_view s);
+
 // User ids in one audience upload by JSON (LINE's limit).
 inline constexpr std::size_t kAudienceUploadMax = 10000;
 

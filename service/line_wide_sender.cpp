@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "service/line_api.hpp"
@@ -49,6 +50,16 @@ std::string narrowcast_error(const json& p) {
   return description.empty() ? why : fmt::format("{} ({})", why, description);
 }
 
+// yyyyMMdd of the day at LINE (UTC+9) at `seconds`: how LINE names a day in its counts.
+std::string line_day(std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds + 9 * 3600);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y%m%d", &tm);
+  return buf;
+}
+
 // At most `max` bytes of `s`, not cutting a UTF-8 character.
 std::string utf8_prefix(const std::string& s, std::size_t max) {
   if (s.size() <= max) return s;
@@ -82,6 +93,10 @@ void Sender::refused(OutboxRow& r, const LineAnswer& a, const std::string& what)
 }
 
 OutboxRow Sender::send_broadcast(LineApi& api, OutboxRow r) {
+  if (r.status == "accepted") {
+    count_broadcast(api, r);
+    return r;
+  }
   if (const auto ahead = broadcast_rate_.backlog(); ahead > std::chrono::seconds(2)) {
     r.next_attempt = wall_seconds() + std::chrono::duration_cast<std::chrono::seconds>(ahead).count();
     return r;
@@ -90,10 +105,13 @@ OutboxRow Sender::send_broadcast(LineApi& api, OutboxRow r) {
   ++r.attempts;
   const LineAnswer a = api.broadcast(r.messages, r.key);
   if (a.status == 200 || a.status == 409) {
-    // LINE reports no progress for a broadcast: accepted is as far as it can be followed.
-    r.status = "sent";
+    // LINE reports no progress for a broadcast, only how many messages the day's broadcasts sent
+    // (GET /v2/bot/message/delivery/broadcast, by day in UTC+9): read from now on until LINE has it.
+    r.status = "accepted";
     r.error.clear();
     r.request_id = a.status == 200 ? a.request_id : a.accepted_request_id;
+    r.progress = json{{"date", line_day(wall_seconds())}}.dump();
+    r.next_attempt = wall_seconds();
     metrics_.sent(a.status == 200 ? "broadcast_sent" : "broadcast_already_accepted");
     log_(fmt::format("broadcast `{}` (step {}) was accepted by LINE{}: LINE sends it to every friend of the account",
                      r.scenario, r.node, r.request_id.empty() ? "" : fmt::format(" (request {})", r.request_id)));
@@ -101,6 +119,46 @@ OutboxRow Sender::send_broadcast(LineApi& api, OutboxRow r) {
   }
   not_accepted(r, a, "broadcast", broadcast_rate_);
   return r;
+}
+
+void Sender::count_broadcast(LineApi& api, OutboxRow& r) {
+  if (!progress_rate_.acquire(stop_)) return;
+  const auto p = json::parse(r.progress, nullptr, false);
+  const std::string day =
+      p.is_object() && p.contains("date") && p["date"].is_string() ? p["date"].get<std::string>() : "";
+  const std::int64_t now = wall_seconds();
+  // LINE has the day's figure the next day or so; after three days it is not asked for again.
+  const bool give_up = now - r.created > 3 * 86400 || day.empty();
+  const LineAnswer a = day.empty() ? LineAnswer{} : api.get("/v2/bot/message/delivery/broadcast?date=" + day);
+  const auto j = json::parse(a.body, nullptr, false);
+  if (a.status == 200 && j.is_object() && j.value("status", "") == "ready") {
+    const auto success =
+        j.contains("success") && j["success"].is_number_integer() ? j["success"].get<std::int64_t>() : 0;
+    r.status = "sent";
+    r.error.clear();
+    r.progress = json{{"date", day}, {"success", success}}.dump();
+    metrics_.broadcast_day = static_cast<std::uint64_t>(std::stoll(day));
+    metrics_.broadcast_day_messages = static_cast<std::uint64_t>(std::max<std::int64_t>(0, success));
+    log_(
+        fmt::format("broadcast `{}` (step {}): LINE counts {} messages sent by broadcasts on {} (UTC+9), this one "
+                    "and any other of that day",
+                    r.scenario, r.node, success, day));
+    return;
+  }
+  const bool later = (a.status == 200 && j.is_object() && j.value("status", "") == "unready") || a.status == 429 ||
+                     a.status == 0 || a.status >= 500;
+  if (later && !give_up) {
+    // Not ready (the day is not over at LINE), or LINE did not answer: asked again within the hour.
+    r.next_attempt = now + (a.status == 200 ? 3600 : std::max<std::int64_t>(opt_.progress_every, backoff(r.attempts)));
+    r.error = a.status == 200 ? "" : "reading the day's broadcast count: " + a.describe();
+    return;
+  }
+  // Sent all the same: only LINE's count is missing (out_of_service, refused, or too late).
+  r.status = "sent";
+  r.error = a.status == 200
+                ? fmt::format("LINE has no count of the day's broadcasts ({})", j.value("status", "?"))
+                : "reading the day's broadcast count: " + (day.empty() ? std::string("no day recorded") : a.describe());
+  log_(fmt::format("broadcast `{}` (step {}): {}", r.scenario, r.node, r.error));
 }
 
 bool Sender::prepare_audience(LineApi& api, OutboxRow& r) {

@@ -32,6 +32,14 @@ std::string Metrics::text(const Gauges& g) const {
       "okuri_narrowcast_recipients_total{{count=\"target\"}} {}\nokuri_narrowcast_recipients_total{{count=\"success\"}} "
       "{}\nokuri_narrowcast_recipients_total{{count=\"failure\"}} {}\n",
       narrowcast_target.load(), narrowcast_success.load(), narrowcast_failure.load());
+  if (broadcast_day.load() != 0) {
+    s +=
+        "# HELP okuri_broadcast_day_messages Messages LINE counts as sent by broadcasts on the day (UTC+9) of the last "
+        "broadcast whose count was read (every broadcast of that day together).\n"
+        "# TYPE okuri_broadcast_day_messages gauge\n";
+    s += fmt::format("okuri_broadcast_day_messages{{date=\"{}\"}} {}\n", broadcast_day.load(),
+                     broadcast_day_messages.load());
+  }
   s += "# HELP okuri_monthly_limit_reached 1 while LINE refuses pushes for the month's message limit.\n"
        "# TYPE okuri_monthly_limit_reached gauge\n";
   s += fmt::format("okuri_monthly_limit_reached {}\n", monthly_limit.load() ? 1 : 0);

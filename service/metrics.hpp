@@ -93,6 +93,9 @@ struct Metrics {
   // Narrowcasts LINE finished, with the counts its progress gave.
   std::atomic<std::uint64_t> narrowcast_succeeded{0}, narrowcast_failed{0};
   std::atomic<std::uint64_t> narrowcast_target{0}, narrowcast_success{0}, narrowcast_failure{0};
+  // LINE's count of the messages broadcasts sent on one day (UTC+9), as last read after a
+  // broadcast: the day's every broadcast together, so a figure, not a sum.
+  std::atomic<std::uint64_t> broadcast_day{0}, broadcast_day_messages{0};
 
   // Everything in Prometheus's text format.
   std::string text(const Gauges& g) const;

@@ -100,6 +100,12 @@ class PostgresStore final : public Store {
   bool shared() const override { return true; }
   std::string worker() const override { return me_; }
 
+  bool sure_to_hold(std::uint32_t partition) override {
+    std::lock_guard<std::mutex> lock(lm_);
+    const auto it = sure_until_.find(partition);
+    return it != sure_until_.end() && epochs_.count(partition) != 0 && std::chrono::steady_clock::now() < it->second;
+  }
+
   PartitionSet held() override {
     std::lock_guard<std::mutex> lock(lm_);
     PartitionSet out;
@@ -463,8 +469,10 @@ class PostgresStore final : public Store {
   std::string me_;
   PgConnection k_, w_, s_, i_;
   std::mutex km_, wm_, sm_, im_;
-  std::mutex lm_;                                 // guards epochs_, releasing_ and writing_
+  std::mutex lm_;                                 // guards epochs_, sure_until_, releasing_ and writing_
   std::map<std::uint32_t, std::int64_t> epochs_;  // the partitions held, at the epoch each was taken
+  // Until when each held partition's lease is certain (this process's clock): see sure_to_hold().
+  std::map<std::uint32_t, std::chrono::steady_clock::time_point> sure_until_;
   std::set<std::uint32_t> releasing_;             // held, over this worker's share: given back once not written
   PartitionSet writing_;
 
@@ -555,6 +563,10 @@ class PostgresStore final : public Store {
   // The keeper's turn: say this worker is alive, renew its leases (learning which it lost), give
   // back what is over its share and no longer written, and take what is free up to its share.
   void keep_leases() {
+    // The lease runs from the database's now() inside the transaction, which is later than this:
+    // counted from here, by this process's clock, it is never thought longer than it is.
+    const auto began = std::chrono::steady_clock::now();
+    const auto sure_for = std::chrono::milliseconds(opt_.lease_seconds * 750);
     k_.exec("BEGIN");
     k_.run("hello", {me_});
     const auto alive = k_.run("alive", {num(opt_.lease_seconds)}).integer(0, 0);
@@ -574,8 +586,10 @@ class PostgresStore final : public Store {
         const auto s = still.find(it->first);
         if (s == still.end() || s->second != it->second) {
           releasing_.erase(it->first);
+          sure_until_.erase(it->first);
           it = epochs_.erase(it);
         } else {
+          sure_until_[it->first] = began + sure_for;
           ++it;
         }
       }
@@ -591,18 +605,23 @@ class PostgresStore final : public Store {
       for (const auto p : give_back) {
         releasing_.erase(p);
         epochs_.erase(p);
+        sure_until_.erase(p);
       }
       held_now = epochs_.size();
     }
     if (!give_back.empty()) k_.run("give_back", {parts_array(give_back), me_});
     if (held_now < share) {
+      const auto taking = std::chrono::steady_clock::now();
       k_.exec("BEGIN");
       const auto taken =
           k_.run("take", {me_, num(opt_.lease_seconds), num(static_cast<std::int64_t>(share - held_now))});
       k_.exec("COMMIT");
       std::lock_guard<std::mutex> lock(lm_);
-      for (int k = 0; k < taken.rows(); ++k)
-        epochs_[static_cast<std::uint32_t>(taken.integer(k, 0))] = taken.integer(k, 1);
+      for (int k = 0; k < taken.rows(); ++k) {
+        const auto p = static_cast<std::uint32_t>(taken.integer(k, 0));
+        epochs_[p] = taken.integer(k, 1);
+        sure_until_[p] = taking + sure_for;
+      }
     }
     std::lock_guard<std::mutex> lock(lm_);
     k_.run("count_held", {me_, num(static_cast<std::int64_t>(epochs_.size()))});

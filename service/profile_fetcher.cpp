@@ -1,5 +1,8 @@
 #include "service/profile_fetcher.hpp"
 
+#include "service/line_api.hpp"
+#include "service/request_intake.hpp"
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -8,15 +11,6 @@
 #include <nlohmann/json.hpp>
 
 namespace okuri::svc {
-
-bool is_line_user_id(std::string_view id) {
-  if (id.size() != 33 || id[0] != 'U') return false;
-  for (std::size_t i = 1; i < id.size(); ++i) {
-    const char c = id[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
-  }
-  return true;
-}
 
 ProfileFetcher::ProfileFetcher(Options o, Deliver deliver)
     : opt_(std::move(o)), deliver_(std::move(deliver)), rate_(opt_.rate) {
@@ -70,8 +64,8 @@ void ProfileFetcher::loop() {
     a.friend_id = id;
     for (int attempt = 0; attempt < opt_.attempts && !a.answered; ++attempt) {
       if (!rate_.acquire(stopping_)) return;
-      // The id was checked to be a LINE user id: nothing in it needs escaping in a path.
-      auto res = cli.Get(("/v2/bot/profile/" + id).c_str(), headers);
+      // The id was checked to be a LINE user id; it is escaped all the same.
+      auto res = cli.Get(("/v2/bot/profile/" + url_path_segment(id)).c_str(), headers);
       const int code = res ? res->status : 0;
       if (code == 200) {
         const auto j = nlohmann::json::parse(res->body, nullptr, false);

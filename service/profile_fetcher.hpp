@@ -65,7 +65,4 @@ class ProfileFetcher {
   std::vector<std::thread> workers_;
 };
 
-// `U` and 32 hexadecimal digits: what LINE's user ids look like (other ids are never sent to LINE's URLs).
-bool is_line_user_id(std::string_view id);
-
 }  // namespace okuri::svc

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "service/line_api.hpp"
+#include "service/request_intake.hpp"
 
 namespace okuri::svc {
 
@@ -85,6 +86,10 @@ void Sender::stop() {
         if (r.status == "replying") unsent.push_back(std::move(r));
       }
       work_.clear();
+      for (auto& r : unsure_) {
+        if (r.status == "replying") unsent.push_back(std::move(r));  // put back only if the lease still holds
+      }
+      unsure_.clear();
       for (auto& r : unclaimed_) unsent.push_back(std::move(r));
       unclaimed_.clear();
     }
@@ -221,10 +226,55 @@ std::vector<OutboxRow> Sender::claim_replies(std::vector<OutboxRow> replies) {
   return out;
 }
 
+// A multicast reaches friends of several partitions the writer held: each lease must hold.
+bool Sender::lease_certain(const OutboxRow& r) {
+  if (!store_.sure_to_hold(partition_of(r.friend_id))) return false;
+  if (r.kind != "multicast" || !store_.shared()) return true;
+  const auto ids = nlohmann::json::parse(r.recipients, nullptr, false);
+  if (!ids.is_array()) return true;  // sending refuses it with the reason
+  for (const auto& id : ids) {
+    if (id.is_string() && !store_.sure_to_hold(partition_of(id.get<std::string>()))) return false;
+  }
+  return true;
+}
+
+// Rows held back for an uncertain lease: sent once it is certain again, forgotten once the
+// partition is lost (the new owner sends what is pending, and settles a claimed reply as a crashed
+// worker's).
+void Sender::recheck_unsure() {
+  std::vector<OutboxRow> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (unsure_.empty()) return;
+    rows.swap(unsure_);
+  }
+  const PartitionSet held = store_.held();
+  std::vector<OutboxRow> again, waiting;
+  std::size_t lost = 0;
+  for (auto& r : rows) {
+    const std::uint32_t p = partition_of(r.friend_id);
+    if (!std::binary_search(held.begin(), held.end(), p)) {
+      ++lost;
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_.erase(r.id);
+    } else {
+      (lease_certain(r) ? again : waiting).push_back(std::move(r));
+    }
+  }
+  if (lost > 0)
+    log_(fmt::format("{} queued deliver{} left unsent: their partitions went to another worker", lost,
+                     lost == 1 ? "y" : "ies"));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& r : again) work_.push_back(std::move(r));
+  for (auto& r : waiting) unsure_.push_back(std::move(r));
+  if (!again.empty()) work_cv_.notify_all();
+}
+
 void Sender::dispatch_loop() {
   const std::size_t low_water = static_cast<std::size_t>(std::max(1, opt_.connections)) * kQueuedPerConnection;
   while (!stop_) {
     commit_outcomes();
+    recheck_unsure();
     std::size_t busy;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -265,7 +315,8 @@ void Sender::dispatch_loop() {
       }
     }
     std::unique_lock<std::mutex> lock(mu_);
-    const bool waiting = in_flight_.size() > unclaimed_.size();  // held-back claims wait at the idle pace
+    // Held-back claims wait at the idle pace; rows of an uncertain lease are looked at every turn.
+    const bool waiting = in_flight_.size() > unclaimed_.size() || !unsure_.empty();
     dispatch_cv_.wait_for(lock, waiting || !idle ? kCommitEvery : std::chrono::milliseconds(250),
                           [&] { return stop_.load() || outcomes_.size() >= kCommitGroup; });
   }
@@ -281,6 +332,13 @@ void Sender::work_loop() {
       if (stop_) return;  // rows not begun: stop() sees to them
       r = std::move(work_.front());
       work_.pop_front();
+    }
+    // Queued while the lease held; a worker paused or cut off since must not send it now.
+    if (!lease_certain(r)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      unsure_.push_back(std::move(r));
+      dispatch_cv_.notify_one();
+      continue;
     }
     OutboxRow out;
     try {
@@ -393,10 +451,30 @@ OutboxRow Sender::send_keyed(LineApi& api, OutboxRow r) {
   const auto t0 = Clock::now();
   std::vector<std::string> to;
   if (multi) to = nlohmann::json::parse(r.recipients).get<std::vector<std::string>>();
-  const LineAnswer a =
-      multi ? api.multicast(to, r.messages, r.key, r.unit) : api.push(r.friend_id, r.messages, r.key, r.unit);
-  metrics_.send_latency.observe(std::chrono::duration<double>(Clock::now() - t0).count());
   const std::string what = multi ? "multicast" : "push";
+  // The statistics unit, within LINE's 1,000 names a month; past it the message goes without one.
+  std::string unit = r.unit.empty() ? std::string() : units_.admit(api, r.unit, now0);
+  auto request = [&] {
+    return multi ? api.multicast(to, r.messages, r.key, unit) : api.push(r.friend_id, r.messages, r.key, unit);
+  };
+  LineAnswer a = request();
+  if (!unit.empty() && refused_for_units(a.status, a.body)) {
+    // Refused for its unit alone: nothing was sent (the retry key was not taken), so at once again without it.
+    units_.refused(now0);
+    unit.clear();
+    a = request();
+  }
+  if (unit != r.unit) {
+    metrics_.sent(what + "_without_unit");
+    if (!units_full_logged_.exchange(true)) {
+      log_(
+          fmt::format("LINE's {} aggregation unit names for the month are used: `{}` and later new units go "
+                      "without customAggregationUnits (their messages are sent; their statistics are not "
+                      "counted per unit)",
+                      AggregationUnits::kMonthlyNames, r.unit));
+    }
+  }
+  metrics_.send_latency.observe(std::chrono::duration<double>(Clock::now() - t0).count());
   const std::int64_t now = wall_seconds();
   if (a.status == 200 || a.status == 409) {
     r.status = "sent";  // 409: LINE accepted this retry key before

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "service/aggregation_units.hpp"
 #include "service/metrics.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/store.hpp"
@@ -66,6 +67,10 @@ class Sender {
   void work_loop();
   std::size_t commit_outcomes();
   std::vector<OutboxRow> claim_replies(std::vector<OutboxRow> replies);
+  // Whether the leases of every friend `r` reaches are certain now (Store::sure_to_hold).
+  bool lease_certain(const OutboxRow& r);
+  // The dispatcher's turn over unsure_.
+  void recheck_unsure();
   OutboxRow send(LineApi& api, OutboxRow r);
   OutboxRow send_reply(LineApi& api, OutboxRow r);
   OutboxRow send_keyed(LineApi& api, OutboxRow r);  // push or multicast
@@ -78,6 +83,8 @@ class Sender {
   // ready. True when it is ready; otherwise `r` says when to come back (or that it failed).
   bool prepare_audience(LineApi& api, OutboxRow& r);
   void follow_progress(LineApi& api, OutboxRow& r);
+  // A broadcast LINE accepted: its day's count of broadcast messages, once LINE has it.
+  void count_broadcast(LineApi& api, OutboxRow& r);
   // A broadcast or narrowcast LINE did not accept: the monthly limit, again later, or refused.
   void not_accepted(OutboxRow& r, const LineAnswer& a, const std::string& what, RateLimiter& rate);
   // LINE refused for good (a 4xx): the delivery failed, and the log says why.
@@ -96,7 +103,7 @@ class Sender {
   RateLimiter narrowcast_rate_, broadcast_rate_, audience_rate_, progress_rate_;
 
   std::atomic<bool> stop_{false};
-  std::mutex mu_;  // guards work_, outcomes_, in_flight_ and rng_
+  std::mutex mu_;  // guards work_, unsure_, outcomes_, in_flight_ and rng_
   std::condition_variable work_cv_, dispatch_cv_;
   std::deque<OutboxRow> work_;
   std::vector<OutboxRow> outcomes_;
@@ -104,6 +111,12 @@ class Sender {
   // The dispatcher's: replies whose claim failed. Its commit may have landed all the same (the
   // connection lost while committing), so they are neither sent nor read again until a claim is known.
   std::vector<OutboxRow> unclaimed_;
+  // Rows a worker did not send because the lease on their friend's partition was no longer
+  // certain (Store::sure_to_hold): the dispatcher hands them out again once it is, or forgets
+  // them once the partition is lost (its new owner sends them). Guarded by mu_.
+  std::vector<OutboxRow> unsure_;
+  AggregationUnits units_;                      // LINE's unit names of the month (--aggregation-units)
+  std::atomic<bool> units_full_logged_{false};  // said once that new units go without
   bool claims_failing_ = false;  // the dispatcher's: a claim failed and none has gone through since
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   std::thread dispatcher_;

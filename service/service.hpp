@@ -21,6 +21,7 @@
 #include "compiler/program.hpp"
 #include "runtime/engine.hpp"
 #include "service/store.hpp"
+#include "service/webhook_signature.hpp"
 
 namespace okuri::svc {
 
@@ -72,11 +73,6 @@ struct ServeOptions {
   rt::EngineOptions engine;
   bool quiet = false;                             // no log lines on stderr
 };
-
-// The base64 HMAC-SHA256 of `body` with `secret`, as LINE puts in X-Line-Signature.
-std::string line_signature(std::string_view secret, std::string_view body);
-// Constant-time check of a received signature.
-bool signature_ok(std::string_view secret, std::string_view body, std::string_view received);
 
 class Service {
  public:

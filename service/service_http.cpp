@@ -3,42 +3,16 @@
 
 namespace okuri::svc {
 
-template <typename Parse>
-void Service::Impl::accept(const std::string& body, HttpResponse& res, std::chrono::steady_clock::time_point t0,
-                           Parse parse) {
-  std::vector<rt::InputEvent> events;
-  try {
-    const auto cat = current_catalog();
-    rt::EventReader reader(*cat);
-    events = parse(reader, body);
-    // A friend is a LINE user: an id that is not one (`all`, `../x`) would reach LINE's URLs.
-    for (const auto& ev : events) {
-      if (!is_line_user_id(ev.friend_id)) {
-        throw std::runtime_error(fmt::format(
-            "{}: friend `{}` is not a LINE user id (U followed by 32 hexadecimal digits)", ev.origin, ev.friend_id));
-      }
-    }
-    metrics.duplicates += reader.duplicates();  // the same webhookEventId twice in one body
-    for (const auto& [why, n] : reader.ignored()) {
-      // A label without spaces: "message (from a group)" → "message_from_a_group".
-      std::string label;
-      for (const char c : why) {
-        if (c == ' ')
-          label += '_';
-        else if (c != '(' && c != ')')
-          label += c;
-      }
-      metrics.ignore(label, n);
-    }
-  } catch (const std::exception& e) {
-    metrics.reject("malformed");
-    res.status = 400;
-    // The reason may quote the body's own bytes, invalid UTF-8 included: replaced, so the 400 always has its reason.
-    res.set_content(json{{"message", e.what()}}.dump(-1, ' ', false, json::error_handler_t::replace),
-                    "application/json");
+void Service::Impl::answer(Intake in, HttpResponse& res, std::chrono::steady_clock::time_point t0) {
+  if (in.status != 0) {
+    metrics.reject(in.rejected);
+    res.status = in.status;
+    res.set_content(in.body, "application/json");
     return;
   }
-  res.status = submit(std::move(events));
+  metrics.duplicates += in.duplicates;
+  for (const auto& [label, n] : in.ignored) metrics.ignore(label, n);
+  res.status = submit(std::move(in.events));
   if (res.status == 503) res.set_header("Retry-After", "5");
   res.set_content("{}", "application/json");
   metrics.request_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -129,14 +103,8 @@ void Service::Impl::routes() {
   // and a compressed one is counted while it inflates — all before any signature check.
   http->route("POST", "/webhook", [this](const HttpRequest& req, HttpResponse& res) {
     const auto t0 = std::chrono::steady_clock::now();
-    // The signature is checked on the body, before anything is parsed.
-    if (!signature_ok(opt.channel_secret, req.body, req.header("X-Line-Signature"))) {
-      metrics.reject("signature");
-      res.status = 401;
-      res.set_content("{\"message\":\"bad or missing X-Line-Signature\"}", "application/json");
-      return;
-    }
-    accept(req.body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_webhook(b); });
+    // The signature is checked on the body, before anything is parsed (request_intake.cpp).
+    answer(take_webhook(*current_catalog(), opt.channel_secret, req.header("X-Line-Signature"), req.body), res, t0);
   });
   http->route("POST", "/events", [this](const HttpRequest& req, HttpResponse& res) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -146,7 +114,7 @@ void Service::Impl::routes() {
       res.set_content("{\"message\":\"a valid bearer token (OKURI_EVENTS_TOKEN) is required\"}", "application/json");
       return;
     }
-    accept(req.body, res, t0, [](rt::EventReader& r, const std::string& b) { return r.read_jsonl("request body", b); });
+    answer(take_events(*current_catalog(), req.body), res, t0);
   });
   // One friend's state, for operators (the same bearer token as /events).
   http->route("GET", R"(/friends/([^/]+))", [this](const HttpRequest& req, HttpResponse& res) {

@@ -41,6 +41,7 @@
 #include "service/profile_fetcher.hpp"
 #include "service/project_version.hpp"
 #include "service/quota.hpp"
+#include "service/request_intake.hpp"
 #include "service/sender.hpp"
 #include "service/service.hpp"
 #include "stdlib/builtins.hpp"
@@ -250,9 +251,9 @@ struct Service::Impl {
            CRYPTO_memcmp(auth.data(), want.data(), want.size()) == 0;
   }
 
-  // Parses a request's events (400 with the reason when it cannot), then waits for their commit.
-  template <typename Parse>
-  void accept(const std::string& body, HttpResponse& res, std::chrono::steady_clock::time_point t0, Parse parse);
+  // Answers a request from what its body gave (request_intake.hpp): the refusal, or 200 once its
+  // events are committed.
+  void answer(Intake in, HttpResponse& res, std::chrono::steady_clock::time_point t0);
 
   SenderOptions sender_options() const;
 

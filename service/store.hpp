@@ -94,7 +94,8 @@ struct StoreCounts {
   std::int64_t pending = 0, sent = 0, failed = 0, uncertain = 0, held = 0;
   std::int64_t quota_held = 0;        // deliveries of broadcasts held for the month's quota
   std::int64_t in_flight = 0;         // replies sent and not yet answered (status `replying`)
-  std::int64_t line_sending = 0;      // narrowcasts LINE accepted and is still sending (status `accepted`)
+  std::int64_t line_sending =
+      0;  // narrowcasts LINE accepted and is still sending, broadcasts whose count is awaited (status `accepted`)
   std::int64_t via_line = 0;          // friends' parts of broadcasts and narrowcasts LINE sent (status `via_line`)
   std::int64_t unsent = 0;            // deliveries not sent by a rule (status `unsent`)
   // Recipients of the pending deliveries LINE bills (pushes and multicasts; a reply is free, as
@@ -115,6 +116,11 @@ class Store {
   // leases at begin() and commits its clock to them, and take_inbox() reads their events.
   virtual PartitionSet held() { return all_partitions(); }
   virtual void set_writing(const PartitionSet& /*parts*/) {}
+  // Whether this process's lease on `partition` is certain to hold now, by its own clock: held,
+  // and renewed within the last three quarters of the lease. The sender asks before each request,
+  // so a worker paused (or cut off) past its lease sends nothing of what it had queued: the new
+  // owner sends it. SQLite: one process holds the file's lock, so always.
+  virtual bool sure_to_hold(std::uint32_t /*partition*/) { return true; }
   // Shared stores, on the lease keeper's thread: renews the leases held, takes free or expired
   // ones up to this worker's fair share (of the workers alive), and gives back what is over it
   // once the writer no longer writes it. Returns the partitions held after.

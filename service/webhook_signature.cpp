@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "service/service.hpp"
+#include "service/webhook_signature.hpp"
 
 namespace okuri::svc {
 

@@ -163,6 +163,7 @@ check "a narrowcast text is rendered for no one in particular" 1 "$(req /v2/bot/
 check "the untargeted broadcast that reads {display_name} goes to the friends known, as multicasts" 1 \
   "$(req /v2/bot/message/multicast | grep -c 'お客さま、こんにちは')"
 check "nothing is pushed one by one" 0 "$(req /v2/bot/message/push | wc -l)"
+check "the broadcast day's count LINE gave" 480 "$(metric "$a_port" "okuri_broadcast_day_messages{date=\"$(TZ=Asia/Tokyo date -d "@$at" +%Y%m%d)\"}")"
 check "narrowcasts LINE finished" 2 "$(metric "$a_port" 'okuri_narrowcasts_total{phase="succeeded"}')"
 check "recipients LINE counted" "240 236 4" "$(metric "$a_port" 'okuri_narrowcast_recipients_total{count="target"}') $(metric "$a_port" 'okuri_narrowcast_recipients_total{count="success"}') $(metric "$a_port" 'okuri_narrowcast_recipients_total{count="failure"}')"
 check "each friend's part is recorded, not sent alone (160 + 160 + 150)" 470 "$(metric "$a_port" 'okuri_deliveries{status="via_line"}')"
@@ -171,7 +172,8 @@ for line in "narrowcast \`few\` is not sent: its own-data part reaches 3 friends
   "broadcast \`greet\` has no target, but its text" \
   "broadcast \`everyone\` (step" \
   "narrowcast of \`vip_ladies\` (step" \
-  "narrowcast of \`ladies\` (step ladies/1) is done: LINE targeted 120 friends, 118 received it, 2 failed"; do
+  "narrowcast of \`ladies\` (step ladies/1) is done: LINE targeted 120 friends, 118 received it, 2 failed" \
+  "broadcast \`everyone\` (step everyone/1): LINE counts 480 messages sent by broadcasts on $(TZ=Asia/Tokyo date -d "@$at" +%Y%m%d) (UTC+9)"; do
   grep -qF "$line" "$work/a.log" || { echo "FAIL: the log does not say: $line" >&2; fail=1; }
 done
 
@@ -181,6 +183,7 @@ validated() {  # validated LOG METHOD PATH → 1 when Prism received it and it p
 }
 check "broadcast validates" 1 "$(validated msg.log post /v2/bot/message/broadcast)"
 check "narrowcast validates" 1 "$(validated msg.log post /v2/bot/message/narrowcast)"
+check "the day's broadcast count validates" 1 "$(validated msg.log get '/v2/bot/message/delivery/broadcast')"
 check "narrowcast progress validates" 1 "$(validated msg.log get '/v2/bot/message/progress/narrowcast')"
 check "audience upload validates" 1 "$(validated aud.log post /v2/bot/audienceGroup/upload)"
 check "audience status validates" 1 "$(validated aud.log get /v2/bot/audienceGroup/1234567890123)"

@@ -62,6 +62,11 @@ createServer((req, res) => {
         status = req.url.endsWith('narrowcast') ? 202 : 200;
         if (status === 202) delay = slow;
       }
+    } else if (req.url.startsWith('/v2/bot/message/delivery/broadcast?date=')) {
+      // LINE's count of the day's broadcast messages (the day in UTC+9, as yyyyMMdd).
+      const day = req.url.split('=')[1];
+      answer = /^[0-9]{8}$/.test(day) ? JSON.stringify({ status: 'ready', success: 480 }) : '{"message":"bad date"}';
+      if (!/^[0-9]{8}$/.test(day)) status = 400;
     } else if (progress) {
       const reads = (progressReads.get(progress[1]) ?? 0) + 1;
       progressReads.set(progress[1], reads);

@@ -1,9 +1,15 @@
 // The sender's pure parts: how broadcast pushes merge into multicasts, LINE's aggregation unit
 // names, what an answer from LINE means, and the per-endpoint pacing.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string>
+#include <thread>
 
 #include "service/click_links.hpp"
 #include "service/line_api.hpp"
@@ -121,4 +127,50 @@ TEST_CASE("a tracked link's token opens only as sealed, under its key, in its on
   CHECK_FALSE(other.open(token));
   CHECK_FALSE(links.open("AAAA"));
   CHECK_FALSE(links.open(""));
+}
+
+TEST_CASE("ids are escaped as one path segment: none can reach another of LINE's endpoints") {
+  CHECK(url_path_segment("U0123456789abcdef0123456789abcdef") == "U0123456789abcdef0123456789abcdef");
+  CHECK(url_path_segment("all") == "all");  // refused where ids enter (is_line_user_id), never widened here
+  CHECK(url_path_segment("../x") == "..%2Fx");
+  CHECK(url_path_segment("a?b#c d") == "a%3Fb%23c%20d");
+  CHECK(url_path_segment("é") == "%C3%A9");
+  CHECK(url_path_segment(std::string("a\0b", 3)) == "a%00b");
+}
+
+TEST_CASE("a rich menu link for a hostile id reaches the one user's endpoint, escaped") {
+  // A one-request HTTP peer on a loopback port that records the request line.
+  const int ls = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(ls >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(ls, 1) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  std::string request_line;
+  std::thread peer([&] {
+    const int c = accept(ls, nullptr, nullptr);
+    if (c < 0) return;
+    std::string got;
+    char buf[4096];
+    while (got.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    request_line = got.substr(0, got.find("\r\n"));
+    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    (void)!write(c, answer.data(), answer.size());
+    close(c);
+  });
+  {
+    LineApi api("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), "token", 5);
+    const auto a = api.link_rich_menu("all/../../message/broadcast?x#y", "richmenu-1");
+    CHECK(a.status == 200);
+  }
+  peer.join();
+  close(ls);
+  CHECK(request_line == "POST /v2/bot/user/all%2F..%2F..%2Fmessage%2Fbroadcast%3Fx%23y/richmenu/richmenu-1 HTTP/1.1");
 }
