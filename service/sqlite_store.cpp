@@ -5,7 +5,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <mutex>
+#include <string_view>
 
 #include "service/database_lock.hpp"
 #include "service/store.hpp"
@@ -54,11 +56,43 @@ const char* const kMigrations[] = {
     // 8: damage shows at start: each state's checksum, and how many friends there are
     "ALTER TABLE friends ADD COLUMN sum INTEGER;"
     "INSERT INTO meta(key, value) SELECT 'friends', count(*) FROM friends;",
+    // 9: and each delivery's checksum over what is sent and to whom (delivery_sum below)
+    "ALTER TABLE outbox ADD COLUMN sum INTEGER;",
 };
 
 // A friend state's checksum (kept beside it, checked at start).
 std::int64_t checksum(std::string_view state) {
   return static_cast<std::int64_t>(XXH3_64bits(state.data(), state.size()));
+}
+
+// A delivery's checksum over what goes to LINE and to whom (the fields never changed after it is
+// made, and its messages): damage inside a row, which SQLite's own check does not see, is found
+// at start instead of being sent. The same function is registered in SQL as delivery_sum().
+std::int64_t delivery_checksum(std::initializer_list<std::string_view> fields) {
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  for (const auto f : fields) {
+    const std::uint64_t n = f.size();  // length-prefixed: ("ab", "c") and ("a", "bc") differ
+    XXH3_64bits_update(&st, &n, sizeof n);
+    XXH3_64bits_update(&st, f.data(), f.size());
+  }
+  return static_cast<std::int64_t>(XXH3_64bits_digest(&st));
+}
+
+std::int64_t delivery_checksum(const OutboxRow& r) {
+  return delivery_checksum({r.key, r.friend_id, r.reply_token, r.messages, r.recipients, r.line_request});
+}
+
+// delivery_sum(key, friend, reply_token, messages, recipients, line_request) in SQL.
+void delivery_sum_sql(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  std::string_view f[6];
+  for (int i = 0; i < argc && i < 6; ++i) {
+    const auto* t = sqlite3_value_text(argv[i]);
+    f[i] = t == nullptr ? std::string_view()
+                        : std::string_view(reinterpret_cast<const char*>(t),
+                                           static_cast<std::size_t>(sqlite3_value_bytes(argv[i])));
+  }
+  sqlite3_result_int64(ctx, delivery_checksum({f[0], f[1], f[2], f[3], f[4], f[5]}));
 }
 
 std::string damaged(const std::string& path, std::string what) {
@@ -145,7 +179,10 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::string& path) : path_(path), lock_(path), w_(path) {
     check_integrity();  // before anything is written
+    sqlite3_create_function(w_.raw(), "delivery_sum", 6, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, delivery_sum_sql,
+                            nullptr, nullptr);
     migrate();
+    check_deliveries();
     // Take the lease: a new epoch; every commit checks it is still ours.
     w_.exec("BEGIN IMMEDIATE");
     w_.exec("UPDATE meta SET value = value + 1 WHERE key = 'epoch'");
@@ -165,12 +202,15 @@ class SqliteStore final : public Store {
     add_ = w_.prepare(
         "INSERT OR IGNORE INTO outbox(key, friend, partition, due, reply, reply_token, messages, scenario, node, "
         "created, next_attempt, "
-        "kind, status, message_names, recipients, unit, line_request, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?)");
+        "kind, status, message_names, recipients, unit, line_request, error, sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?)");
     held_ = w_.prepare(
         "SELECT id, key, friend, due, reply, reply_token, messages, scenario, node, created, message_names FROM outbox "
         "WHERE status = 'profile' AND created < ? AND (? = '' OR friend = ?) ORDER BY id");
-    release_ = w_.prepare("UPDATE outbox SET status = 'pending', messages = ? WHERE id = ? AND status = 'profile'");
+    release_ = w_.prepare(
+        "UPDATE outbox SET status = 'pending', messages = ?1, sum = delivery_sum(key, friend, reply_token, ?1, "
+        "recipients, line_request) WHERE id = ?2 AND status = 'profile'");
     quota_held_ = w_.prepare(
         "SELECT scenario, sum(CASE WHEN recipients != '' THEN json_array_length(recipients) ELSE 1 END) FROM outbox "
         "WHERE status = 'quota' GROUP BY scenario ORDER BY min(id)");
@@ -329,6 +369,7 @@ class SqliteStore final : public Store {
     bind(add_, 16, r.unit);
     bind(add_, 17, r.line_request);
     bind(add_, 18, r.error);
+    bind(add_, 19, delivery_checksum(r));
     w_.step(add_);
     sqlite3_reset(add_);
   }
@@ -567,6 +608,31 @@ class SqliteStore final : public Store {
     sqlite3_finalize(s);
     if (!why.empty()) throw StoreError(damaged(path_, why));
     if (result != "ok") throw StoreError(damaged(path_, "SQLite's integrity check says: " + result));
+  }
+
+  // Every delivery still to be sent against its checksum (rows made before checksums were kept
+  // have none): a damaged one is refused at start, never sent.
+  void check_deliveries() {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(w_.raw(),
+                           "SELECT count(*), min(key) FROM outbox WHERE sum IS NOT NULL AND status IN ('pending', "
+                           "'profile', 'quota', 'replying', 'accepted') AND sum != delivery_sum(key, friend, "
+                           "reply_token, messages, recipients, line_request)",
+                           -1, &s, nullptr) != SQLITE_OK) {
+      throw StoreError(damaged(path_, sqlite3_errmsg(w_.raw())));
+    }
+    const int rc = sqlite3_step(s);
+    const std::int64_t bad = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    const std::string first = rc == SQLITE_ROW ? text_at(s, 1) : std::string();
+    const std::string why = rc == SQLITE_ROW ? std::string() : sqlite3_errmsg(w_.raw());
+    sqlite3_finalize(s);
+    if (!why.empty()) throw StoreError(damaged(path_, fmt::format("reading the outbox failed ({})", why)));
+    if (bad > 0) {
+      throw StoreError(
+          damaged(path_, fmt::format("{} deliver{} not yet sent do{} not match {} checksum{} (the first: {})", bad,
+                                     bad == 1 ? "y" : "ies", bad == 1 ? "es" : "", bad == 1 ? "its" : "their",
+                                     bad == 1 ? "" : "s", first)));
+    }
   }
 
   // One claim statement (id, attempts) over the rows, in one transaction under the lease: the ids it changed.
