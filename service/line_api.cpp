@@ -133,6 +133,10 @@ LineAnswer LineApi::add_to_audience(std::int64_t audience_id, const std::vector<
   return answer_of(conn_->cli.Put("/v2/bot/audienceGroup/upload", conn_->auth, body.dump(), "application/json"));
 }
 
+LineAnswer LineApi::delete_audience(std::int64_t audience_id) {
+  return answer_of(conn_->cli.Delete(fmt::format("/v2/bot/audienceGroup/{}", audience_id), conn_->auth));
+}
+
 std::string url_path_segment(std::string_view s) {
   std::string out;
   for (const unsigned char c : s) {

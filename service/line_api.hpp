@@ -63,6 +63,7 @@ class LineApi {
   // (at most kAudienceUploadMax a request), then more added to it.
   LineAnswer create_audience(std::string_view description, const std::vector<std::string>& ids);
   LineAnswer add_to_audience(std::int64_t audience_id, const std::vector<std::string>& ids);
+  LineAnswer delete_audience(std::int64_t audience_id);
   LineAnswer link_rich_menu(std::string_view user_id, std::string_view rich_menu_id);
   // GET of a path under the base (the quota, a profile).
   LineAnswer get(const std::string& path);

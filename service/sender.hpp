@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -82,6 +83,10 @@ class Sender {
   // One step of a narrowcast's audience: create it, add the next ids, or see whether LINE has it
   // ready. True when it is ready; otherwise `r` says when to come back (or that it failed).
   bool prepare_audience(LineApi& api, OutboxRow& r);
+  // A narrowcast row's recipients, parsed once while its audience is being uploaded.
+  std::shared_ptr<const std::vector<std::string>> audience_ids(const OutboxRow& r);
+  void forget_audience_ids(std::int64_t row);
+  void delete_audience(LineApi& api, const OutboxRow& r);
   void follow_progress(LineApi& api, OutboxRow& r);
   // A broadcast LINE accepted: its day's count of broadcast messages, once LINE has it.
   void count_broadcast(LineApi& api, OutboxRow& r);
@@ -115,6 +120,8 @@ class Sender {
   // certain (Store::sure_to_hold): the dispatcher hands them out again once it is, or forgets
   // them once the partition is lost (its new owner sends them). Guarded by mu_.
   std::vector<OutboxRow> unsure_;
+  std::mutex audience_mu_;                                                                // guards audience_ids_
+  std::map<std::int64_t, std::shared_ptr<const std::vector<std::string>>> audience_ids_;  // by outbox row
   AggregationUnits units_;                      // LINE's unit names of the month (--aggregation-units)
   std::atomic<bool> units_full_logged_{false};  // said once that new units go without
   bool claims_failing_ = false;  // the dispatcher's: a claim failed and none has gone through since

@@ -159,6 +159,8 @@ check "own data and line.*: the audience and the filter" \
   "$(nc_of VIPセール)"
 check "the audience holds the 150 VIP friends" 150 \
   "$(req /v2/bot/audienceGroup/upload | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).audiences.length)')"
+check "the audience is deleted once LINE has finished the narrowcast" 1 \
+  "$(grep -c '"method":"DELETE","url":"/v2/bot/audienceGroup/4000","status":200' "$work/rec.log")"
 check "a narrowcast text is rendered for no one in particular" 1 "$(req /v2/bot/message/narrowcast | grep -c "VIPセール $(TZ=Asia/Tokyo date -d "@$at" +%Y-%m-%d)")"
 check "the untargeted broadcast that reads {display_name} goes to the friends known, as multicasts" 1 \
   "$(req /v2/bot/message/multicast | grep -c 'お客さま、こんにちは')"

@@ -82,6 +82,8 @@ createServer((req, res) => {
       const b = JSON.parse(body);
       audiences.get(String(b.audienceGroupId))?.ids.push(...b.audiences.map((a) => a.id));
       status = 202;
+    } else if (audience && req.method === 'DELETE') {
+      status = audiences.delete(audience[1]) ? 200 : 404;
     } else if (audience && audiences.has(audience[1])) {
       const a = audiences.get(audience[1]);
       a.reads += 1;
