@@ -124,8 +124,8 @@ OutboxRow Sender::send_broadcast(LineApi& api, OutboxRow r) {
 void Sender::count_broadcast(LineApi& api, OutboxRow& r) {
   if (!progress_rate_.acquire(stop_)) return;
   const auto p = json::parse(r.progress, nullptr, false);
-  const std::string day =
-      p.is_object() && p.contains("date") && p["date"].is_string() ? p["date"].get<std::string>() : "";
+  std::string day = p.is_object() && p.contains("date") && p["date"].is_string() ? p["date"].get<std::string>() : "";
+  if (day.size() != 8 || day.find_first_not_of("0123456789") != std::string::npos) day.clear();  // yyyyMMdd only
   const std::int64_t now = wall_seconds();
   // LINE has the day's figure the next day or so; after three days it is not asked for again.
   const bool give_up = now - r.created > 3 * 86400 || day.empty();
@@ -137,7 +137,7 @@ void Sender::count_broadcast(LineApi& api, OutboxRow& r) {
     r.status = "sent";
     r.error.clear();
     r.progress = json{{"date", day}, {"success", success}}.dump();
-    metrics_.broadcast_day = static_cast<std::uint64_t>(std::stoll(day));
+    metrics_.broadcast_day = std::stoull(day);  // eight digits
     metrics_.broadcast_day_messages = static_cast<std::uint64_t>(std::max<std::int64_t>(0, success));
     log_(
         fmt::format("broadcast `{}` (step {}): LINE counts {} messages sent by broadcasts on {} (UTC+9), this one "

@@ -462,6 +462,7 @@ OutboxRow Sender::send_keyed(LineApi& api, OutboxRow r) {
     // Refused for its unit alone: nothing was sent (the retry key was not taken), so at once again without it.
     units_.refused(now0);
     unit.clear();
+    if (!rate.acquire(stop_)) return r;  // stopping: still pending, tried again at the next start
     a = request();
   }
   if (unit != r.unit) {
