@@ -57,7 +57,7 @@ bool LineWideBatch::takes(std::int32_t flow, const plan::Flow& fl) {
 void LineWideBatch::add_part(std::int32_t flow, OutboxRow part) { parts_[flow].push_back(std::move(part)); }
 
 std::vector<OutboxRow> LineWideBatch::rows(const std::vector<rt::FiredBroadcast>& fired, std::int64_t created,
-                                           const QuotaLeft& quota_left) {
+                                           const QuotaLeft& quota_left, std::optional<std::int64_t> followers) {
   using Reach = plan::Flow::Reach;
   std::vector<OutboxRow> out;
   std::map<std::int32_t, std::string> unsent;  // flows whose parts are not sent, and why
@@ -93,13 +93,16 @@ std::vector<OutboxRow> LineWideBatch::rows(const std::vector<rt::FiredBroadcast>
       log_(fmt::format("narrowcast `{}` is {}", fl.name, why_not));
       unsent[fb.flow] = why_not;
     }
-    // Every friend gets it (LINE's broadcast): what the service knows is the least it costs.
+    // Every friend gets it (LINE's broadcast): as many as LINE lists, and at least those the service knows.
     std::string held;
     bool as_narrowcast = narrow;
     if (!narrow) {
       std::optional<std::int64_t> none;
       auto& left = quota_left ? quota_left() : none;
-      const auto need = static_cast<std::int64_t>(std::max<std::size_t>(1, friends.size()));
+      const auto known = static_cast<std::int64_t>(std::max<std::size_t>(1, friends.size()));
+      const bool listed = followers && *followers > known;
+      const std::int64_t need = listed ? *followers : known;
+      const char* counted = listed ? "the friends LINE lists" : "the friends okuri serve knows";
       if (left && need <= *left) {
         *left -= need;
       } else if (left) {
@@ -107,14 +110,17 @@ std::vector<OutboxRow> LineWideBatch::rows(const std::vector<rt::FiredBroadcast>
         if (up_to_remaining_) {
           as_narrowcast = true;  // to every friend as far as the quota goes: only a narrowcast can say so
           *left = 0;
-          log_(fmt::format("broadcast `{}` needs at least {} messages and {} remain of this month's quota: it goes as "
-                           "a narrowcast to as many friends as the quota covers (--when-quota-short up-to-remaining)",
-                           fl.name, need, remain));
+          log_(
+              fmt::format("broadcast `{}` needs at least {} messages ({}) and {} remain of this month's quota: it "
+                          "goes as a narrowcast to as many friends as the quota covers (--when-quota-short "
+                          "up-to-remaining)",
+                          fl.name, need, counted, remain));
         } else {
           held = fmt::format("held: needs at least {} messages, {} remain this month", need, remain);
-          log_(fmt::format("broadcast `{}` is held, not sent: it needs at least {} messages (the friends okuri serve "
-                           "knows) and {} remain of this month's quota; it goes out whole when the quota allows it",
-                           fl.name, need, remain));
+          log_(
+              fmt::format("broadcast `{}` is held, not sent: it needs at least {} messages ({}) and {} remain of "
+                          "this month's quota; it goes out whole when the quota allows it",
+                          fl.name, need, counted, remain));
         }
       }
     }

@@ -40,8 +40,10 @@ class LineWideBatch {
   bool takes(std::int32_t flow, const plan::Flow& fl);
   void add_part(std::int32_t flow, OutboxRow part);
   // The rows to store: each friend's part, and LINE's requests for the broadcasts that fired.
+  // `followers`: the friends LINE lists for the account (none: unknown), what a broadcast to
+  // every friend reaches; the friends the service knows are the least it reaches.
   std::vector<OutboxRow> rows(const std::vector<rt::FiredBroadcast>& fired, std::int64_t created,
-                              const QuotaLeft& quota_left);
+                              const QuotaLeft& quota_left, std::optional<std::int64_t> followers);
 
  private:
   // Why LINE cannot send this broadcast as one message for everyone (empty: it can).

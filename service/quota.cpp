@@ -62,6 +62,47 @@ std::optional<Quota> QuotaWatcher::read(LineApi& api, std::string& failure) {
   return std::nullopt;
 }
 
+std::optional<std::int64_t> QuotaWatcher::followers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return followers_;
+}
+
+void QuotaWatcher::count_followers(LineApi& api) {
+  std::int64_t n = 0;
+  std::string start;
+  // 1,000 ids a page; bounded (a billion friends), and a page whose `next` repeats ends the count.
+  for (int page = 0; page < 1000000; ++page) {
+    if (page > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    const auto a =
+        api.get("/v2/bot/followers/ids?limit=1000" + (start.empty() ? "" : "&start=" + url_path_segment(start)));
+    if (a.status == 403) {
+      followers_unlisted_ = true;
+      log_(
+          fmt::format("LINE does not list this account's friends ({}; verified and premium accounts only): a "
+                      "broadcast to every friend is weighed against the quota by the friends okuri serve knows",
+                      a.describe()));
+      return;
+    }
+    const auto j = nlohmann::json::parse(a.body, nullptr, false);
+    if (a.status != 200 || !j.is_object() || !j.contains("userIds") || !j["userIds"].is_array()) return;  // next turn
+    n += static_cast<std::int64_t>(j["userIds"].size());
+    if (!j.contains("next") || !j["next"].is_string() || j["next"].get<std::string>() == start) break;
+    start = j["next"].get<std::string>();
+  }
+  followers_counted_ =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::optional<std::int64_t> before;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    before = followers_;
+    followers_ = n;
+  }
+  if (!before) log_(fmt::format("LINE lists {} friends of the account", n));
+}
+
 std::optional<Quota> QuotaWatcher::read_now(int timeout_seconds) {
   LineApi api(line_api_, token_, timeout_seconds);
   std::string failure;
@@ -75,6 +116,9 @@ void QuotaWatcher::loop() {
   while (true) {
     std::string failure;
     const auto q = read(api, failure);
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!followers_unlisted_ && now - followers_counted_ >= kFollowersEvery) count_followers(api);
     if (q) {
       said = false;
     } else if (!said) {

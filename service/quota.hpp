@@ -28,6 +28,7 @@ struct Quota {
 
 class QuotaWatcher {
  public:
+  static constexpr std::int64_t kFollowersEvery = 3600;  // seconds between counts of the account's friends
   using Updated = std::function<void(const Quota&)>;
   using Log = std::function<void(const std::string&)>;
   QuotaWatcher(std::string line_api, std::string access_token, int timeout, int every_seconds, Updated updated,
@@ -38,6 +39,10 @@ class QuotaWatcher {
 
   // The last figures read (none until LINE first answered).
   std::optional<Quota> latest() const;
+  // How many friends LINE lists for the account (GET /v2/bot/followers/ids, counted at start and
+  // hourly): the reach of a broadcast to every friend. None when LINE does not list them (it
+  // does for verified and premium accounts only) or has not answered yet.
+  std::optional<std::int64_t> followers() const;
   // Reads them now, on the caller's thread, waiting at most `timeout_seconds` for LINE (before a
   // broadcast goes out); the last figures read when LINE does not answer.
   std::optional<Quota> read_now(int timeout_seconds);
@@ -46,6 +51,7 @@ class QuotaWatcher {
  private:
   void loop();
   std::optional<Quota> read(LineApi& api, std::string& failure);
+  void count_followers(LineApi& api);
   std::string line_api_, token_;
   int timeout_, every_;
   Updated updated_;
@@ -54,6 +60,9 @@ class QuotaWatcher {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::optional<Quota> latest_;
+  std::optional<std::int64_t> followers_;
+  std::int64_t followers_counted_ = INT64_MIN / 2;  // seconds; the loop's own
+  bool followers_unlisted_ = false;                 // LINE refused to list them: not asked again
   std::thread thread_;
 };
 

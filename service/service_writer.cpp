@@ -81,7 +81,8 @@ bool Service::Impl::write_outputs(std::int64_t created) {
   auto grouped = group_into_multicasts(std::move(broadcast_pushes));
   if (!grouped.empty()) hold_over_quota(grouped, left());
   for (const auto& r : grouped) store->add_delivery(r);
-  for (const auto& r : line_wide.rows(fired, created, left)) store->add_delivery(r);
+  for (const auto& r : line_wide.rows(fired, created, left, quota ? quota->followers() : std::nullopt))
+    store->add_delivery(r);
   for (const auto& n : notes) {
     // A staff notification: the sender posts it to --notify-url and pushes it to the staff.
     OutboxRow r;

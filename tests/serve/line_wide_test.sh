@@ -27,7 +27,7 @@ node "$here/recorder.mjs" "$rec_port" "$work/rec.log" &
 pids+=($!)
 node "$here/recorder.mjs" "$crec_port" "$work/crec.log" "slow-narrowcast:4000" &
 pids+=($!)
-node "$here/recorder.mjs" "$drec_port" "$work/drec.log" "quota:1000:900" &
+node "$here/recorder.mjs" "$drec_port" "$work/drec.log" "quota:1000:900" "followers:2500" &
 pids+=($!)
 prism="$here/node_modules/.bin/prism"
 "$prism" mock -h 127.0.0.1 -p "$msg_port" --errors "$openapi/messaging-api.yml" >"$work/msg.log" 2>&1 &
@@ -219,6 +219,12 @@ check "the broadcast to every friend goes as a narrowcast up to the quota" '{"li
       if (b.messages[0].text === "お知らせです") { delete b.messages; console.log(JSON.stringify(b)); }
     }')"
 check "nothing went to LINE's broadcast endpoint" 0 "$(req /v2/bot/message/broadcast drec.log | wc -l)"
+grep -qF "LINE lists 2500 friends of the account" "$work/d.log" ||
+  { echo "FAIL: D did not count the friends LINE lists: $(grep -i lists "$work/d.log")" >&2; fail=1; }
+grep -qF "broadcast \`everyone\` needs at least 2500 messages (the friends LINE lists) and" "$work/d.log" ||
+  { echo "FAIL: the broadcast to every friend was not weighed by LINE's list: $(grep -i everyone "$work/d.log")" >&2; fail=1; }
+grep -qF "LINE does not list this account's friends" "$work/a.log" ||
+  { echo "FAIL: A did not say LINE refused to list its friends" >&2; fail=1; }
 
 if [ "$fail" != 0 ]; then
   for f in a b c d; do echo "--- $f.log" >&2; tail -20 "$work/$f.log" >&2; done

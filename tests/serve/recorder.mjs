@@ -8,9 +8,11 @@
 // accepted as); a narrowcast's progress is `sending` at the first read and `succeeded` after;
 // an uploaded audience is IN_PROGRESS at the first read and READY after. With 'slow-narrowcast:MS'
 // a new narrowcast is accepted at once but answered MS milliseconds later (a crash test kills
-// the caller in between). Every answer carries X-Line-Request-Id, as LINE's do.
+// the caller in between). With 'followers:N' the account's friends are listed (N ids, 1,000 a
+// page); without it LINE's 403 for an account that may not list them. Every answer carries
+// X-Line-Request-Id, as LINE's do.
 //   node recorder.mjs PORT LOGFILE 'U…=名前' ['U…=名前' …] ['monthly-limit:U…' …] ['quota:LIMIT:USED']
-//     ['slow-narrowcast:MS']
+//     ['slow-narrowcast:MS'] ['followers:N']
 import { createServer } from 'node:http';
 import { appendFileSync } from 'node:fs';
 
@@ -18,6 +20,7 @@ const [port, log, ...people] = process.argv.slice(2);
 const limited = new Set(people.filter((p) => p.startsWith('monthly-limit:')).map((p) => p.slice('monthly-limit:'.length)));
 const quota = (people.find((p) => p.startsWith('quota:')) ?? '').split(':');
 const profiles = new Map(people.filter((p) => p.includes('=')).map((p) => p.split('=')));
+const followers = people.find((p) => p.startsWith('followers:'));
 const slow = Number((people.find((p) => p.startsWith('slow-narrowcast:')) ?? ':0').split(':')[1]);
 const seen = new Set();
 const accepted = new Map();   // retry key → request id (broadcasts and narrowcasts)
@@ -61,6 +64,17 @@ createServer((req, res) => {
         accepted.set(key, requestId);
         status = req.url.endsWith('narrowcast') ? 202 : 200;
         if (status === 202) delay = slow;
+      }
+    } else if (req.url.startsWith('/v2/bot/followers/ids')) {
+      if (followers === undefined) {
+        status = 403;
+        answer = '{"message":"Access to this API is not available for your account"}';
+      } else {
+        const total = Number(followers.split(':')[1]);
+        const from = Number(new URL(req.url, 'http://x').searchParams.get('start') ?? '0');
+        const ids = [];
+        for (let i = from; i < Math.min(total, from + 1000); i++) ids.push(`U${i.toString(16).padStart(32, '0')}`);
+        answer = JSON.stringify(from + 1000 < total ? { userIds: ids, next: String(from + 1000) } : { userIds: ids });
       }
     } else if (req.url.startsWith('/v2/bot/message/delivery/broadcast?date=')) {
       // LINE's count of the day's broadcast messages (the day in UTC+9, as yyyyMMdd).
