@@ -23,29 +23,16 @@ void AggregationUnits::refused(std::int64_t now) {
   read_at_ = std::min(read_at_, now - kReadEvery + 60);
 }
 
-std::size_t AggregationUnits::used() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return names_.size();
-}
-
 void AggregationUnits::read(LineApi& api, std::int64_t now) {
   read_at_ = now;
   std::set<std::string> names;
-  std::string start;
-  // Pages of up to 1,000 names, each continued by its `next` token; bounded, so that a peer that
-  // always says `next` cannot hold the sender.
-  for (int page = 0; page < 10; ++page) {
-    const auto a = api.get("/v2/bot/message/aggregation/list?limit=1000" +
-                           (start.empty() ? "" : "&start=" + url_path_segment(start)));
-    if (a.status != 200) return;  // what is known stands
-    const auto j = nlohmann::json::parse(a.body, nullptr, false);
-    if (!j.is_object() || !j.contains("customAggregationUnits") || !j["customAggregationUnits"].is_array()) return;
-    for (const auto& n : j["customAggregationUnits"]) {
-      if (n.is_string()) names.insert(n.get<std::string>());
-    }
-    if (!j.contains("next") || !j["next"].is_string() || j["next"].get<std::string>() == start) break;
-    start = j["next"].get<std::string>();
-  }
+  // At most 10 pages of 1,000 names (LINE's cap is 1,000): a peer that always says `next` cannot hold the sender.
+  const auto a = read_list(api, "/v2/bot/message/aggregation/list?limit=1000", "customAggregationUnits", 10,
+                           [&](std::vector<std::string>&& page) {
+                             names.insert(std::make_move_iterator(page.begin()), std::make_move_iterator(page.end()));
+                             return true;
+                           });
+  if (a.status != 200) return;  // what is known stands
   names_ = std::move(names);
   full_ = false;
 }
@@ -53,7 +40,7 @@ void AggregationUnits::read(LineApi& api, std::int64_t now) {
 bool refused_for_units(int status, const std::string& body) {
   if (status != 400) return false;
   const auto j = nlohmann::json::parse(body, nullptr, false);
-  return j.is_object() && j.dump().find("customAggregationUnits") != std::string::npos;
+  return j.is_object() && body.find("customAggregationUnits") != std::string::npos;
 }
 
 }  // namespace okuri::svc

@@ -27,12 +27,10 @@ class AggregationUnits {
   // LINE refused a request for its unit names (the cap counted differently, a month begun):
   // no new name is admitted until the next read.
   void refused(std::int64_t now);
-  // The month's names known (for /metrics).
-  std::size_t used() const;
 
  private:
   void read(LineApi& api, std::int64_t now);
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::set<std::string> names_;  // the names LINE counts this month, and those admitted since
   bool full_ = false;            // refused since the last read
   std::int64_t read_at_ = INT64_MIN / 2;

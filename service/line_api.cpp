@@ -157,4 +157,31 @@ LineAnswer LineApi::link_rich_menu(std::string_view user_id, std::string_view ri
 
 LineAnswer LineApi::get(const std::string& path) { return answer_of(conn_->cli.Get(path.c_str(), conn_->auth)); }
 
+LineAnswer read_list(LineApi& api, const std::string& path, std::string_view field, int max_pages,
+                     const std::function<bool(std::vector<std::string>&&)>& page) {
+  std::string start;
+  LineAnswer a;
+  for (int k = 0; k < max_pages; ++k) {
+    a = api.get(start.empty() ? path : path + "&start=" + url_path_segment(start));
+    if (a.status != 200) return a;
+    const auto j = json::parse(a.body, nullptr, false);
+    const auto items = j.is_object() ? j.find(field) : j.end();
+    if (items == j.end() || !items->is_array()) {
+      a.status = 0;
+      a.error = fmt::format("a page without `{}`", field);
+      return a;
+    }
+    std::vector<std::string> names;
+    names.reserve(items->size());
+    for (const auto& n : *items) {
+      if (n.is_string()) names.push_back(n.get<std::string>());
+    }
+    if (!page(std::move(names))) return a;
+    const auto next = j.find("next");
+    if (next == j.end() || !next->is_string() || next->get<std::string>() == start) return a;
+    start = next->get<std::string>();
+  }
+  return a;
+}
+
 }  // namespace okuri::svc

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,5 +73,14 @@ class LineApi {
   struct Conn;
   std::unique_ptr<Conn> conn_;
 };
+
+// A list LINE hands out in pages joined by `next` tokens (the account's friends, the month's
+// aggregation units): GETs `path` (with its own query), then `&start=` each token, and gives
+// `page` the strings of each page's `field` array. Stops at the last page, at a token that
+// repeats, after `max_pages`, or when `page` returns false. The answer that ended it: 200 when
+// the list was read to its end (or `page` stopped it); otherwise LINE's refusal, or a page not
+// shaped as the list (status 0, `error` says so).
+LineAnswer read_list(LineApi& api, const std::string& path, std::string_view field, int max_pages,
+                     const std::function<bool(std::vector<std::string>&&)>& page);
 
 }  // namespace okuri::svc

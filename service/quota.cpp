@@ -69,28 +69,25 @@ std::optional<std::int64_t> QuotaWatcher::followers() const {
 
 void QuotaWatcher::count_followers(LineApi& api) {
   std::int64_t n = 0;
-  std::string start;
-  // 1,000 ids a page; bounded (a billion friends), and a page whose `next` repeats ends the count.
-  for (int page = 0; page < 1000000; ++page) {
-    if (page > 0) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-    }
-    const auto a =
-        api.get("/v2/bot/followers/ids?limit=1000" + (start.empty() ? "" : "&start=" + url_path_segment(start)));
-    if (a.status == 403) {
-      followers_unlisted_ = true;
-      log_(
-          fmt::format("LINE does not list this account's friends ({}; verified and premium accounts only): a "
-                      "broadcast to every friend is weighed against the quota by the friends okuri serve knows",
-                      a.describe()));
-      return;
-    }
-    const auto j = nlohmann::json::parse(a.body, nullptr, false);
-    if (a.status != 200 || !j.is_object() || !j.contains("userIds") || !j["userIds"].is_array()) return;  // next turn
-    n += static_cast<std::int64_t>(j["userIds"].size());
-    if (!j.contains("next") || !j["next"].is_string() || j["next"].get<std::string>() == start) break;
-    start = j["next"].get<std::string>();
+  // 1,000 ids a page, up to a billion friends; stopped between pages when the service stops.
+  const auto a =
+      read_list(api, "/v2/bot/followers/ids?limit=1000", "userIds", 1000000, [&](std::vector<std::string>&& page) {
+        n += static_cast<std::int64_t>(page.size());
+        std::lock_guard<std::mutex> lock(mu_);
+        return !stopping_;
+      });
+  if (a.status == 403) {
+    followers_unlisted_ = true;
+    log_(
+        fmt::format("LINE does not list this account's friends ({}; verified and premium accounts only): a "
+                    "broadcast to every friend is weighed against the quota by the friends okuri serve knows",
+                    a.describe()));
+    return;
+  }
+  if (a.status != 200) return;  // counted again at the next turn
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;  // cut short: not a count
   }
   followers_counted_ =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
